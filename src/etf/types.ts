@@ -1,0 +1,207 @@
+/**
+ * Erlang terms as JavaScript values.
+ *
+ * | Erlang                         | JavaScript (decode default)                         |
+ * |--------------------------------|-----------------------------------------------------|
+ * | integer                        | `number` when safe (|n| ≤ 2^53-1), else `bigint`    |
+ * | float, not integral            | `number` (also -0.0)                                |
+ * | float, integral (1.0, 2.0e20)  | `Float` (a box, so that it re-encodes as a float)   |
+ * | atom `true` / `false`          | `true` / `false`                                    |
+ * | other atom                     | `Atom` (interned: `atom('a') === atom('a')`)        |
+ * | tuple                          | `Tuple`                                             |
+ * | proper list (also STRING_EXT)  | `Term[]`                                            |
+ * | improper list                  | `ImproperList`                                      |
+ * | binary                         | `Buffer`                                            |
+ * | bitstring                      | `BitBinary`                                         |
+ * | map                            | `Map<Term, Term>` (wire order kept)                 |
+ * | pid / port / reference         | `Pid` / `Port` / `Reference`                        |
+ * | fun / external fun             | `Fun` / `ExportFun`                                 |
+ *
+ * When encoding, a JS `string` becomes a UTF-8 binary (as Elixir strings are), a `Uint8Array` a
+ * binary, a plain object a map with atom keys, and `number`/`bigint` the smallest integer tag OTP
+ * would pick (a non-integral `number` a float). `null`/`undefined` are refused: say which atom.
+ */
+
+/** An atom. Interned: compare with `===`. `String(a)` is its text. */
+export class Atom {
+  /** The atom's text (Unicode; OTP limits it to 255 characters). */
+  readonly name: string;
+  private constructor(name: string) {
+    this.name = name;
+  }
+  private static readonly table = new Map<string, Atom>();
+  /** The one Atom for this text. */
+  static of(name: string): Atom {
+    let a = Atom.table.get(name);
+    if (a === undefined) {
+      a = new Atom(name);
+      Atom.table.set(name, a);
+    }
+    return a;
+  }
+  toString(): string {
+    return this.name;
+  }
+  toJSON(): string {
+    return this.name;
+  }
+}
+
+/** The interned atom with this text. */
+export const atom = (name: string): Atom => Atom.of(name);
+
+/** A tuple. `elements` is the backing array (not copied). */
+export class Tuple {
+  constructor(readonly elements: Term[]) {}
+  get length(): number {
+    return this.elements.length;
+  }
+  /** Element at a 0-based index (Erlang's element/2 is 1-based). */
+  at(i: number): Term {
+    return this.elements[i];
+  }
+  [Symbol.iterator](): Iterator<Term> {
+    return this.elements[Symbol.iterator]();
+  }
+}
+
+/** A tuple of these elements. */
+export const tuple = (...elements: Term[]): Tuple => new Tuple(elements);
+
+/** An integral float (1.0), boxed so it is not taken for the integer 1. `+f` gives its value. */
+export class Float {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toString(): string {
+    return String(this.value);
+  }
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+/** A list whose tail is not `[]`: `[a, b | tail]`. `elements` is non-empty. */
+export class ImproperList {
+  constructor(
+    readonly elements: Term[],
+    readonly tail: Term,
+  ) {}
+}
+
+/** A bitstring whose length is not a whole number of bytes. `bits` (1–8) are used in the last byte. */
+export class BitBinary {
+  constructor(
+    readonly data: Buffer,
+    readonly bits: number,
+  ) {}
+  get bitLength(): number {
+    return this.data.length === 0 ? 0 : (this.data.length - 1) * 8 + this.bits;
+  }
+}
+
+/** A process identifier. `id` and `serial` are 32-bit unsigned (V4_NC), `creation` 32-bit. */
+export class Pid {
+  constructor(
+    readonly node: Atom,
+    readonly id: number,
+    readonly serial: number,
+    readonly creation: number,
+  ) {}
+  /** `<node.id.serial>` as Erlang prints a remote pid (node by name). */
+  toString(): string {
+    return `<${this.node.name}.${this.id}.${this.serial}>`;
+  }
+  equals(o: unknown): boolean {
+    return (
+      o instanceof Pid && o.node === this.node && o.id === this.id && o.serial === this.serial && o.creation === this.creation
+    );
+  }
+}
+
+/** A port identifier. `id` is up to 64 bits (V4_PORT_EXT), a `bigint` when not a safe number. */
+export class Port {
+  constructor(
+    readonly node: Atom,
+    readonly id: number | bigint,
+    readonly creation: number,
+  ) {}
+  toString(): string {
+    return `#Port<${this.node.name}.${this.id}>`;
+  }
+  equals(o: unknown): boolean {
+    return o instanceof Port && o.node === this.node && o.id === this.id && o.creation === this.creation;
+  }
+}
+
+/** A reference. `ids` are 32-bit unsigned words (1 to 5), as on the wire. */
+export class Reference {
+  constructor(
+    readonly node: Atom,
+    readonly creation: number,
+    readonly ids: readonly number[],
+  ) {}
+  toString(): string {
+    return `#Ref<${this.node.name}.${[...this.ids].reverse().join('.')}>`;
+  }
+  equals(o: unknown): boolean {
+    if (!(o instanceof Reference) || o.node !== this.node || o.creation !== this.creation) return false;
+    if (o.ids.length !== this.ids.length) return false;
+    for (let i = 0; i < this.ids.length; i++) if (o.ids[i] !== this.ids[i]) return false;
+    return true;
+  }
+  /** A string key that is equal for equal references (for Maps of pending calls/monitors). */
+  get key(): string {
+    return `${this.node.name}|${this.creation}|${this.ids.join('.')}`;
+  }
+}
+
+/** A local fun (NEW_FUN_EXT), kept opaque so it re-encodes byte-exactly. */
+export class Fun {
+  constructor(
+    readonly arity: number,
+    /** 16 bytes of MD5 of the module's code. */
+    readonly uniq: Buffer,
+    readonly index: number,
+    readonly module: Atom,
+    readonly oldIndex: number,
+    readonly oldUniq: number,
+    readonly pid: Pid,
+    readonly freeVars: Term[],
+  ) {}
+}
+
+/** An external fun, `fun M:F/A` (EXPORT_EXT). */
+export class ExportFun {
+  constructor(
+    readonly module: Atom,
+    readonly function: Atom,
+    readonly arity: number,
+  ) {}
+  toString(): string {
+    return `fun ${this.module.name}:${this.function.name}/${this.arity}`;
+  }
+}
+
+/** Any Erlang term. See the table at the top of this file. */
+export type Term =
+  | number
+  | bigint
+  | boolean
+  | string
+  | Float
+  | Atom
+  | Tuple
+  | Term[]
+  | ImproperList
+  | Buffer
+  | Uint8Array
+  | BitBinary
+  | Map<Term, Term>
+  | Pid
+  | Port
+  | Reference
+  | Fun
+  | ExportFun
+  | { [key: string]: Term };
