@@ -166,6 +166,11 @@ export interface ErlNodeOptions {
   env?: Record<string, string>;
   /** Startup timeout (ms), default 20000. */
   timeout?: number;
+  /**
+   * A command prefix erl runs under, e.g. `['ip', 'netns', 'exec', 'pod1']` (the cluster rig's
+   * pods). The prefix must end by exec'ing its arguments, so the pid stays erl's own.
+   */
+  wrap?: string[];
 }
 
 export interface EvalResult {
@@ -226,8 +231,8 @@ export class ErlNode {
     if (o.name) args.push(o.sname ? '-sname' : '-name', o.name);
     if (o.cookie) args.push('-setcookie', o.cookie);
     args.push(...(o.args ?? []), '-eval', LOOP);
-    const cmd = otp.root ? 'chroot' : 'erl';
-    const full = otp.root ? [otp.root, '/usr/bin/erl', ...args] : args;
+    const erlCmd = otp.root ? ['chroot', otp.root, '/usr/bin/erl'] : ['erl'];
+    const [cmd, ...full] = [...(o.wrap ?? []), ...erlCmd, ...args];
     const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(o.env ?? {}) };
     if (o.epmdPort) env.ERL_EPMD_PORT = String(o.epmdPort);
     const child = spawn(cmd, full, { env, stdio: ['pipe', 'pipe', 'pipe'] });

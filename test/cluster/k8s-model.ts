@@ -1,0 +1,164 @@
+/**
+ * What Kubernetes would make of a pod list, as plain text and names (no processes, no root):
+ * the kubelet's /etc/hosts and /etc/resolv.conf, the CoreDNS endpoint names, and a dnsmasq
+ * configuration serving the records CoreDNS's `kubernetes` plugin would serve.
+ *
+ * Facts: /work/shared/k8s-discovery-facts.md §0.5 (kubelet hosts line), §3.1 (endpointHostname),
+ * §3.2 (record shapes, SRV weights, readiness), §3.3 (ShouldSetHostname, 63-char hostnames),
+ * §5.1–5.3 (dnsmasq flags and the verified configs A and B).
+ */
+
+/** CoreDNS's `kubernetes` plugin without (`default`) or with `endpoint_pod_names`. */
+export type DnsMode = 'default' | 'endpoint_pod_names';
+
+export interface PodSpec {
+  /** metadata.name, e.g. `myapp-7d9f8b6c5-abcde` (a Deployment's pod) or `myapp-0`. */
+  podName: string;
+  /** spec.hostname (a StatefulSet sets it to the pod name; Deployments never do). */
+  hostname?: string;
+  /** spec.subdomain: the kubelet writes the FQDN line into /etc/hosts only when it is set. */
+  subdomain?: string;
+  /** Ready condition (default true). Not-ready pods are left out of DNS unless publishNotReadyAddresses. */
+  ready?: boolean;
+}
+
+export interface ServiceModel {
+  namespace: string;
+  /** The headless service's name, e.g. `myapp-headless`. */
+  service: string;
+  /** Default `cluster.local`. */
+  clusterDomain?: string;
+  /** spec.publishNotReadyAddresses: not-ready pods count as ready for DNS. */
+  publishNotReadyAddresses?: boolean;
+  /** The port SRV records carry (the service's one port), default 4369 (EPMD). */
+  port?: number;
+}
+
+export interface PlacedPod extends PodSpec {
+  ip: string;
+}
+
+const zoneOf = (svc: ServiceModel) => svc.clusterDomain ?? 'cluster.local';
+
+/** `<svc>.<ns>.svc.<zone>` */
+export function serviceFqdn(svc: ServiceModel): string {
+  return `${svc.service}.${svc.namespace}.svc.${zoneOf(svc)}`;
+}
+
+/** The pod's hostname as the kubelet sets it: spec.hostname or the pod name, cut to 63, no trailing `-`/`.`. */
+export function kubeletHostname(pod: PodSpec): string {
+  const h = (pod.hostname ?? pod.podName).slice(0, 63);
+  return h.replace(/[-.]+$/, '');
+}
+
+/** The FQDN the pod believes it has (`hostname -f`), or undefined without a subdomain. */
+export function podSelfFqdn(pod: PodSpec, svc: ServiceModel): string | undefined {
+  if (!pod.subdomain) return undefined;
+  return `${kubeletHostname(pod)}.${pod.subdomain}.${svc.namespace}.svc.${zoneOf(svc)}`;
+}
+
+/** The kubelet's managed /etc/hosts (pkg/kubelet/kubelet_pods.go managedHostsFileContent). */
+export function kubeletHostsFile(pod: PlacedPod, svc: ServiceModel): string {
+  const host = kubeletHostname(pod);
+  const fqdn = podSelfFqdn(pod, svc);
+  return [
+    '# Kubernetes-managed hosts file.',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+    fqdn ? `${pod.ip}\t${fqdn}\t${host}` : `${pod.ip}\t${host}`,
+    '',
+  ].join('\n');
+}
+
+/** A pod's /etc/resolv.conf with ClusterFirst DNS policy. */
+export function podResolvConf(dnsIp: string, svc: ServiceModel): string {
+  const zone = zoneOf(svc);
+  return `nameserver ${dnsIp}\nsearch ${svc.namespace}.svc.${zone} svc.${zone} ${zone}\noptions ndots:5\n`;
+}
+
+/** `10.1.2.3` → `10-1-2-3` (CoreDNS's name for an endpoint without hostname; IPv4 only here). */
+export function dashedIp(ip: string): string {
+  return ip.replaceAll('.', '-');
+}
+
+/** Whether the EndpointSlice controller fills in `hostname` (ShouldSetHostname). */
+export function endpointHasHostname(pod: PodSpec, svc: ServiceModel): boolean {
+  return !!pod.hostname && pod.subdomain === svc.service;
+}
+
+/** CoreDNS `endpointHostname`: the endpoint's first label in per-endpoint A, SRV and PTR records. */
+export function endpointLabel(pod: PlacedPod, svc: ServiceModel, mode: DnsMode): string {
+  if (endpointHasHostname(pod, svc)) return pod.hostname!;
+  // TargetRefName is dropped when the pod name does not fit a DNS label (object/endpoint.go).
+  if (mode === 'endpoint_pod_names' && pod.podName.length <= 63) return pod.podName;
+  return dashedIp(pod.ip);
+}
+
+/** `<endpoint label>.<svc>.<ns>.svc.<zone>` */
+export function endpointFqdn(pod: PlacedPod, svc: ServiceModel, mode: DnsMode): string {
+  return `${endpointLabel(pod, svc, mode)}.${serviceFqdn(svc)}`;
+}
+
+/** The pods DNS publishes: ready ones, or all with publishNotReadyAddresses. */
+export function publishedPods(pods: readonly PlacedPod[], svc: ServiceModel): PlacedPod[] {
+  return pods.filter((p) => svc.publishNotReadyAddresses || p.ready !== false);
+}
+
+export interface DnsmasqConfigInput {
+  svc: ServiceModel;
+  pods: readonly PlacedPod[];
+  mode: DnsMode;
+  /** The address dnsmasq listens on (port 53: glibc's resolv.conf cannot name a port). */
+  listenIp: string;
+  /** Reverse zone kept local, e.g. `7.231.10.in-addr.arpa` for 10.231.7.0/24. */
+  reverseZone: string;
+  /** Record TTL, default 5 (the plugin's default). */
+  ttl?: number;
+}
+
+/**
+ * A dnsmasq configuration answering as CoreDNS does for one headless service (configs A/B, §5.2/5.3):
+ * service A records, per-endpoint A (and PTR: dnsmasq gives an IP's PTR to its first name, so
+ * endpoint names come first), SRV on the bare service name (libcluster DNSSRV) and `_epmd._tcp`,
+ * `pods insecure` names without PTR, and NXDOMAIN for everything else under the zone.
+ */
+export function dnsmasqConfig(input: DnsmasqConfigInput): string {
+  const { svc, mode, listenIp, reverseZone } = input;
+  const ttl = input.ttl ?? 5;
+  const port = svc.port ?? 4369;
+  const zone = zoneOf(svc);
+  const published = publishedPods(input.pods, svc);
+  const lines = [
+    `# generated by test/cluster/k8s-model.ts: CoreDNS kubernetes plugin, mode ${mode}`,
+    'port=53',
+    `listen-address=${listenIp}`,
+    'bind-interfaces',
+    'no-resolv',
+    'no-hosts',
+    'no-poll',
+    `local=/${zone}/`,
+    `local=/${reverseZone}/`,
+    `local-ttl=${ttl}`,
+  ];
+  for (const p of published) lines.push(`host-record=${endpointFqdn(p, svc, mode)},${p.ip},${ttl}`);
+  for (const p of published) lines.push(`host-record=${serviceFqdn(svc)},${p.ip},${ttl}`);
+  // `pods insecure`: a-b-c-d.<ns>.pod.<zone> for any pod IP; `address=` adds no PTR, as CoreDNS.
+  for (const p of input.pods) lines.push(`address=/${dashedIp(p.ip)}.${svc.namespace}.pod.${zone}/${p.ip}`);
+  // CoreDNS: priority 0, weight floor(100/N); dnsmasq's order is target,port,priority,weight.
+  const weight = published.length ? Math.floor(100 / published.length) : 0;
+  for (const owner of [serviceFqdn(svc), `_epmd._tcp.${serviceFqdn(svc)}`]) {
+    for (const p of published) lines.push(`srv-host=${owner},${endpointFqdn(p, svc, mode)},${port},0,${weight}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `a.b.c.0/24` → `c.b.a.in-addr.arpa`; only /24 subnets are used by the rig. */
+export function reverseZoneOf24(subnet: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.0\/24$/.exec(subnet);
+  if (!m) throw new Error(`subnet must be a.b.c.0/24, got ${subnet}`);
+  return `${m[3]}.${m[2]}.${m[1]}.in-addr.arpa`;
+}

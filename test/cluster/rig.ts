@@ -1,0 +1,405 @@
+/**
+ * The cluster test rig: Kubernetes pods as Linux network namespaces (root only).
+ *
+ *   <name>-node    a bridge `br0`, the "node" every pod's veth is plugged into (no address: not routed)
+ *   <name>-dns     the cluster DNS: real dnsmasq on <subnet>.2:53, records as CoreDNS would serve them
+ *   <name>-probe   a pod with no app (<subnet>.3) where tests run commands (`exec`) or an erl (`startErl`)
+ *   <name>-pod<i>  one per pod (<subnet>.<11+i>): kubelet-style /etc/hosts and /etc/resolv.conf, its own
+ *                  UTS hostname, a real epmd on 4369 and `erl -name <alive>` as the app
+ *
+ * Nothing is added to the root namespace: veth pairs are created inside `<name>-node` with the peer
+ * moved straight into the pod, and no namespace has a route out. `ip netns exec` bind-mounts
+ * /etc/netns/<ns>/{hosts,resolv.conf} over /etc; `unshare --uts` + `hostname` gives each pod its name.
+ * Every process is started by the rig and stopped by its pid in `destroy()` (`ip netns pids` as a
+ * safety net); `createCluster` first removes leftovers with the same prefix from a crashed run.
+ * Facts: /work/shared/k8s-discovery-facts.md §0, §5.5.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErlNode, hostOtp, sleep, type ErlNodeOptions, type Otp } from '../support/otp.js';
+import {
+  dnsmasqConfig, kubeletHostname, kubeletHostsFile, podResolvConf, podSelfFqdn, reverseZoneOf24,
+  type DnsMode, type PlacedPod, type PodSpec, type ServiceModel,
+} from './k8s-model.js';
+import { NETNS_ETC_DIR, ip, listNetns, removeNetns, run, type RunResult } from './netns.js';
+
+export type { DnsMode, PodSpec } from './k8s-model.js';
+
+/** How a pod's app node is named: `-name <alive>` (FQDN from /etc/hosts), `-name <alive>@<ip>`, `-sname <alive>`. */
+export type NameMode = 'name' | 'ip' | 'sname';
+
+export interface ErlAppSpec {
+  /** The part before `@`, e.g. `myapp`. */
+  alive: string;
+  cookie: string;
+  nameMode: NameMode;
+  /** Extra erl arguments. */
+  args?: string[];
+}
+
+export interface ClusterPodSpec extends PodSpec {
+  /** Per-pod changes to the cluster's erl app (e.g. another cookie), or false for no erl here. */
+  erl?: Partial<ErlAppSpec> | false;
+}
+
+export interface ClusterOptions {
+  /** Prefix of every namespace (`<name>-node`, …): lowercase letters, digits, `-`; unique per rig. */
+  name: string;
+  /** A private /24 that exists only inside the rig's namespaces, e.g. `10.231.7.0/24`. */
+  subnet: string;
+  namespace?: string;
+  service?: string;
+  clusterDomain?: string;
+  publishNotReadyAddresses?: boolean;
+  pods: ClusterPodSpec[];
+  dnsMode?: DnsMode;
+  /** The app every pod runs; false (or absent) starts only epmd in the pods. */
+  erl?: ErlAppSpec | false;
+  /** The OTP the pods run (default the host's; a chroot OTP gets the pod's hosts/resolv.conf bind-mounted). */
+  otp?: Otp;
+  /** Bound for each start-up step (erl, epmd, dnsmasq), default 20000 ms. */
+  timeoutMs?: number;
+}
+
+export interface ClusterPod {
+  readonly spec: ClusterPodSpec;
+  readonly podName: string;
+  readonly netns: string;
+  readonly ip: string;
+  /** UTS hostname (spec.hostname or the pod name, at most 63 characters). */
+  readonly hostname: string;
+  /** What `hostname -f` gives: the FQDN line of /etc/hosts, or undefined without a subdomain. */
+  readonly selfFqdn: string | undefined;
+  /** The node name the app should have taken (undefined when it cannot start: `-name` with no FQDN). */
+  readonly expectedNodeName: string | undefined;
+  /** The running app node, if it started. */
+  erl?: ErlNode;
+  /** Why the app node did not start (e.g. "Can't set long node name!"). */
+  erlError?: string;
+}
+
+export interface ExecOptions {
+  /** A pod name to run in; default the probe pod. */
+  pod?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+}
+
+export interface StartErlOptions extends Omit<ErlNodeOptions, 'wrap' | 'epmdPort'> {
+  /** A pod name to run in; default the probe pod. */
+  pod?: string;
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
+const PROBE_HOSTNAME = 'beamnode-probe';
+// Sets the UTS hostname (we are inside `unshare --uts`), then becomes the command: pids stay the command's.
+const HOSTNAME_THEN_EXEC = 'hostname "$1" || exit 125; shift; exec "$@"';
+// The same for a chroot OTP, whose /etc is not the one `ip netns exec` bind-mounted over.
+const HOSTNAME_BIND_THEN_EXEC =
+  'hostname "$1" || exit 125; mount --bind /etc/hosts "$2/etc/hosts" && ' +
+  'mount --bind /etc/resolv.conf "$2/etc/resolv.conf" || exit 125; shift 2; exec "$@"';
+
+/** Namespace names a rig with this prefix creates (and cleanup removes). */
+export function rigNamespacePattern(name: string): RegExp {
+  return new RegExp(`^${name}-(node|dns|probe|pod\\d+)$`);
+}
+
+/** Removes namespaces (and their processes, /etc/netns folders) left by a crashed rig with this prefix. */
+export function cleanupLeftovers(name: string): string[] {
+  if (!NAME_RE.test(name)) throw new Error(`bad rig name ${JSON.stringify(name)}`);
+  const re = rigNamespacePattern(name);
+  const gone = listNetns().filter((ns) => re.test(ns));
+  // Pods first: deleting them drops their veths before the node (bridge) namespace goes.
+  for (const ns of gone.sort((a, b) => Number(a.endsWith('-node')) - Number(b.endsWith('-node')))) removeNetns(ns);
+  return gone;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, ms);
+    child.once('exit', () => { clearTimeout(t); resolve(); });
+  });
+}
+
+export class Cluster {
+  readonly pods: ClusterPod[];
+  readonly svc: ServiceModel;
+  readonly dns: { readonly netns: string; readonly ip: string };
+  readonly probe: { readonly netns: string; readonly ip: string; readonly hostname: string };
+  readonly nodeNetns: string;
+  /** Where the rig keeps dnsmasq's config and query log. */
+  readonly dir: string;
+  private mode: DnsMode;
+  private readonly children = new Set<ChildProcess>();
+  private readonly erls = new Set<ErlNode>();
+  private readonly epmds = new Map<string, ChildProcess>();
+  private dnsmasq: ChildProcess | undefined;
+  private destroyed = false;
+
+  /** Use createCluster(). */
+  private constructor(readonly options: ClusterOptions, readonly otp: Otp) {
+    const { name, subnet } = options;
+    const base = subnet.replace(/\.0\/24$/, '');
+    this.svc = {
+      namespace: options.namespace ?? 'default',
+      service: options.service ?? 'myapp-headless',
+      clusterDomain: options.clusterDomain ?? 'cluster.local',
+      publishNotReadyAddresses: options.publishNotReadyAddresses,
+    };
+    this.mode = options.dnsMode ?? 'default';
+    this.nodeNetns = `${name}-node`;
+    this.dns = { netns: `${name}-dns`, ip: `${base}.2` };
+    this.probe = { netns: `${name}-probe`, ip: `${base}.3`, hostname: PROBE_HOSTNAME };
+    this.pods = options.pods.map((spec, i) => {
+      const ip = `${base}.${11 + i}`;
+      const hostname = kubeletHostname(spec);
+      const selfFqdn = podSelfFqdn(spec, this.svc);
+      const app = this.appSpec(spec);
+      let expectedNodeName: string | undefined;
+      if (app?.nameMode === 'ip') expectedNodeName = `${app.alive}@${ip}`;
+      else if (app?.nameMode === 'sname') expectedNodeName = `${app.alive}@${hostname}`;
+      else if (app && selfFqdn) expectedNodeName = `${app.alive}@${selfFqdn}`;
+      return { spec, podName: spec.podName, netns: `${name}-pod${i}`, ip, hostname, selfFqdn, expectedNodeName };
+    });
+    this.dir = mkdtempSync(join(tmpdir(), `beamnode-rig-${name}-`));
+  }
+
+  /** The DNS mode dnsmasq serves now. */
+  get dnsMode(): DnsMode {
+    return this.mode;
+  }
+
+  /** A pod by its pod name. */
+  pod(podName: string): ClusterPod {
+    const p = this.pods.find((x) => x.podName === podName);
+    if (!p) throw new Error(`no pod ${podName} in the rig`);
+    return p;
+  }
+
+  /** The placed pods as the DNS model sees them. */
+  placedPods(): PlacedPod[] {
+    return this.pods.map((p) => ({ ...p.spec, ip: p.ip }));
+  }
+
+  private appSpec(spec: ClusterPodSpec): ErlAppSpec | undefined {
+    if (!this.options.erl || spec.erl === false) return undefined;
+    return { ...this.options.erl, ...(spec.erl ?? {}) };
+  }
+
+  static async create(options: ClusterOptions): Promise<Cluster> {
+    if (!NAME_RE.test(options.name)) throw new Error(`bad rig name ${JSON.stringify(options.name)}`);
+    reverseZoneOf24(options.subnet); // validates the subnet
+    if (options.pods.length > 200) throw new Error('at most 200 pods');
+    cleanupLeftovers(options.name);
+    const c = new Cluster(options, options.otp ?? hostOtp());
+    try {
+      c.network();
+      await c.startDnsmasq();
+      await Promise.all(c.pods.map((p) => c.startEpmd(p.netns, p.hostname)));
+      await Promise.all(c.pods.map((p) => c.startApp(p)));
+      return c;
+    } catch (e) {
+      await c.destroy();
+      throw e;
+    }
+  }
+
+  /** Namespaces, bridge, veths, addresses and the per-namespace /etc files. */
+  private network(): void {
+    ip('netns', 'add', this.nodeNetns);
+    ip('-n', this.nodeNetns, 'link', 'set', 'lo', 'up');
+    ip('-n', this.nodeNetns, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', this.nodeNetns, 'link', 'set', 'br0', 'up');
+    const resolv = podResolvConf(this.dns.ip, this.svc);
+    const members: { ns: string; ifName: string; ip: string; hosts: string }[] = [
+      { ns: this.dns.netns, ifName: 'dns', ip: this.dns.ip, hosts: `127.0.0.1\tlocalhost\n` },
+      {
+        ns: this.probe.netns, ifName: 'probe', ip: this.probe.ip,
+        hosts: kubeletHostsFile({ podName: PROBE_HOSTNAME, ip: this.probe.ip }, this.svc),
+      },
+      ...this.pods.map((p, i) => ({
+        ns: p.netns, ifName: `p${i}`, ip: p.ip, hosts: kubeletHostsFile({ ...p.spec, ip: p.ip }, this.svc),
+      })),
+    ];
+    for (const m of members) {
+      const etc = join(NETNS_ETC_DIR, m.ns);
+      mkdirSync(etc, { recursive: true });
+      writeFileSync(join(etc, 'hosts'), m.hosts);
+      writeFileSync(join(etc, 'resolv.conf'), resolv);
+      ip('netns', 'add', m.ns);
+      ip('-n', m.ns, 'link', 'set', 'lo', 'up');
+      ip('-n', this.nodeNetns, 'link', 'add', m.ifName, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', m.ns);
+      ip('-n', this.nodeNetns, 'link', 'set', m.ifName, 'master', 'br0', 'up');
+      ip('-n', m.ns, 'addr', 'add', `${m.ip}/24`, 'dev', 'eth0');
+      ip('-n', m.ns, 'link', 'set', 'eth0', 'up');
+    }
+  }
+
+  private nsOf(pod: string | undefined): { netns: string; hostname: string } {
+    if (pod === undefined) return { netns: this.probe.netns, hostname: this.probe.hostname };
+    const p = this.pod(pod);
+    return { netns: p.netns, hostname: p.hostname };
+  }
+
+  private prefix(netns: string, hostname: string): string[] {
+    return this.otp.root
+      ? ['ip', 'netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', HOSTNAME_BIND_THEN_EXEC, 'sh', hostname, this.otp.root]
+      : ['ip', 'netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', HOSTNAME_THEN_EXEC, 'sh', hostname];
+  }
+
+  private spawnTracked(argv: string[], logFile?: string): ChildProcess {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.add(child);
+    const out: string[] = [];
+    const keep = (d: Buffer) => { if (out.length < 200) out.push(d.toString('utf8')); };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.on('exit', () => {
+      this.children.delete(child);
+      if (logFile) writeFileSync(logFile, out.join(''), { flag: 'a' });
+    });
+    return child;
+  }
+
+  private async stopChild(child: ChildProcess | undefined): Promise<void> {
+    if (!child) return;
+    child.kill('SIGTERM');
+    await waitExit(child, 3000);
+    this.children.delete(child);
+  }
+
+  /** Polls a check (bounded: ~timeoutMs) until it is true; throws with `what` otherwise. */
+  private async until(what: string, check: () => Promise<boolean>, alive: () => boolean): Promise<void> {
+    const deadline = Date.now() + (this.options.timeoutMs ?? 20_000);
+    for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+      if (!alive()) throw new Error(`${what}: the process exited`);
+      if (await check()) return;
+      await sleep(100);
+    }
+    throw new Error(`${what}: not ready in time`);
+  }
+
+  private async startDnsmasq(): Promise<void> {
+    const conf = join(this.dir, 'dnsmasq.conf');
+    writeFileSync(conf, dnsmasqConfig({
+      svc: this.svc, pods: this.placedPods(), mode: this.mode, listenIp: this.dns.ip,
+      reverseZone: reverseZoneOf24(this.options.subnet),
+    }));
+    const child = this.spawnTracked([
+      'ip', 'netns', 'exec', this.dns.netns, 'dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`,
+      `--pid-file=${join(this.dir, 'dnsmasq.pid')}`, '--log-queries', `--log-facility=${join(this.dir, 'dnsmasq.log')}`,
+    ], join(this.dir, 'dnsmasq.out'));
+    this.dnsmasq = child;
+    // Any answer (NXDOMAIN included) means it serves; dig exits 9 when nobody answers.
+    await this.until('dnsmasq', async () => {
+      const r = await run(['ip', 'netns', 'exec', this.dns.netns, 'dig', `@${this.dns.ip}`, '+time=1', '+tries=1',
+        `${this.svc.service}.${this.svc.namespace}.svc.${this.svc.clusterDomain}`, 'A'], { timeoutMs: 5000 });
+      return r.code === 0;
+    }, () => child.exitCode === null && child.signalCode === null);
+  }
+
+  /** Rewrites dnsmasq's records for another CoreDNS mode and restarts it (SIGHUP does not re-read srv-host). */
+  async setDnsMode(mode: DnsMode): Promise<void> {
+    this.mode = mode;
+    await this.stopChild(this.dnsmasq);
+    this.dnsmasq = undefined;
+    await this.startDnsmasq();
+  }
+
+  /** dnsmasq's query log (`--log-queries`): assert on what a client asked. */
+  dnsLog(): string {
+    try { return readFileSync(join(this.dir, 'dnsmasq.log'), 'utf8'); } catch { return ''; }
+  }
+
+  /** A real epmd on 4369 in a namespace (foreground, so its pid is ours). */
+  private async startEpmd(netns: string, hostname: string): Promise<void> {
+    if (this.epmds.has(netns)) return;
+    const child = this.spawnTracked([...this.prefix(netns, hostname), 'epmd']);
+    this.epmds.set(netns, child);
+    child.on('exit', () => { if (this.epmds.get(netns) === child) this.epmds.delete(netns); });
+    await this.until(`epmd in ${netns}`, async () => {
+      const r = await run(['ip', 'netns', 'exec', netns, 'epmd', '-names'], { timeoutMs: 5000 });
+      return r.code === 0;
+    }, () => child.exitCode === null && child.signalCode === null);
+  }
+
+  private async startApp(p: ClusterPod): Promise<void> {
+    const app = this.appSpec(p.spec);
+    if (!app) return;
+    const name = app.nameMode === 'ip' ? `${app.alive}@${p.ip}` : app.alive;
+    try {
+      p.erl = await this.startErl({
+        pod: p.podName, name, sname: app.nameMode === 'sname', cookie: app.cookie, args: app.args,
+        timeout: this.options.timeoutMs,
+      });
+    } catch (e) {
+      p.erlError = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /**
+   * Starts an erl in a pod (default: the probe pod) under the pod's hostname, hosts and resolv.conf,
+   * registered with that pod's epmd (started on first use). Stopped by `destroy()` if not before.
+   */
+  async startErl(o: StartErlOptions = {}): Promise<ErlNode> {
+    const { netns, hostname } = this.nsOf(o.pod);
+    await this.startEpmd(netns, hostname);
+    const { pod: _pod, ...rest } = o;
+    const node = await ErlNode.start(this.otp, {
+      ...rest,
+      timeout: o.timeout ?? this.options.timeoutMs,
+      // The rig's epmd is already up: erl must not daemonize one we could not stop by pid.
+      args: ['-start_epmd', 'false', ...(o.args ?? [])],
+      wrap: this.prefix(netns, hostname),
+    });
+    this.erls.add(node);
+    return node;
+  }
+
+  /**
+   * Runs a command in a pod (default: the probe pod) with the pod's hostname, hosts and resolv.conf.
+   * Resolves with the exit code and output; SIGKILL at the timeout (default 30 s).
+   */
+  exec(argv: readonly string[], o: ExecOptions = {}): Promise<RunResult> {
+    if (this.destroyed) return Promise.reject(new Error('the rig is destroyed'));
+    const { netns, hostname } = this.nsOf(o.pod);
+    return run([...this.prefix(netns, hostname), ...argv], {
+      timeoutMs: o.timeoutMs, signal: o.signal, env: o.env, input: o.input,
+      onSpawn: (child) => {
+        this.children.add(child);
+        child.on('exit', () => this.children.delete(child));
+      },
+    });
+  }
+
+  /** `dig` from the probe pod against the cluster DNS: the answer section's records, one per line. */
+  async dig(name: string, type: 'A' | 'AAAA' | 'SRV' | 'PTR', extra: string[] = []): Promise<{ status: string; answers: string[] }> {
+    const args = type === 'PTR' ? ['-x', name] : [name, type];
+    const r = await this.exec(['dig', `@${this.dns.ip}`, '+time=2', '+tries=1', '+noall', '+answer', '+comments', ...extra, ...args], { timeoutMs: 10_000 });
+    if (r.code !== 0) throw new Error(`dig ${name} ${type} failed (${r.code}): ${r.stderr || r.stdout}`);
+    const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? 'UNKNOWN';
+    const answers = r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+    return { status, answers };
+  }
+
+  /** Stops every process the rig started (by pid), then removes namespaces, links and /etc/netns folders. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await Promise.all([...this.erls].map((n) => n.stop()));
+    await Promise.all([...this.children].map((c) => this.stopChild(c)));
+    cleanupLeftovers(this.options.name);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds a cluster (see the file comment). Call `destroy()` in `after()`: it also runs on failure here. */
+export function createCluster(options: ClusterOptions): Promise<Cluster> {
+  return Cluster.create(options);
+}
