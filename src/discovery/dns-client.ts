@@ -187,9 +187,9 @@ export class DnsClient {
 
   /**
    * Looks `name` up through the search list like glibc `res_nsearch`: the first answered name
-   * wins; NXDOMAIN, NODATA and SERVFAIL move to the next candidate; a timeout or REFUSED stops.
-   * The reported status when nothing answered: NODATA if any candidate had NODATA, else SERVFAIL
-   * if any had it, else the last one's. Never throws for DNS outcomes; throws on abort or bad name.
+   * wins; any other rcode moves to the next candidate; a timeout stops. The reported status when
+   * nothing answered: NODATA if any candidate had NODATA, else NXDOMAIN, else SERVFAIL, else the
+   * last one's; `tried` lists every candidate's own status. Never throws for DNS outcomes; throws on abort or bad name.
    */
   async lookup(name: string, type: QueryType, opts: QueryOptions = {}): Promise<DnsLookup> {
     const names = this.expand(name);
@@ -210,10 +210,12 @@ export class DnsClient {
       tried.push({ name: fqdn, status: r.status });
       responses.push(r);
       if (r.status === 'ok') return result(name, type, tried, r);
-      if (r.status === 'refused' || r.status === 'error') break;
     }
+    // A diagnosis wants the most telling outcome: a name that exists (NODATA) beats NXDOMAIN, and
+    // NXDOMAIN inside the search domains beats a REFUSED for the bare name outside them.
     const pick =
       responses.find((r) => r.status === 'nodata') ??
+      responses.find((r) => r.status === 'nxdomain') ??
       responses.find((r) => r.status === 'servfail') ??
       responses.at(-1);
     if (timedOut && !pick) return { query: name, type, status: 'timeout', name: tried.at(-1)?.name ?? name, tried, records: [] };

@@ -1,0 +1,256 @@
+/**
+ * Discovery through the Kubernetes API (@kubernetes/client-node v2, object parameters): a
+ * service's EndpointSlices, the Service, its pods, and the CoreDNS Corefile when readable
+ * (checks K1–K6). Every failure is typed: a 403 is a KubernetesAccessError naming the verb,
+ * resource and RBAC fix, never an empty list; connection failures are BEAM_ERR_K8S_UNREACHABLE.
+ */
+import { readFileSync } from 'node:fs';
+import { addAbortListener } from 'node:events';
+import createDebug from 'debug';
+import {
+  ApiException,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  type ConfigurationOptions,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { KubernetesAccessError, KubernetesError } from './errors.js';
+import { endpointsOf, podOf, selectorString, serviceOf, type EndpointInfo, type PodInfo, type ServiceInfo } from './k8s-model.js';
+import { parseCorefile, type KubernetesPluginConfig } from './corefile.js';
+import { predictNames, type PodNamePrediction } from './predict.js';
+
+export { parseCorefile, type Corefile, type KubernetesPluginConfig, CorefileSyntaxError } from './corefile.js';
+export { predictNames, kubeletHostname, type PodNamePrediction, type PredictionProblem, type DnsSettings } from './predict.js';
+export type { EndpointInfo, PodInfo, ServiceInfo, ServicePortInfo } from './k8s-model.js';
+
+const log = createDebug('beamnode:discovery:k8s');
+
+export interface KubernetesClientOptions {
+  /** A ready KubeConfig. Default: `loadFromDefault()` (KUBECONFIG, ~/.kube/config, else in-cluster). */
+  kubeConfig?: KubeConfig;
+  /** An explicit API server URL (tests, `kubectl proxy`); used with `token` / `caData` / `skipTlsVerify`. */
+  server?: string;
+  token?: string;
+  /** PEM CA bundle for `server`. */
+  caData?: string;
+  skipTlsVerify?: boolean;
+  /** Default namespace: the context's, else the service account's, else `default`. */
+  namespace?: string;
+  /** Per request (default 10 000 ms). */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  namespace?: string;
+  signal?: AbortSignal;
+}
+
+export interface CoreDnsInfo {
+  /** The parsed `kubernetes` plugin block (the first one), when the ConfigMap was readable. */
+  plugin?: KubernetesPluginConfig;
+  /** Why the Corefile is unknown (403 is common and harmless for the probe). */
+  error?: KubernetesError | Error;
+}
+
+export interface ServiceDiscovery {
+  service: ServiceInfo;
+  endpoints: EndpointInfo[];
+  /** Pods selected by the service's selector (empty when it has none). */
+  pods: PodInfo[];
+  coreDns: CoreDnsInfo;
+  predictions: PodNamePrediction[];
+  /** Non-fatal failures (listing pods forbidden, …); the service itself must be readable. */
+  errors: KubernetesError[];
+}
+
+const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export class KubernetesDiscovery {
+  readonly namespace: string;
+  readonly server: string;
+  private readonly core: CoreV1Api;
+  private readonly discovery: DiscoveryV1Api;
+  private readonly timeoutMs: number;
+
+  constructor(opts: KubernetesClientOptions = {}) {
+    let kc = opts.kubeConfig;
+    if (!kc) {
+      kc = new KubeConfig();
+      try {
+        if (opts.server) {
+          kc.loadFromClusterAndUser(
+            { name: 'beamnode', server: opts.server, skipTLSVerify: opts.skipTlsVerify ?? false, ...(opts.caData ? { caData: Buffer.from(opts.caData).toString('base64') } : {}) },
+            { name: 'beamnode', ...(opts.token ? { token: opts.token } : {}) },
+          );
+        } else kc.loadFromDefault();
+      } catch (e) {
+        throw new KubernetesError('BEAM_ERR_K8S_CONFIG', 'load kubeconfig', `no usable Kubernetes configuration: ${(e as Error).message}`, undefined, { cause: e });
+      }
+    }
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KubernetesError('BEAM_ERR_K8S_CONFIG', 'load kubeconfig', 'the kubeconfig has no current cluster');
+    this.server = cluster.server;
+    this.namespace = opts.namespace ?? contextNamespace(kc) ?? serviceAccountNamespace() ?? 'default';
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** K1: the endpoints of every EndpointSlice labelled `kubernetes.io/service-name=<service>`. */
+  async endpointSlices(service: string, o: RequestOptions = {}): Promise<EndpointInfo[]> {
+    const namespace = o.namespace ?? this.namespace;
+    const list = await this.call('list', 'endpointslices.discovery.k8s.io', namespace, o.signal, (opt) =>
+      this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` }, opt),
+    );
+    return (list.items ?? []).flatMap(endpointsOf);
+  }
+
+  /** K2: the Service. 404 → BEAM_ERR_K8S_NOT_FOUND. */
+  async service(name: string, o: RequestOptions = {}): Promise<ServiceInfo> {
+    const namespace = o.namespace ?? this.namespace;
+    const svc = await this.call('get', 'services', namespace, o.signal, (opt) => this.core.readNamespacedService({ name, namespace }, opt), name);
+    return serviceOf(svc);
+  }
+
+  /** K3: pods, optionally by label selector (`app=myapp`). */
+  async pods(o: RequestOptions & { labelSelector?: string } = {}): Promise<PodInfo[]> {
+    const namespace = o.namespace ?? this.namespace;
+    const list = await this.call('list', 'pods', namespace, o.signal, (opt) =>
+      this.core.listNamespacedPod({ namespace, ...(o.labelSelector ? { labelSelector: o.labelSelector } : {}) }, opt),
+    );
+    return (list.items ?? []).map(podOf);
+  }
+
+  /** K6: the `kubernetes` plugin block of the Corefile in ConfigMap kube-system/coredns. */
+  async coreDnsConfig(o: { signal?: AbortSignal; namespace?: string; name?: string } = {}): Promise<KubernetesPluginConfig | undefined> {
+    const namespace = o.namespace ?? 'kube-system';
+    const name = o.name ?? 'coredns';
+    const cm = await this.call('get', 'configmaps', namespace, o.signal, (opt) => this.core.readNamespacedConfigMap({ name, namespace }, opt), name);
+    const text = cm.data?.Corefile;
+    if (text === undefined) return undefined;
+    return parseCorefile(text).kubernetes[0];
+  }
+
+  /**
+   * Everything about one service: the Service (must be readable), its EndpointSlices, the pods
+   * its selector matches, the CoreDNS settings when readable, and per-pod name predictions.
+   * A 403 on the Service or the EndpointSlices throws; on pods or the Corefile it is recorded.
+   */
+  async discover(serviceName: string, o: RequestOptions & { clusterDomain?: string } = {}): Promise<ServiceDiscovery> {
+    const service = await this.service(serviceName, o);
+    const errors: KubernetesError[] = [];
+    const endpoints = await this.endpointSlices(serviceName, o);
+    let pods: PodInfo[] = [];
+    if (service.selector && Object.keys(service.selector).length) {
+      try {
+        pods = await this.pods({ ...o, labelSelector: selectorString(service.selector) });
+      } catch (e) {
+        if (!(e instanceof KubernetesError)) throw e;
+        errors.push(e);
+      }
+    }
+    const coreDns: CoreDnsInfo = {};
+    try {
+      coreDns.plugin = await this.coreDnsConfig({ signal: o.signal });
+    } catch (e) {
+      if (!(e instanceof Error) || o.signal?.aborted) throw e;
+      coreDns.error = e;
+    }
+    const predictions = predictNames(pods, service, {
+      clusterDomain: o.clusterDomain ?? coreDns.plugin?.clusterDomain,
+      endpointPodNames: coreDns.plugin?.endpointPodNames,
+    });
+    return { service, endpoints, pods, coreDns, predictions, errors };
+  }
+
+  /** Runs one API call with a timeout and the caller's signal, mapping failures to typed errors. */
+  private async call<T>(
+    verb: string,
+    resource: string,
+    namespace: string,
+    signal: AbortSignal | undefined,
+    fn: (opt: ConfigurationOptions) => Promise<T>,
+    name?: string,
+  ): Promise<T> {
+    signal?.throwIfAborted();
+    const what = `${verb} ${resource}${name ? `/${name}` : ''} in ${namespace}`;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // The generated client passes `middleware` through as promise middleware at run time although
+    // its type says observable middleware; the cast bridges that mismatch.
+    const withSignal = {
+      pre: async (ctx: RequestContext) => {
+        ctx.setSignal(combined);
+        return ctx;
+      },
+      post: async (ctx: ResponseContext) => ctx,
+    };
+    const opt = { middleware: [withSignal], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+    log('%s (%s)', what, this.server);
+    let stop: Disposable | undefined;
+    try {
+      // Racing the abort as well: we never wait past the deadline even if the transport ignores the signal.
+      return await Promise.race([
+        fn(opt),
+        new Promise<never>((_, reject) => {
+          stop = addAbortListener(combined, () => reject(combined.reason));
+        }),
+      ]);
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw toKubernetesError(e, verb, resource, namespace, what, timeout.aborted ? this.timeoutMs : undefined);
+    } finally {
+      stop?.[Symbol.dispose]();
+    }
+  }
+}
+
+function toKubernetesError(e: unknown, verb: string, resource: string, namespace: string, what: string, timedOutMs?: number): KubernetesError {
+  if (timedOutMs !== undefined)
+    return new KubernetesError('BEAM_ERR_K8S_TIMEOUT', what, `${what}: no answer from the API server within ${timedOutMs} ms`, undefined, { cause: e });
+  if (e instanceof ApiException) {
+    const status = (e as ApiException<unknown>).code;
+    const message = statusMessage((e as ApiException<unknown>).body) ?? (e as Error).message;
+    log('%s: HTTP %d %s', what, status, message);
+    if (status === 403) return new KubernetesAccessError(verb, resource, namespace, message, { cause: e });
+    if (status === 401)
+      return new KubernetesError('BEAM_ERR_K8S_UNAUTHORIZED', what, `${what}: HTTP 401 Unauthorized (missing or expired credentials)`, 401, { cause: e });
+    if (status === 404) return new KubernetesError('BEAM_ERR_K8S_NOT_FOUND', what, `${what}: not found (${message})`, 404, { cause: e });
+    return new KubernetesError('BEAM_ERR_K8S_API', what, `${what}: HTTP ${status}: ${message}`, status, { cause: e });
+  }
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? (err as { code?: string }).code;
+  const detail = err.cause?.message ?? err.message;
+  if (err instanceof TypeError || code !== undefined)
+    return new KubernetesError('BEAM_ERR_K8S_UNREACHABLE', what, `${what}: cannot reach the API server: ${detail}${code ? ` (${code})` : ''}`, undefined, { cause: e });
+  return new KubernetesError('BEAM_ERR_K8S_API', what, `${what}: ${detail}`, undefined, { cause: e });
+}
+
+/** The `message` of a Status object body (JSON text or object), when there is one. */
+function statusMessage(body: unknown): string | undefined {
+  let b = body;
+  if (typeof b === 'string') {
+    try {
+      b = JSON.parse(b);
+    } catch {
+      return b.length ? b.slice(0, 500) : undefined;
+    }
+  }
+  if (b && typeof b === 'object' && 'message' in b && typeof (b as { message: unknown }).message === 'string') return (b as { message: string }).message;
+  return undefined;
+}
+
+function contextNamespace(kc: KubeConfig): string | undefined {
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  return ctx?.namespace || undefined;
+}
+
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync(SA_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
