@@ -100,6 +100,25 @@ describe(`rig: Deployment pods with subdomain, CoreDNS default then endpoint_pod
     assert.equal(text, `[${want.join(',')}]`);
   });
 
+  test('default mode: `node` run in the probe pod resolves through the pod\'s resolv.conf (search list applied)', async () => {
+    const script = "require('node:dns').promises.resolveSrv('myapp-headless.default.svc.cluster.local')" +
+      '.then((r) => console.log(JSON.stringify(r.map((x) => x.name).sort())))';
+    const r = await c.exec([process.execPath, '-e', script], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const want = c.pods.filter((p) => p.spec.ready !== false).map((p) => `${dashedIp(p.ip)}.${SVC}`).sort();
+    assert.deepEqual(JSON.parse(r.stdout), want);
+    // glibc (getent) applies the search list to a relative name, as pods do.
+    const g = await c.exec(['getent', 'hosts', 'myapp-headless']);
+    assert.equal(g.code, 0, g.stderr);
+    assert.match(g.stdout, new RegExp(`^10\\.231\\.41\\.1[12]\\s+${SVC.replaceAll('.', '\\.')}`));
+  });
+
+  test('exec is bounded: a command past its timeout is killed', async () => {
+    const r = await c.exec(['sleep', '30'], { timeoutMs: 300 });
+    assert.equal(r.timedOut, true);
+    assert.equal(r.signal, 'SIGKILL');
+  });
+
   test('default mode: probe pings myapp@<ip>, myapp@<dashed-ip name> and the true FQDN: all pang', async () => {
     const p = c.pods[0];
     assert.equal(await ping(probe, `myapp@${p.ip}`), 'pang');
