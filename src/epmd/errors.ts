@@ -1,0 +1,26 @@
+/**
+ * Errors of the EPMD layer. Every message names the EPMD (host:port) it concerns, so that a
+ * failure in a cluster of many hosts says which one.
+ */
+import { BeamnodeError } from '../errors.js';
+
+export type EpmdErrorCode =
+  | 'BEAM_ERR_EPMD_UNREACHABLE' // connection refused, reset before a reply, connect timed out
+  | 'BEAM_ERR_EPMD_NOT_REGISTERED' // PORT_PLEASE2: the alive name is not registered there
+  | 'BEAM_ERR_EPMD_NAME_TAKEN' // ALIVE2: epmd answered result > 0 (name in use)
+  | 'BEAM_ERR_EPMD_MALFORMED' // bytes that are not an EPMD message (either direction)
+  | 'BEAM_ERR_EPMD_INVALID_NAME' // an alive name epmd would refuse: empty, NUL, > 255 chars, bad UTF-8
+  | 'BEAM_ERR_EPMD_USAGE' // a bad argument (port out of range, extra too long, …)
+  | 'BEAM_ERR_TIMEOUT'; // connected, but no complete reply in time
+
+export class EpmdError extends BeamnodeError {
+  declare readonly code: EpmdErrorCode;
+  /** The EPMD's host and port, when the error concerns one (not for pure codec errors). */
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  constructor(code: EpmdErrorCode, message: string, options?: ErrorOptions & { host?: string; port?: number }) {
+    super(code, message, options);
+    this.host = options?.host;
+    this.port = options?.port;
+  }
+}
