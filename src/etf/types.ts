@@ -26,6 +26,10 @@
 export class Atom {
   /** The atom's text (Unicode; OTP limits it to 255 characters). */
   readonly name: string;
+  /** @internal The encoder's cached bytes for this atom (minor_version 1 and 2). */
+  etf1: Buffer | undefined = undefined;
+  /** @internal */
+  etf2: Buffer | undefined = undefined;
   private constructor(name: string) {
     this.name = name;
   }
@@ -174,11 +178,15 @@ export class Fun {
 
 /** An external fun, `fun M:F/A` (EXPORT_EXT). */
 export class ExportFun {
+  /** The function's name (a property: `function` cannot be a parameter name). */
+  readonly function: Atom;
   constructor(
     readonly module: Atom,
-    readonly function: Atom,
+    fn: Atom,
     readonly arity: number,
-  ) {}
+  ) {
+    this.function = fn;
+  }
   toString(): string {
     return `fun ${this.module.name}:${this.function.name}/${this.arity}`;
   }

@@ -1,0 +1,508 @@
+/**
+ * ETF decoding: bytes → terms. One Decoder (a Reader) walks the input with an integer offset;
+ * every length is checked against the bytes left before anything is allocated, and nesting is
+ * bounded (maxDepth) so hostile input cannot blow the JS stack.
+ */
+import { inflateCompressed } from './compressed.js';
+import { DecodeError, LimitError } from './errors.js';
+import { Reader } from './reader.js';
+import * as T from './tags.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { BeamnodeError } from '../errors.js';
+
+export interface DecodeLimits {
+  /** Deepest nesting of tuples/lists/maps/funs (default 10 000). */
+  maxDepth: number;
+  /** Largest size a COMPRESSED term may inflate to, in bytes (default 64 MiB). */
+  maxInflatedSize: number;
+  /** Most terms (every integer, atom, element…) one decode may produce (default: unlimited). */
+  maxTerms: number;
+}
+
+export interface DecodeOptions {
+  /** The connection's atom cache, for ATOM_CACHE_REF (82) after a distribution header. */
+  atomCache?: readonly (Atom | undefined)[];
+  /** Binaries become strings (UTF-8, invalid bytes replaced by U+FFFD) instead of Buffers. */
+  binariesAsStrings?: boolean;
+  /** Maps become plain objects (keys by their text) instead of `Map`s. */
+  mapsAsObjects?: boolean;
+  /** Atoms (other than true/false) become strings instead of `Atom`s. */
+  atomsAsStrings?: boolean;
+  /** Binaries are copied out of the input (default: zero-copy views into it). */
+  copyBinaries?: boolean;
+  limits?: Partial<DecodeLimits>;
+}
+
+export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
+  maxDepth: 10_000,
+  maxInflatedSize: 64 * 1024 * 1024,
+  maxTerms: Number.POSITIVE_INFINITY,
+};
+
+const EMPTY_OPTIONS: DecodeOptions = {};
+
+/** unpack(): erlpack's JS mapping (tuples as arrays, nil/null as null, big integers as text…). */
+export interface CompatOptions extends DecodeOptions {
+  erlpack?: boolean;
+}
+const TWO_32 = 4294967296;
+
+class Decoder extends Reader {
+  depth = 0;
+  terms = 0;
+  readonly maxDepth: number;
+  readonly maxTerms: number;
+  readonly maxInflated: number;
+  readonly atomCache: readonly (Atom | undefined)[] | undefined;
+  readonly binStrings: boolean;
+  readonly mapObjects: boolean;
+  readonly atomStrings: boolean;
+  readonly copyBins: boolean;
+  readonly compat: boolean;
+
+  constructor(buf: Uint8Array, pos: number, o: CompatOptions) {
+    super(buf, pos);
+    const l = o.limits;
+    this.maxDepth = l?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+    this.maxTerms = l?.maxTerms ?? DEFAULT_LIMITS.maxTerms;
+    this.maxInflated = l?.maxInflatedSize ?? DEFAULT_LIMITS.maxInflatedSize;
+    this.atomCache = o.atomCache;
+    this.binStrings = o.binariesAsStrings === true;
+    this.mapObjects = o.mapsAsObjects === true;
+    this.atomStrings = o.atomsAsStrings === true;
+    this.copyBins = o.copyBinaries === true;
+    this.compat = o.erlpack === true;
+    if (this.compat) {
+      this.binStrings = this.mapObjects = this.atomStrings = true;
+    }
+  }
+
+  /** A decoder over inflated bytes that shares this one's options and counters. */
+  child(buf: Buffer): Decoder {
+    const d = new Decoder(buf, 0, EMPTY_OPTIONS);
+    Object.assign(d, {
+      maxDepth: this.maxDepth, maxTerms: this.maxTerms, maxInflated: this.maxInflated, atomCache: this.atomCache,
+      binStrings: this.binStrings, mapObjects: this.mapObjects, atomStrings: this.atomStrings, copyBins: true, compat: this.compat,
+    });
+    d.depth = this.depth;
+    d.terms = this.terms;
+    return d;
+  }
+
+  enter(): void {
+    if (++this.depth > this.maxDepth) {
+      throw new LimitError('maxDepth', this.maxDepth, `terms nested deeper than maxDepth ${this.maxDepth}`, this.pos);
+    }
+  }
+
+  /** Throws unless `count` items of at least `min` bytes each can still follow. */
+  claim(count: number, min: number, what: string, at: number): void {
+    if (count * min > this.end - this.pos) {
+      throw new DecodeError('BEAM_ERR_ETF_TRUNCATED', `${what} claims ${count} elements, only ${this.end - this.pos} bytes left`, at);
+    }
+  }
+
+  term(): Term {
+    if (++this.terms > this.maxTerms) {
+      throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, this.pos);
+    }
+    const b = this.buf;
+    const at = this.pos;
+    if (at >= this.end) this.need(1, 'term tag');
+    const tag = b[at];
+    this.pos = at + 1;
+    switch (tag) {
+      case T.SMALL_INTEGER_EXT:
+        if (at + 2 > this.end) this.need(1, 'SMALL_INTEGER_EXT');
+        this.pos = at + 2;
+        return b[at + 1];
+      case T.INTEGER_EXT:
+        return this.i32();
+      case T.NEW_FLOAT_EXT:
+        return this.compat ? this.f64() : floatTerm(this.f64());
+      case T.SMALL_ATOM_UTF8_EXT:
+      case T.ATOM_UTF8_EXT:
+      case T.ATOM_EXT:
+      case T.SMALL_ATOM_EXT:
+      case T.ATOM_CACHE_REF:
+        this.pos = at;
+        return this.atomTerm();
+      case T.BINARY_EXT: {
+        const n = this.u32();
+        if (this.pos + n > this.end) this.need(n, 'BINARY_EXT');
+        if (this.binStrings) return this.utf8Lossy(n);
+        if (this.copyBins) return Buffer.from(this.view(n));
+        return this.view(n);
+      }
+      case T.MAP_EXT:
+        return this.map(at);
+      case T.NIL_EXT:
+        return [];
+      case T.LIST_EXT:
+        return this.list(at);
+      case T.SMALL_TUPLE_EXT:
+        return this.tuple(this.u8(), at);
+      case T.LARGE_TUPLE_EXT:
+        return this.tuple(this.u32(), at);
+      case T.STRING_EXT: {
+        const n = this.u16();
+        if (this.pos + n > this.end) this.need(n, 'STRING_EXT');
+        const out = new Array<number>(n);
+        const p = this.pos;
+        for (let i = 0; i < n; i++) out[i] = b[p + i];
+        this.pos = p + n;
+        return out;
+      }
+      case T.SMALL_BIG_EXT:
+        return this.big(this.u8());
+      case T.LARGE_BIG_EXT:
+        return this.big(this.u32());
+      case T.BIT_BINARY_EXT: {
+        const n = this.u32();
+        const bits = this.u8();
+        if (this.pos + n > this.end) this.need(n, 'BIT_BINARY_EXT');
+        if (n === 0 ? bits !== 0 && bits !== 8 : bits < 1 || bits > 8) {
+          throw new DecodeError('BEAM_ERR_ETF_BAD_BITS', `BIT_BINARY_EXT with ${bits} bits in the last of ${n} bytes`, at);
+        }
+        const data = this.copyBins ? Buffer.from(this.view(n)) : this.view(n);
+        return bits === 8 || n === 0 ? data : new BitBinary(data, bits);
+      }
+      case T.NEW_PID_EXT:
+      case T.PID_EXT:
+        this.pos = at;
+        return this.pid();
+      case T.NEWER_REFERENCE_EXT:
+      case T.NEW_REFERENCE_EXT: {
+        const len = this.u16();
+        if (len < 1 || len > 5) throw new DecodeError('BEAM_ERR_ETF_BAD_REFERENCE', `reference with ${len} id words`, at);
+        const node = this.atom();
+        const creation = tag === T.NEWER_REFERENCE_EXT ? this.u32() : this.u8();
+        this.need(4 * len, 'reference ids');
+        const ids = new Array<number>(len);
+        for (let i = 0; i < len; i++) ids[i] = this.u32();
+        return new Reference(node, creation, ids);
+      }
+      case T.REFERENCE_EXT: {
+        const node = this.atom();
+        const id = this.u32();
+        return new Reference(node, this.u8(), [id]);
+      }
+      case T.NEW_PORT_EXT:
+      case T.V4_PORT_EXT:
+      case T.PORT_EXT: {
+        const node = this.atom();
+        let id: number | bigint;
+        if (tag === T.V4_PORT_EXT) {
+          const hi = this.u32();
+          const lo = this.u32();
+          id = hi < 0x200000 ? hi * TWO_32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+        } else {
+          id = this.u32();
+        }
+        return new Port(node, id, tag === T.PORT_EXT ? this.u8() : this.u32());
+      }
+      case T.NEW_FUN_EXT:
+        return this.fun(at);
+      case T.EXPORT_EXT: {
+        const module = this.atom();
+        const fn = this.atom();
+        const arityAt = this.pos;
+        const arity = this.term();
+        if (typeof arity !== 'number' || arity < 0 || arity > 255) {
+          throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', 'EXPORT_EXT arity is not a small integer', arityAt);
+        }
+        return new ExportFun(module, fn, arity);
+      }
+      case T.FLOAT_EXT: {
+        this.need(31, 'FLOAT_EXT');
+        const text = this.latin1(31);
+        const nul = text.indexOf('\0');
+        const s = (nul < 0 ? text : text.slice(0, nul)).trim();
+        const f = Number(s);
+        if (s === '' || !Number.isFinite(f)) throw new DecodeError('BEAM_ERR_ETF_BAD_FLOAT', 'FLOAT_EXT is not a number', at);
+        return floatTerm(f);
+      }
+      case T.COMPRESSED:
+        throw new DecodeError('BEAM_ERR_ETF_BAD_COMPRESSED', 'COMPRESSED (80) is only valid right after the version byte', at);
+      case T.LOCAL_EXT:
+        throw new DecodeError(
+          'BEAM_ERR_ETF_LOCAL_EXT',
+          'LOCAL_EXT (121): a term_to_binary(T, [local]) encoding, decodable only by the Erlang runtime that made it',
+          at,
+        );
+      case T.FUN_EXT:
+        throw new DecodeError('BEAM_ERR_ETF_BAD_TAG', 'FUN_EXT (117) is obsolete (not decoded since OTP 23)', at);
+      default:
+        throw new DecodeError('BEAM_ERR_ETF_BAD_TAG', `unknown term tag ${tag}`, at);
+    }
+  }
+
+  /** An atom term: true/false become booleans; atomsAsStrings gives strings. */
+  atomTerm(): Term {
+    const a = this.atom();
+    const name = a.name;
+    if (name.length === 4 && name === 'true') return true;
+    if (name.length === 5 && name === 'false') return false;
+    if (this.compat && (name === 'nil' || name === 'null')) return null as unknown as Term;
+    return this.atomStrings ? name : a;
+  }
+
+  /** An atom in any of its encodings (the node of a pid, a module…). */
+  atom(): Atom {
+    const at = this.pos;
+    if (at >= this.end) this.need(1, 'atom tag');
+    const tag = this.buf[at];
+    this.pos = at + 1;
+    let n: number;
+    let utf8: boolean;
+    switch (tag) {
+      case T.SMALL_ATOM_UTF8_EXT:
+        n = this.u8();
+        utf8 = true;
+        break;
+      case T.ATOM_UTF8_EXT:
+        n = this.u16();
+        utf8 = true;
+        break;
+      case T.ATOM_EXT:
+        n = this.u16();
+        utf8 = false;
+        break;
+      case T.SMALL_ATOM_EXT:
+        n = this.u8();
+        utf8 = false;
+        break;
+      case T.ATOM_CACHE_REF: {
+        const i = this.u8();
+        const a = this.atomCache?.[i];
+        if (a === undefined) throw new DecodeError('BEAM_ERR_ETF_ATOM_CACHE', `ATOM_CACHE_REF ${i} is not in the atom cache`, at);
+        return a;
+      }
+      default:
+        throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `expected an atom, got tag ${tag} (${T.TAG_NAMES[tag] ?? 'unknown'})`, at);
+    }
+    if (this.pos + n > this.end) this.need(n, 'atom text');
+    const name = utf8 ? this.utf8Strict(n) : this.latin1(n);
+    if (n > 255 && [...name].length > 255) {
+      throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `atom of ${[...name].length} characters (OTP allows 255)`, at);
+    }
+    return Atom.of(name);
+  }
+
+  tuple(arity: number, at: number): Tuple | Term[] {
+    this.claim(arity, 1, 'tuple', at);
+    this.enter();
+    const els = new Array<Term>(arity);
+    for (let i = 0; i < arity; i++) els[i] = this.term();
+    this.depth--;
+    return this.compat ? els : new Tuple(els);
+  }
+
+  list(at: number): Term {
+    const n = this.u32();
+    this.claim(n + 1, 1, 'LIST_EXT', at);
+    this.enter();
+    const els = new Array<Term>(n);
+    for (let i = 0; i < n; i++) els[i] = this.term();
+    let out: Term;
+    if (this.pos < this.end && this.buf[this.pos] === T.NIL_EXT) {
+      this.pos++;
+      this.terms++;
+      out = els;
+    } else {
+      const tail = this.term();
+      // A tail that is itself a list is a non-canonical encoding of one longer list.
+      if (n === 0) out = tail;
+      else if (Array.isArray(tail)) out = els.concat(tail);
+      else if (tail instanceof ImproperList) out = new ImproperList(els.concat(tail.elements), tail.tail);
+      else out = new ImproperList(els, tail);
+    }
+    this.depth--;
+    return out;
+  }
+
+  map(at: number): Term {
+    const n = this.u32();
+    this.claim(n, 2, 'MAP_EXT', at);
+    this.enter();
+    let out: Term;
+    if (this.mapObjects) {
+      const o: { [key: string]: Term } = {};
+      for (let i = 0; i < n; i++) {
+        const kAt = this.pos;
+        const k = objectKey(this.term(), kAt);
+        const v = this.term();
+        if (Object.hasOwn(o, k)) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', `map key "${k}" occurs twice`, kAt);
+        o[k] = v;
+      }
+      out = o;
+    } else {
+      const m = new Map<Term, Term>();
+      for (let i = 0; i < n; i++) {
+        const kAt = this.pos;
+        const k = this.term();
+        m.set(k, this.term());
+        if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
+      }
+      out = m;
+    }
+    this.depth--;
+    return out;
+  }
+
+  /** SMALL_BIG_EXT / LARGE_BIG_EXT: sign byte, then `n` little-endian magnitude bytes. */
+  big(n: number): number | bigint | string {
+    const at = this.pos;
+    const sign = this.u8();
+    if (this.pos + n > this.end) this.need(n, 'big integer digits');
+    if (sign > 1) throw new DecodeError('BEAM_ERR_ETF_BAD_INTEGER', `big integer sign byte ${sign}`, at);
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + n;
+    if (n <= 6) {
+      let v = 0;
+      for (let i = n - 1; i >= 0; i--) v = v * 256 + b[p + i];
+      // erlpack gives numbers only up to 32 bits, decimal text past that
+      if (this.compat && (n > 4 || v > (sign === 1 ? 0x7fffffff : 0xffffffff))) return String(sign === 1 ? -v : v);
+      return sign === 1 ? -v : v;
+    }
+    let hex = '';
+    for (let i = n - 1; i >= 0; i--) hex += HEX[b[p + i]];
+    let v = BigInt('0x' + hex);
+    if (sign === 1) v = -v;
+    if (this.compat) return v.toString();
+    if (v <= MAX_SAFE && v >= -MAX_SAFE) return Number(v);
+    return v;
+  }
+
+  pid(): Pid {
+    const tag = this.u8();
+    const node = this.atom();
+    const id = this.u32();
+    const serial = this.u32();
+    return new Pid(node, id, serial, tag === T.NEW_PID_EXT ? this.u32() : this.u8());
+  }
+
+  fun(at: number): Fun {
+    const size = this.u32();
+    if (size < 4 || at + 1 + size > this.end) {
+      throw new DecodeError('BEAM_ERR_ETF_TRUNCATED', `NEW_FUN_EXT of ${size} bytes, ${this.end - at - 1} left`, at);
+    }
+    this.enter();
+    const arity = this.u8();
+    this.need(16, 'fun uniq');
+    const uniq = Buffer.from(this.view(16));
+    const index = this.u32();
+    const numFree = this.u32();
+    this.claim(numFree, 1, 'NEW_FUN_EXT free variables', at);
+    const module = this.atom();
+    const oldIndexAt = this.pos;
+    const oldIndex = this.term();
+    const oldUniq = this.term();
+    if (typeof oldIndex !== 'number' || typeof oldUniq !== 'number') {
+      throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', 'NEW_FUN_EXT OldIndex/OldUniq are not integers', oldIndexAt);
+    }
+    const pidAt = this.pos;
+    if (this.pos >= this.end || (this.buf[this.pos] !== T.NEW_PID_EXT && this.buf[this.pos] !== T.PID_EXT)) {
+      throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', 'NEW_FUN_EXT Pid is not a pid', pidAt);
+    }
+    const pid = this.pid();
+    const free = new Array<Term>(numFree);
+    for (let i = 0; i < numFree; i++) free[i] = this.term();
+    if (this.pos !== at + 1 + size) {
+      throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', `NEW_FUN_EXT Size says ${size} bytes, its fields took ${this.pos - at - 1}`, at);
+    }
+    this.depth--;
+    return new Fun(arity, uniq, index, module, oldIndex, oldUniq, pid, free);
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Integral floats are boxed so they re-encode as floats; -0.0 stays a plain -0. */
+function floatTerm(f: number): number | Float {
+  return Number.isInteger(f) && !Object.is(f, -0) ? new Float(f) : f;
+}
+
+function objectKey(k: Term, at: number): string {
+  switch (typeof k) {
+    case 'string':
+      return k;
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(k);
+    default:
+      if (k instanceof Atom) return k.name;
+      if (Buffer.isBuffer(k)) return k.toString('utf8');
+      if (k instanceof Float) return String(k.value);
+      if (k === null) return 'null';
+      throw new DecodeError('BEAM_ERR_ETF_BAD_KEY', 'mapsAsObjects: a map key is not an atom, binary or number', at);
+  }
+}
+
+/** Runs a decode, turning anything that is not already a DecodeError into one. */
+function guarded<R>(d: Decoder, run: () => R): R {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new LimitError('maxDepth', d.maxDepth, `terms nested deeper than the JS stack allows (depth ${d.depth})`, d.pos, { cause: e });
+    }
+    if (e instanceof BeamnodeError) throw e;
+    throw new DecodeError('BEAM_ERR_ETF_INVALID', `invalid term: ${(e as Error).message}`, d.pos, { cause: e });
+  }
+}
+
+/** The version byte, then either COMPRESSED or one term. */
+function versioned(d: Decoder): Term {
+  const at = d.pos;
+  if (at >= d.end) d.need(1, 'version byte');
+  if (d.buf[at] !== T.VERSION) {
+    throw new DecodeError('BEAM_ERR_ETF_BAD_VERSION', `expected version byte 131, got ${d.buf[at]}`, at);
+  }
+  d.pos = at + 1;
+  if (d.pos < d.end && d.buf[d.pos] === T.COMPRESSED) {
+    d.pos++;
+    const size = d.u32();
+    const { data, consumed } = inflateCompressed(d.buf.subarray(d.pos, d.end), size, d.maxInflated, d.pos);
+    const c = d.child(data);
+    const term = c.term();
+    if (c.pos !== data.length) {
+      throw new DecodeError('BEAM_ERR_ETF_TRAILING', `${data.length - c.pos} bytes after the compressed term`, d.pos);
+    }
+    d.pos += consumed;
+    d.terms = c.terms;
+    return term;
+  }
+  return d.term();
+}
+
+/** Decodes one whole term (`131`, then the term; COMPRESSED handled). Trailing bytes are an error. */
+export function decode(buf: Uint8Array, opts: DecodeOptions = EMPTY_OPTIONS): Term {
+  const d = new Decoder(buf, 0, opts);
+  return guarded(d, () => {
+    const t = versioned(d);
+    if (d.pos !== d.end) throw new DecodeError('BEAM_ERR_ETF_TRAILING', `${d.end - d.pos} bytes after the term`, d.pos);
+    return t;
+  });
+}
+
+/** Decodes the term at `offset` (which must hold 131); `end` is where the next one starts. */
+export function decodeAt(buf: Uint8Array, offset: number, opts: DecodeOptions = EMPTY_OPTIONS): { term: Term; end: number } {
+  const d = new Decoder(buf, offset, opts);
+  return guarded(d, () => ({ term: versioned(d), end: d.pos }));
+}
+
+/** Decodes a term without the version byte at `offset` (terms after a `131,68` dist header). */
+/** decode() with erlpack's mapping (unpack). */
+export function decodeCompat(buf: Uint8Array): Term {
+  return decode(buf, { erlpack: true } as CompatOptions);
+}
+
+export function decodeBodyAt(buf: Uint8Array, offset: number, opts: DecodeOptions = EMPTY_OPTIONS): { term: Term; end: number } {
+  const d = new Decoder(buf, offset, opts);
+  return guarded(d, () => ({ term: d.term(), end: d.pos }));
+}

@@ -1,0 +1,577 @@
+/**
+ * ETF encoding: terms → bytes, as OTP's term_to_binary/2 lays them out (byte for byte, checked
+ * against real `erl`): the smallest integer tag, STRING_EXT for short byte lists, NEW_FLOAT_EXT,
+ * Latin-1 ATOM_EXT under minor_version 1 and UTF-8 atom tags under 2, small maps sorted by term
+ * order. Everything is written into one growable Writer; no allocation per term on the hot path.
+ */
+import { compressBody } from './compressed.js';
+import { EncodeError } from './errors.js';
+import { compareTerms, compareText } from './order.js';
+import * as T from './tags.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Writer } from './writer.js';
+
+export interface EncodeOptions {
+  /** 1 (OTP ≤ 25's default): Latin-1 atoms as ATOM_EXT; 2 (OTP 26+'s default): UTF-8 atom tags. Default 2. */
+  minorVersion?: 1 | 2;
+  /** `true` = zlib level 6 (as `[compressed]`), or a level 0–9 (as `{compressed, N}`). */
+  compressed?: boolean | number;
+}
+
+interface FastWrite {
+  utf8Write(s: string, offset: number): number;
+}
+
+/** Deepest nesting the encoder follows before refusing (cycles end here too). */
+const MAX_ENCODE_DEPTH = 10_000;
+/** OTP keeps small maps (≤ 32 keys) sorted; larger ones are HAMTs in hash order. */
+const FLATMAP_MAX = 32;
+
+const scratchF64 = new Float64Array(1);
+const scratchU8 = new Uint8Array(scratchF64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Encoder state for one encode: the writer, the atom flavour and the erlpack-compat switch. */
+interface Ctx {
+  w: Writer;
+  minor2: boolean;
+  /** pack(): erlpack's mapping (null → nil, object keys as binaries, no STRING_EXT, …). */
+  pack: boolean;
+  depth: number;
+}
+
+// ---- atoms ---------------------------------------------------------------------------------
+
+function isLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+function atomBytes(name: string, minor2: boolean): Buffer {
+  if (!minor2 && isLatin1(name)) {
+    if (name.length > 255) throw new EncodeError('BEAM_ERR_ETF_ATOM_TOO_LONG', `atom of ${name.length} characters (max 255)`);
+    const b = Buffer.allocUnsafe(3 + name.length);
+    b[0] = T.ATOM_EXT;
+    b.writeUInt16BE(name.length, 1);
+    b.write(name, 3, 'latin1');
+    return b;
+  }
+  const chars = [...name].length;
+  if (chars > 255) throw new EncodeError('BEAM_ERR_ETF_ATOM_TOO_LONG', `atom of ${chars} characters (max 255)`);
+  const text = Buffer.from(name, 'utf8');
+  if (text.length < 256) {
+    const b = Buffer.allocUnsafe(2 + text.length);
+    b[0] = T.SMALL_ATOM_UTF8_EXT;
+    b[1] = text.length;
+    text.copy(b, 2);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(3 + text.length);
+  b[0] = T.ATOM_UTF8_EXT;
+  b.writeUInt16BE(text.length, 1);
+  text.copy(b, 3);
+  return b;
+}
+
+function atomBytesCached(a: Atom, minor2: boolean): Buffer {
+  if (minor2) return a.etf2 ?? (a.etf2 = atomBytes(a.name, true));
+  return a.etf1 ?? (a.etf1 = atomBytes(a.name, false));
+}
+
+// erlpack writes true/false/nil as SMALL_ATOM_EXT.
+const PACK_NIL = Buffer.from([T.SMALL_ATOM_EXT, 3, 0x6e, 0x69, 0x6c]);
+const PACK_TRUE = Buffer.from([T.SMALL_ATOM_EXT, 4, 0x74, 0x72, 0x75, 0x65]);
+const PACK_FALSE = Buffer.from([T.SMALL_ATOM_EXT, 5, 0x66, 0x61, 0x6c, 0x73, 0x65]);
+const TRUE = Atom.of('true');
+const FALSE = Atom.of('false');
+
+function writeRaw(w: Writer, b: Buffer): void {
+  const n = b.length;
+  if (w.pos + n > w.buf.length) w.ensure(n);
+  const dst = w.buf;
+  let p = w.pos;
+  if (n < 16) for (let i = 0; i < n; i++) dst[p++] = b[i];
+  else {
+    b.copy(dst, p);
+    p += n;
+  }
+  w.pos = p;
+}
+
+function writeAtom(c: Ctx, a: Atom): void {
+  writeRaw(c.w, atomBytesCached(a, c.minor2));
+}
+
+// ---- numbers -------------------------------------------------------------------------------
+
+function writeInteger(w: Writer, v: number): void {
+  w.ensure(16);
+  const b = w.buf;
+  let p = w.pos;
+  if (v >= 0 && v <= 255) {
+    b[p] = T.SMALL_INTEGER_EXT;
+    b[p + 1] = v;
+    w.pos = p + 2;
+  } else if (v >= -2147483648 && v <= 2147483647) {
+    b[p] = T.INTEGER_EXT;
+    b[p + 1] = v >>> 24;
+    b[p + 2] = v >>> 16;
+    b[p + 3] = v >>> 8;
+    b[p + 4] = v;
+    w.pos = p + 5;
+  } else {
+    // |v| ≥ 2^31: SMALL_BIG_EXT, little-endian magnitude, as few bytes as needed. Division by
+    // 256 is exact on doubles, so integral numbers past 2^53 (1e20) encode exactly too.
+    let m = Math.abs(v);
+    w.ensure(3 + 128);
+    const lenAt = p + 1;
+    b[p] = T.SMALL_BIG_EXT;
+    b[p + 2] = v < 0 ? 1 : 0;
+    p += 3;
+    let n = 0;
+    while (m > 0) {
+      const d = m % 256;
+      b[p++] = d;
+      m = (m - d) / 256;
+      n++;
+    }
+    b[lenAt] = n;
+    w.pos = p;
+  }
+}
+
+function writeBigint(w: Writer, v: bigint): void {
+  if (v >= -2147483648n && v <= 2147483647n) return writeInteger(w, Number(v));
+  const neg = v < 0n;
+  let hex = (neg ? -v : v).toString(16);
+  if (hex.length & 1) hex = '0' + hex;
+  const n = hex.length >>> 1;
+  if (n > 0xffffffff) throw new EncodeError('BEAM_ERR_ETF_TOO_BIG', 'integer too large for LARGE_BIG_EXT');
+  w.ensure(6 + n);
+  const b = w.buf;
+  let p = w.pos;
+  if (n < 256) {
+    b[p++] = T.SMALL_BIG_EXT;
+    b[p++] = n;
+  } else {
+    b[p++] = T.LARGE_BIG_EXT;
+    b[p++] = n >>> 24;
+    b[p++] = n >>> 16;
+    b[p++] = n >>> 8;
+    b[p++] = n;
+  }
+  b[p++] = neg ? 1 : 0;
+  for (let i = n - 1; i >= 0; i--) b[p++] = parseInt(hex.substr(i * 2, 2), 16);
+  w.pos = p;
+}
+
+function writeFloat(w: Writer, f: number): void {
+  if (!Number.isFinite(f)) throw new EncodeError('BEAM_ERR_ETF_BAD_FLOAT', `${f} has no Erlang float`);
+  w.ensure(9);
+  const b = w.buf;
+  const p = w.pos;
+  scratchF64[0] = f;
+  b[p] = T.NEW_FLOAT_EXT;
+  if (LITTLE_ENDIAN) {
+    b[p + 1] = scratchU8[7]; b[p + 2] = scratchU8[6]; b[p + 3] = scratchU8[5]; b[p + 4] = scratchU8[4];
+    b[p + 5] = scratchU8[3]; b[p + 6] = scratchU8[2]; b[p + 7] = scratchU8[1]; b[p + 8] = scratchU8[0];
+  } else {
+    for (let i = 0; i < 8; i++) b[p + 1 + i] = scratchU8[i];
+  }
+  w.pos = p + 9;
+}
+
+function writeNumber(c: Ctx, v: number): void {
+  if (c.pack) return packNumber(c.w, v);
+  if (Number.isInteger(v) && (v !== 0 || 1 / v > 0)) writeInteger(c.w, v);
+  else writeFloat(c.w, v);
+}
+
+/** erlpack: int32/uint32 as integers (uint32 ≥ 2^31 as SMALL_BIG), every other number a float. */
+function packNumber(w: Writer, v: number): void {
+  if (Number.isInteger(v) && v >= -2147483648 && v <= 4294967295 && (v !== 0 || 1 / v > 0)) writeInteger(w, v);
+  else writeFloat(w, v);
+}
+
+// ---- binaries ------------------------------------------------------------------------------
+
+function writeString(w: Writer, s: string): void {
+  const n = s.length;
+  w.ensure(5 + n * 3);
+  const b = w.buf;
+  const start = w.pos + 5;
+  let p = start;
+  b[w.pos] = T.BINARY_EXT;
+  if (n < 64) {
+    // Short ASCII strings: a JS loop beats the C++ utf8Write call.
+    let i = 0;
+    for (; i < n; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch >= 0x80) break;
+      b[p++] = ch;
+    }
+    if (i < n) p = start + (b as unknown as FastWrite).utf8Write(s, start);
+  } else {
+    p = start + (b as unknown as FastWrite).utf8Write(s, start);
+  }
+  const len = p - start;
+  const at = w.pos + 1;
+  b[at] = len >>> 24;
+  b[at + 1] = len >>> 16;
+  b[at + 2] = len >>> 8;
+  b[at + 3] = len;
+  w.pos = p;
+}
+
+function writeBinary(w: Writer, data: Uint8Array): void {
+  const n = data.length;
+  w.ensure(5 + n);
+  const b = w.buf;
+  const p = w.pos;
+  b[p] = T.BINARY_EXT;
+  b[p + 1] = n >>> 24;
+  b[p + 2] = n >>> 16;
+  b[p + 3] = n >>> 8;
+  b[p + 4] = n;
+  b.set(data, p + 5);
+  w.pos = p + 5 + n;
+}
+
+function writeBitBinary(w: Writer, t: BitBinary): void {
+  if (t.data.length === 0 || t.bits === 8) return writeBinary(w, t.data);
+  if (t.bits < 1 || t.bits > 8) throw new EncodeError('BEAM_ERR_ETF_BAD_BITS', `BitBinary.bits is ${t.bits} (1–8)`);
+  const n = t.data.length;
+  w.u8(T.BIT_BINARY_EXT).u32(n).u8(t.bits).bytes(t.data);
+  // OTP zeroes the unused low bits of the last byte.
+  w.buf[w.pos - 1] &= (0xff << (8 - t.bits)) & 0xff;
+}
+
+// ---- containers ----------------------------------------------------------------------------
+
+function isByteList(a: Term[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x !== 'number' || (x & 255) !== x || (x === 0 && 1 / x < 0)) return false;
+  }
+  return true;
+}
+
+function writeList(c: Ctx, a: Term[]): void {
+  const w = c.w;
+  const n = a.length;
+  if (n === 0) return w.u8(T.NIL_EXT) as unknown as void;
+  if (!c.pack && n < 65536 && isByteList(a)) {
+    w.ensure(3 + n);
+    const b = w.buf;
+    let p = w.pos;
+    b[p++] = T.STRING_EXT;
+    b[p++] = n >>> 8;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) b[p++] = a[i] as number;
+    w.pos = p;
+    return;
+  }
+  w.u8(T.LIST_EXT).u32(n);
+  enter(c);
+  for (let i = 0; i < n; i++) writeTerm(c, a[i]);
+  c.depth--;
+  w.u8(T.NIL_EXT);
+}
+
+function writeImproper(c: Ctx, l: ImproperList): void {
+  const n = l.elements.length;
+  if (n === 0) return writeTerm(c, l.tail);
+  // OTP folds a list-valued tail into the list ([1|[2]] is [1,2]).
+  if (Array.isArray(l.tail)) return writeList(c, l.elements.concat(l.tail));
+  if (l.tail instanceof ImproperList) return writeImproper(c, new ImproperList(l.elements.concat(l.tail.elements), l.tail.tail));
+  c.w.u8(T.LIST_EXT).u32(n);
+  enter(c);
+  for (let i = 0; i < n; i++) writeTerm(c, l.elements[i]);
+  writeTerm(c, l.tail);
+  c.depth--;
+}
+
+function writeTuple(c: Ctx, els: Term[]): void {
+  const w = c.w;
+  const n = els.length;
+  if (n < 256) {
+    w.ensure(2);
+    w.buf[w.pos] = T.SMALL_TUPLE_EXT;
+    w.buf[w.pos + 1] = n;
+    w.pos += 2;
+  } else {
+    w.u8(T.LARGE_TUPLE_EXT).u32(n);
+  }
+  enter(c);
+  for (let i = 0; i < n; i++) writeTerm(c, els[i]);
+  c.depth--;
+}
+
+const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y[0]);
+
+function writeMap(c: Ctx, m: Map<Term, Term>): void {
+  const w = c.w;
+  const n = m.size;
+  w.u8(T.MAP_EXT).u32(n);
+  enter(c);
+  if (n <= FLATMAP_MAX && n > 1) {
+    // Decoded maps arrive sorted already; sort only when they are not.
+    let prev: Term = undefined as unknown as Term;
+    let sorted = true;
+    let first = true;
+    for (const k of m.keys()) {
+      if (!first && compareTerms(prev, k) > 0) {
+        sorted = false;
+        break;
+      }
+      prev = k;
+      first = false;
+    }
+    if (!sorted) {
+      for (const [k, v] of [...m.entries()].sort(byKey)) {
+        writeTerm(c, k);
+        writeTerm(c, v);
+      }
+      c.depth--;
+      return;
+    }
+  }
+  for (const [k, v] of m) {
+    writeTerm(c, k);
+    writeTerm(c, v);
+  }
+  c.depth--;
+}
+
+// Object keys → encoded atom (encode) bytes; bounded so hostile key sets cannot grow it forever.
+const keyCache1 = new Map<string, Buffer>();
+const keyCache2 = new Map<string, Buffer>();
+const KEY_CACHE_MAX = 4096;
+
+function keyAtom(k: string, minor2: boolean): Buffer {
+  const cache = minor2 ? keyCache2 : keyCache1;
+  let b = cache.get(k);
+  if (b === undefined) {
+    b = atomBytes(k, minor2);
+    if (cache.size >= KEY_CACHE_MAX) cache.clear();
+    cache.set(k, b);
+  }
+  return b;
+}
+
+function writeObject(c: Ctx, o: { [key: string]: Term }): void {
+  const w = c.w;
+  let keys = Object.keys(o);
+  const n = keys.length;
+  w.u8(T.MAP_EXT).u32(n);
+  enter(c);
+  if (c.pack) {
+    // erlpack: keys are binaries, in property order.
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      writeString(w, k);
+      writeTerm(c, o[k]);
+    }
+  } else {
+    if (n > 1 && n <= FLATMAP_MAX) {
+      for (let i = 1; i < n; i++) {
+        if (compareText(keys[i - 1], keys[i]) > 0) {
+          keys = keys.slice().sort(compareText);
+          break;
+        }
+      }
+    }
+    const minor2 = c.minor2;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      writeRaw(w, keyAtom(k, minor2));
+      writeTerm(c, o[k]);
+    }
+  }
+  c.depth--;
+}
+
+function writePid(c: Ctx, p: Pid): void {
+  c.w.u8(T.NEW_PID_EXT);
+  writeAtom(c, p.node);
+  c.w.u32(p.id).u32(p.serial).u32(p.creation);
+}
+
+function writePort(c: Ctx, p: Port): void {
+  const id = p.id;
+  // OTP 25 always writes NEW_PORT_EXT; OTP 26+ uses V4_PORT_EXT only for ids past 32 bits.
+  if (typeof id === 'number' && id <= 0xffffffff) {
+    c.w.u8(T.NEW_PORT_EXT);
+    writeAtom(c, p.node);
+    c.w.u32(id);
+  } else {
+    const big = BigInt(id);
+    c.w.u8(T.V4_PORT_EXT);
+    writeAtom(c, p.node);
+    c.w.u32(Number((big >> 32n) & 0xffffffffn)).u32(Number(big & 0xffffffffn));
+  }
+  c.w.u32(p.creation);
+}
+
+function writeReference(c: Ctx, r: Reference): void {
+  const n = r.ids.length;
+  if (n < 1 || n > 5) throw new EncodeError('BEAM_ERR_ETF_BAD_REFERENCE', `reference with ${n} id words (1–5)`);
+  c.w.u8(T.NEWER_REFERENCE_EXT).u16(n);
+  writeAtom(c, r.node);
+  c.w.u32(r.creation);
+  for (let i = 0; i < n; i++) c.w.u32(r.ids[i]);
+}
+
+function writeFun(c: Ctx, f: Fun): void {
+  const w = c.w;
+  w.u8(T.NEW_FUN_EXT);
+  const sizeAt = w.reserve(4);
+  if (f.uniq.length !== 16) throw new EncodeError('BEAM_ERR_ETF_BAD_FUN', 'Fun.uniq must be 16 bytes');
+  w.u8(f.arity).bytes(f.uniq).u32(f.index).u32(f.freeVars.length);
+  writeAtom(c, f.module);
+  writeInteger(w, f.oldIndex);
+  writeInteger(w, f.oldUniq);
+  writePid(c, f.pid);
+  enter(c);
+  for (const v of f.freeVars) writeTerm(c, v);
+  c.depth--;
+  w.patchU32(sizeAt, w.pos - sizeAt);
+}
+
+function writeExport(c: Ctx, f: ExportFun): void {
+  c.w.u8(T.EXPORT_EXT);
+  writeAtom(c, f.module);
+  writeAtom(c, f.function);
+  c.w.u8(T.SMALL_INTEGER_EXT).u8(f.arity);
+}
+
+function enter(c: Ctx): void {
+  if (++c.depth > MAX_ENCODE_DEPTH) {
+    throw new EncodeError('BEAM_ERR_ETF_TOO_DEEP', `terms nested deeper than ${MAX_ENCODE_DEPTH} (or a cycle)`);
+  }
+}
+
+function refuse(t: unknown): never {
+  const what = t === null ? 'null' : typeof t === 'object' ? `a ${(t as object).constructor?.name ?? 'null-prototype'} object` : typeof t;
+  throw new EncodeError('BEAM_ERR_ETF_UNENCODABLE', `${what} has no Erlang term${t == null ? ' (say which atom: atom("undefined"), atom("nil"))' : ''}`);
+}
+
+function writeTerm(c: Ctx, t: Term): void {
+  switch (typeof t) {
+    case 'string':
+      return writeString(c.w, t);
+    case 'number':
+      return writeNumber(c, t);
+    case 'boolean':
+      if (c.pack) return writeRaw(c.w, t ? PACK_TRUE : PACK_FALSE);
+      return writeAtom(c, t ? TRUE : FALSE);
+    case 'bigint':
+      return writeBigint(c.w, t);
+    case 'object': {
+      if (t === null) {
+        if (c.pack) return writeRaw(c.w, PACK_NIL);
+        return refuse(t);
+      }
+      if (Array.isArray(t)) return writeList(c, t);
+      const k = t.constructor;
+      if (k === Object || k === undefined) return writeObject(c, t as { [key: string]: Term });
+      if (k === Atom) return writeAtom(c, t as Atom);
+      if (k === Tuple) return writeTuple(c, (t as Tuple).elements);
+      if (k === Map) return writeMap(c, t as Map<Term, Term>);
+      if (t instanceof Uint8Array) return writeBinary(c.w, t);
+      if (t instanceof Float) return writeFloat(c.w, t.value);
+      if (t instanceof Atom) return writeAtom(c, t);
+      if (t instanceof Tuple) return writeTuple(c, t.elements);
+      if (t instanceof Map) return writeMap(c, t);
+      if (t instanceof Pid) return writePid(c, t);
+      if (t instanceof Reference) return writeReference(c, t);
+      if (t instanceof Port) return writePort(c, t);
+      if (t instanceof ImproperList) return writeImproper(c, t);
+      if (t instanceof BitBinary) return writeBitBinary(c.w, t);
+      if (t instanceof Fun) return writeFun(c, t);
+      if (t instanceof ExportFun) return writeExport(c, t);
+      return refuse(t);
+    }
+    case 'undefined':
+      if (c.pack) return writeRaw(c.w, PACK_NIL);
+      return refuse(t);
+    default:
+      return refuse(t);
+  }
+}
+
+function run(c: Ctx, t: Term): void {
+  const start = c.w.pos;
+  try {
+    writeTerm(c, t);
+  } catch (e) {
+    c.w.pos = start;
+    if (e instanceof EncodeError) throw e;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new EncodeError('BEAM_ERR_ETF_TOO_DEEP', 'terms nested deeper than the JS stack allows', { cause: e });
+    }
+    throw new EncodeError('BEAM_ERR_ETF_UNENCODABLE', `cannot encode: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+const shared = new Writer(64 * 1024);
+let sharedBusy = false;
+
+function withWriter<R>(f: (w: Writer) => R): R {
+  // encode() may be re-entered from a getter/toJSON; only the outer call uses the shared writer.
+  if (sharedBusy) return f(new Writer());
+  sharedBusy = true;
+  try {
+    return f(shared);
+  } finally {
+    sharedBusy = false;
+    shared.reset();
+    // Do not keep a huge scratch buffer alive after one big encode.
+    if (shared.buf.length > 8 * 1024 * 1024) shared.buf = Buffer.allocUnsafe(64 * 1024);
+  }
+}
+
+function levelOf(compressed: boolean | number | undefined): number {
+  if (compressed === undefined || compressed === false) return 0;
+  if (compressed === true) return 6;
+  if (!Number.isInteger(compressed) || compressed < 0 || compressed > 9) {
+    throw new EncodeError('BEAM_ERR_ETF_BAD_OPTION', `compressed level ${compressed} (0–9)`);
+  }
+  return compressed;
+}
+
+/** `131` + the term, as `term_to_binary(T, [{minor_version, V}] ++ [compressed])`. */
+export function encode(term: Term, opts?: EncodeOptions): Buffer {
+  const minor2 = opts?.minorVersion !== 1;
+  const level = levelOf(opts?.compressed);
+  return withWriter((w) => {
+    const c: Ctx = { w, minor2, pack: false, depth: 0 };
+    if (level === 0) {
+      w.u8(T.VERSION);
+      run(c, term);
+      return w.take();
+    }
+    run(c, term);
+    return compressBody(w.view(), level);
+  });
+}
+
+/** Appends `131` + the term (never compressed) to `w`, with UTF-8 atoms (as on the wire). */
+export function encodeInto(w: Writer, term: Term): void {
+  w.u8(T.VERSION);
+  run({ w, minor2: true, pack: false, depth: 0 }, term);
+}
+
+/** Appends the term without `131` (after a distribution header). */
+export function encodeBodyInto(w: Writer, term: Term): void {
+  run({ w, minor2: true, pack: false, depth: 0 }, term);
+}
+
+/** erlpack's `pack`: same JS mapping, same bytes, and our term classes besides. */
+export function packTerm(value: unknown): Buffer {
+  return withWriter((w) => {
+    w.u8(T.VERSION);
+    run({ w, minor2: true, pack: true, depth: 0 }, value as Term);
+    return w.take();
+  });
+}
