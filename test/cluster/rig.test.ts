@@ -15,7 +15,9 @@ import { dashedIp } from './k8s-model.js';
 import { NETNS_ETC_DIR, listNetns, rigUnavailableReason } from './netns.js';
 
 const skip = rigUnavailableReason() ?? false;
-const otpLabel = skip ? 'no OTP' : hostOtp().label;
+const otpLabel = (() => {
+  try { return hostOtp().label; } catch { return 'no erl'; }
+})();
 const SVC = 'myapp-headless.default.svc.cluster.local';
 const cookie = () => randomBytes(12).toString('hex');
 const q = (nodeName: string) => `'${nodeName}'`;
@@ -149,6 +151,15 @@ describe(`rig: Deployment pods with subdomain, CoreDNS default then endpoint_pod
     assert.equal(ptr.answers[0]?.split(/\s+/)[4], `${fqdn(podNames[1])}.`);
     assert.equal((await c.dig(fqdn(podNames[2]), 'A')).status, 'NXDOMAIN');
     assert.equal((await c.dig(`${dashedIp(c.pods[0].ip)}.${SVC}`, 'A')).status, 'NXDOMAIN');
+  });
+
+  test('setPodReady: a pod turning Ready appears in SRV, and leaves again', async () => {
+    const nr = c.pods[2];
+    await c.setPodReady(nr.podName, true);
+    assert.ok(srvTargets((await c.dig(SVC, 'SRV')).answers).targets.includes(fqdn(nr.podName)));
+    assert.equal(srvTargets((await c.dig(SVC, 'SRV')).answers).fields[0], '0 33 4369');
+    await c.setPodReady(nr.podName, false);
+    assert.ok(!srvTargets((await c.dig(SVC, 'SRV')).answers).targets.includes(fqdn(nr.podName)));
   });
 
   test('endpoint_pod_names: probe pings the true FQDN: pong; the IP and the dashed name still pang', async () => {

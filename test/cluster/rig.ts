@@ -15,7 +15,7 @@
  * Facts: /work/shared/k8s-discovery-facts.md §0, §5.5.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErlNode, hostOtp, sleep, type ErlNodeOptions, type Otp } from '../support/otp.js';
@@ -115,6 +115,10 @@ export function cleanupLeftovers(name: string): string[] {
   const gone = listNetns().filter((ns) => re.test(ns));
   // Pods first: deleting them drops their veths before the node (bridge) namespace goes.
   for (const ns of gone.sort((a, b) => Number(a.endsWith('-node')) - Number(b.endsWith('-node')))) removeNetns(ns);
+  // The crashed run's dnsmasq config and query log.
+  for (const d of readdirSync(tmpdir())) {
+    if (d.startsWith(`beamnode-rig-${name}-`)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  }
   return gone;
 }
 
@@ -139,6 +143,7 @@ export class Cluster {
   private readonly erls = new Set<ErlNode>();
   private readonly epmds = new Map<string, ChildProcess>();
   private dnsmasq: ChildProcess | undefined;
+  private readonly readiness = new Map<string, boolean>();
   private destroyed = false;
 
   /** Use createCluster(). */
@@ -181,9 +186,9 @@ export class Cluster {
     return p;
   }
 
-  /** The placed pods as the DNS model sees them. */
+  /** The placed pods as the DNS model sees them (readiness as set by setPodReady). */
   placedPods(): PlacedPod[] {
-    return this.pods.map((p) => ({ ...p.spec, ip: p.ip }));
+    return this.pods.map((p) => ({ ...p.spec, ready: this.readiness.get(p.podName) ?? p.spec.ready, ip: p.ip }));
   }
 
   private appSpec(spec: ClusterPodSpec): ErlAppSpec | undefined {
@@ -262,7 +267,8 @@ export class Cluster {
     child.stderr!.on('data', keep);
     child.on('exit', () => {
       this.children.delete(child);
-      if (logFile) writeFileSync(logFile, out.join(''), { flag: 'a' });
+      if (!logFile) return;
+      try { writeFileSync(logFile, out.join(''), { flag: 'a' }); } catch { /* the rig's folder is gone */ }
     });
     return child;
   }
@@ -307,6 +313,15 @@ export class Cluster {
   /** Rewrites dnsmasq's records for another CoreDNS mode and restarts it (SIGHUP does not re-read srv-host). */
   async setDnsMode(mode: DnsMode): Promise<void> {
     this.mode = mode;
+    await this.stopChild(this.dnsmasq);
+    this.dnsmasq = undefined;
+    await this.startDnsmasq();
+  }
+
+  /** Marks a pod Ready or not (its DNS records come and go, as the EndpointSlice's) and restarts dnsmasq. */
+  async setPodReady(podName: string, ready: boolean): Promise<void> {
+    this.pod(podName);
+    this.readiness.set(podName, ready);
     await this.stopChild(this.dnsmasq);
     this.dnsmasq = undefined;
     await this.startDnsmasq();
