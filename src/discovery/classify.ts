@@ -81,6 +81,8 @@ export function classifyName(name: string, ctx: ClassifyContext = {}): Classifie
     };
   if (KUBE_DNS_HASH.test(label))
     return { ...base, kind: 'kube-dns-hash', hash: label, note: 'a kube-dns hash label: legacy kube-dns names endpoints without hostname this way; no BEAM node calls itself this' };
+  // Four numbers that are not an IP (`300-1-2-3`) are a broken dashed IP, not a StatefulSet ordinal.
+  if (/^\d+(-\d+){3}$/.test(label)) return { ...base, kind: 'other', note: 'looks like a dashed IP but is not a valid one' };
   let m = REPLICASET_POD.exec(label);
   if (m && /\d/.test(m[2] + m[3]))
     return {
@@ -161,7 +163,9 @@ export interface Candidate {
 
 /** The node names to try for one host, deduplicated, in the order ip, localhost, short, dns, fqdn. */
 export function candidateNames(info: CandidateInfo): Candidate[] {
-  const trueHost = info.trueName ? norm(info.trueName.includes('@') ? info.trueName.slice(info.trueName.indexOf('@') + 1) : info.trueName) : undefined;
+  const trueHost = info.trueName
+    ? canonicalIp(norm(info.trueName.includes('@') ? info.trueName.slice(info.trueName.indexOf('@') + 1) : info.trueName))
+    : undefined;
   const dns = info.dnsName ? norm(info.dnsName) : undefined;
   const shortFrom = [trueHost, dns].find((h) => h !== undefined && !isIP(h) && h.includes('.'));
   const hosts: [CandidateForm, string | undefined][] = [
