@@ -225,12 +225,12 @@ export class Runtime {
   }
 
   /** Sends to an alias (ours: delivered if active; another node's: ALIAS_SEND). */
-  sendAlias(from: Process, alias: Reference, msg: Term): Promise<void> {
+  sendAlias(from: Process, alias: Reference, msg: Term, fallbackPid?: Pid): Promise<void> {
     if (alias.node === this.node) {
       this.deliverAlias(alias, msg);
       return Promise.resolve();
     }
-    return this.toRemote(alias.node, { kind: 'alias_send', from: from.pid, alias, msg });
+    return this.toRemote(alias.node, { kind: 'alias_send', from: from.pid, alias, msg, pid: fallbackPid });
   }
 
   link(p: Process, pid: Pid): Promise<void> {
@@ -448,6 +448,16 @@ export class Runtime {
     this.fire(from.node, { kind: 'unlink_id_ack', id, from: to, to: from });
   }
 
+  /** UNLINK (op 4) from a peer without UNLINK_ID (OTP ≤ 25 may still send it): no ack exists. */
+  remoteUnlink(from: Pid, to: Pid): void {
+    const t = this.lookup(to);
+    const e = t?.state.links.get(pidKey(from));
+    if (t && e) {
+      e.linked = false;
+      if (e.unlinkId === undefined) t.state.links.delete(pidKey(from));
+    }
+  }
+
   remoteUnlinkIdAck(id: bigint, from: Pid, to: Pid): void {
     const t = this.lookup(to);
     if (!t) return;
@@ -530,6 +540,11 @@ export class Runtime {
   stop(reason: Term): void {
     for (const p of [...this.procs.values()]) this.terminate(p, reason);
     this.stopped = true;
+  }
+
+  /** SPAWN_REPLY to a spawn request from another node. */
+  sendSpawnReply(reqId: Reference, to: Pid, flags: number, result: Pid | Atom): void {
+    this.fire(to.node, { kind: 'spawn_reply', reqId, to, flags, result });
   }
 
   // ---- to other nodes -----------------------------------------------------------------------

@@ -8,7 +8,8 @@ import type { Atom, Pid, Reference, Term } from '../etf/types.js';
 export type OutSignal =
   | { kind: 'send'; from: Pid; to: Pid; msg: Term }
   | { kind: 'reg_send'; from: Pid; toName: Atom; msg: Term }
-  | { kind: 'alias_send'; from: Pid; alias: Reference; msg: Term }
+  /** `pid`: where to send instead when the connection has no ALIAS (a gen_server reply's caller). */
+  | { kind: 'alias_send'; from: Pid; alias: Reference; msg: Term; pid?: Pid }
   | { kind: 'link'; from: Pid; to: Pid }
   | { kind: 'unlink_id'; id: bigint; from: Pid; to: Pid }
   | { kind: 'unlink_id_ack'; id: bigint; from: Pid; to: Pid }
