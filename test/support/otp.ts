@@ -56,6 +56,8 @@ export function otpMatrix(): Otp[] {
     const base = process.env.BEAMNODE_OTP_ROOTS ?? DEFAULT_ROOTS;
     if (isRoot && existsSync(base)) {
       for (const d of readdirSync(base).sort()) {
+        // .build-* are roots still being made by .ci/prepare-otp-roots.
+        if (d.startsWith('.')) continue;
         const root = join(base, d);
         if (existsSync(join(root, 'usr/bin/erl'))) entries.push(root);
       }
