@@ -168,7 +168,9 @@ export class DnsClient {
       id,
       flags: dnsPacket.RECURSION_DESIRED,
       questions: [{ type, name, class: 'IN' }],
-      additionals: this.ednsUdpSize ? [{ type: 'OPT', name: '.', udpPayloadSize: this.ednsUdpSize }] : [],
+      additionals: this.ednsUdpSize
+        ? [{ type: 'OPT', name: '.', udpPayloadSize: this.ednsUdpSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+        : [],
     });
     const xo = { timeoutMs: opts.timeoutMs ?? this.timeoutMs, maxBytes: this.maxResponseBytes, signal: opts.signal, name, type };
     let transport: 'udp' | 'tcp' = this.transport;

@@ -105,7 +105,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   const tcp: Server = createServer((sock) => {
     sockets.add(sock);
     sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       // Each message has a two-byte length; at most 65535 bytes, so the buffer is bounded.

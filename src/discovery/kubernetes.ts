@@ -230,12 +230,12 @@ function toKubernetesError(e: unknown, verb: string, resource: string, namespace
 
 /** The `message` of a Status object body (JSON text or object), when there is one. */
 function statusMessage(body: unknown): string | undefined {
-  let b = body;
-  if (typeof b === 'string') {
+  let b: unknown = body;
+  if (typeof body === 'string') {
     try {
-      b = JSON.parse(b);
+      b = JSON.parse(body);
     } catch {
-      return b.length ? b.slice(0, 500) : undefined;
+      return body.length ? body.slice(0, 500) : undefined;
     }
   }
   if (b && typeof b === 'object' && 'message' in b && typeof (b as { message: unknown }).message === 'string') return (b as { message: string }).message;
