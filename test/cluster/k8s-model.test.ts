@@ -65,6 +65,21 @@ test('dnsmasq config: endpoint records before service records (PTR), SRV 0 floor
   assert.ok(!/srv-host|host-record/.test(none), none);
 });
 
+test('dnsmasq config: several ports, no ports (no SRV), and a ClusterIP service', () => {
+  const base = { pods: [deploy, sts], mode: 'default' as const, listenIp: '10.99.0.2', reverseZone: 'x' };
+  const two = dnsmasqConfig({ ...base, svc: { ...svc, ports: [{ name: 'epmd', port: 4369 }, { port: 9100 }] } });
+  // The bare name answers every port (N = 2 endpoints x 2 ports); only named ports get `_name._tcp`.
+  assert.ok(two.includes(`srv-host=${SVC},myapp-0.${SVC},9100,0,25`), two);
+  assert.ok(two.includes(`srv-host=_epmd._tcp.${SVC},myapp-0.${SVC},4369,0,50`), two);
+  assert.ok(!/srv-host=_[^,]*,[^,]*,9100/.test(two), two);
+  const none = dnsmasqConfig({ ...base, svc: { ...svc, ports: [] } });
+  assert.ok(!none.includes('srv-host') && none.includes(`host-record=${SVC},10.99.0.11,5`), none);
+  const cip = dnsmasqConfig({ ...base, svc: { ...svc, headless: false, clusterIP: '10.99.0.4' } });
+  assert.ok(cip.includes(`host-record=${SVC},10.99.0.4,5`) && cip.includes(`srv-host=${SVC},${SVC},4369,0,100`), cip);
+  assert.ok(!cip.includes('10-99-0-11.myapp') && !cip.includes(`,10.99.0.11,`), cip);
+  assert.throws(() => dnsmasqConfig({ ...base, svc: { ...svc, headless: false } }), /clusterIP/);
+});
+
 test('reverse zone of a /24, and nothing else', () => {
   assert.equal(reverseZoneOf24('10.231.7.0/24'), '7.231.10.in-addr.arpa');
   assert.throws(() => reverseZoneOf24('10.231.0.0/16'), /a\.b\.c\.0\/24/);

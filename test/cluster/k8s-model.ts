@@ -30,9 +30,22 @@ export interface ServiceModel {
   clusterDomain?: string;
   /** spec.publishNotReadyAddresses: not-ready pods count as ready for DNS. */
   publishNotReadyAddresses?: boolean;
-  /** The port SRV records carry (the service's one port), default 4369 (EPMD). */
-  port?: number;
+  /** spec.ports, default one TCP port named `epmd`, 4369. `[]`: A records but no SRV (CoreDNS's port -1). */
+  ports?: ServicePort[];
+  /** clusterIP: None (default true). A ClusterIP service answers with its own name and address. */
+  headless?: boolean;
+  /** The virtual address of a non-headless service (required when headless is false). */
+  clusterIP?: string;
 }
+
+export interface ServicePort {
+  /** Port name: `_<name>._<proto>` SRV records exist only for named ports. */
+  name?: string;
+  port: number;
+  protocol?: 'TCP' | 'UDP';
+}
+
+export const DEFAULT_PORTS: readonly ServicePort[] = [{ name: 'epmd', port: 4369, protocol: 'TCP' }];
 
 export interface PlacedPod extends PodSpec {
   ip: string;
@@ -121,15 +134,16 @@ export interface DnsmasqConfigInput {
 }
 
 /**
- * A dnsmasq configuration answering as CoreDNS does for one headless service (configs A/B, §5.2/5.3):
- * service A records, per-endpoint A (and PTR: dnsmasq gives an IP's PTR to its first name, so
- * endpoint names come first), SRV on the bare service name (libcluster DNSSRV) and `_epmd._tcp`,
- * `pods insecure` names without PTR, and NXDOMAIN for everything else under the zone.
+ * A dnsmasq configuration answering as CoreDNS does for one service (configs A/B, §5.2/5.3; §3.2):
+ * headless: service A records, per-endpoint A (and PTR: dnsmasq gives an IP's PTR to its first
+ * name, so endpoint names come first), SRV on the bare service name (libcluster DNSSRV: every port)
+ * and on `_<port>._<proto>` (named ports); ClusterIP: the service's own name as the SRV target and
+ * its clusterIP as the A record. `pods insecure` names without PTR; NXDOMAIN for the rest of the zone.
  */
 export function dnsmasqConfig(input: DnsmasqConfigInput): string {
   const { svc, mode, listenIp, reverseZone } = input;
   const ttl = input.ttl ?? 5;
-  const port = svc.port ?? 4369;
+  const ports = svc.ports ?? DEFAULT_PORTS;
   const zone = zoneOf(svc);
   const published = publishedPods(input.pods, svc);
   const lines = [
@@ -144,15 +158,28 @@ export function dnsmasqConfig(input: DnsmasqConfigInput): string {
     `local=/${reverseZone}/`,
     `local-ttl=${ttl}`,
   ];
-  for (const p of published) lines.push(`host-record=${endpointFqdn(p, svc, mode)},${p.ip},${ttl}`);
-  for (const p of published) lines.push(`host-record=${serviceFqdn(svc)},${p.ip},${ttl}`);
+  // Each SRV owner: the bare name (every port) and `_<name>._<proto>` per named port.
+  const owners: { owner: string; ports: readonly ServicePort[] }[] = [{ owner: serviceFqdn(svc), ports }];
+  for (const p of ports) {
+    if (p.name) owners.push({ owner: `_${p.name}._${(p.protocol ?? 'TCP').toLowerCase()}.${serviceFqdn(svc)}`, ports: [p] });
+  }
+  // CoreDNS: priority 0, weight floor(100/N) over the answer's records; dnsmasq's order is target,port,priority,weight.
+  const srv = (owner: string, target: string, port: number, n: number) =>
+    `srv-host=${owner},${target},${port},0,${Math.floor(100 / n)}`;
+  if (svc.headless === false) {
+    if (!svc.clusterIP) throw new Error('a ClusterIP service needs clusterIP');
+    lines.push(`host-record=${serviceFqdn(svc)},${svc.clusterIP},${ttl}`);
+    for (const o of owners) for (const p of o.ports) lines.push(srv(o.owner, serviceFqdn(svc), p.port, o.ports.length));
+  } else {
+    for (const p of published) lines.push(`host-record=${endpointFqdn(p, svc, mode)},${p.ip},${ttl}`);
+    for (const p of published) lines.push(`host-record=${serviceFqdn(svc)},${p.ip},${ttl}`);
+    for (const o of owners) {
+      const n = published.length * o.ports.length;
+      for (const p of published) for (const port of o.ports) lines.push(srv(o.owner, endpointFqdn(p, svc, mode), port.port, n));
+    }
+  }
   // `pods insecure`: a-b-c-d.<ns>.pod.<zone> for any pod IP; `address=` adds no PTR, as CoreDNS.
   for (const p of input.pods) lines.push(`address=/${dashedIp(p.ip)}.${svc.namespace}.pod.${zone}/${p.ip}`);
-  // CoreDNS: priority 0, weight floor(100/N); dnsmasq's order is target,port,priority,weight.
-  const weight = published.length ? Math.floor(100 / published.length) : 0;
-  for (const owner of [serviceFqdn(svc), `_epmd._tcp.${serviceFqdn(svc)}`]) {
-    for (const p of published) lines.push(`srv-host=${owner},${endpointFqdn(p, svc, mode)},${port},0,${weight}`);
-  }
   return lines.join('\n') + '\n';
 }
 

@@ -219,6 +219,41 @@ describe(`rig: StatefulSet pods (hostname + subdomain = service) (${otpLabel})`,
     assert.match(p.erl!.logText(), /Connection attempt from node 'probe@[\d.]+' rejected\. Invalid challenge reply\./);
     assert.doesNotMatch(p.erl!.logText(), new RegExp(secret));
   });
+
+  test('updateDns: several ports give N x M SRV records; only named ports have _name._tcp', async () => {
+    await c.updateDns({ ports: [{ name: 'epmd', port: 4369 }, { port: 9100 }] });
+    const bare = (await c.dig(SVC, 'SRV')).answers.map((l) => l.split(/\s+/).slice(4, 8).join(' ')).sort();
+    assert.deepEqual(bare, [
+      `0 25 4369 myapp-0.${SVC}.`, `0 25 4369 myapp-1.${SVC}.`, `0 25 9100 myapp-0.${SVC}.`, `0 25 9100 myapp-1.${SVC}.`]);
+    assert.equal(srvTargets((await c.dig(`_epmd._tcp.${SVC}`, 'SRV')).answers).fields[0], '0 50 4369');
+  });
+
+  test('updateDns: a service without ports has A records but no SRV (NODATA); erl sees nxdomain (libcluster DNSSRV)', async () => {
+    await c.updateDns({ ports: [] });
+    const s = await c.dig(SVC, 'SRV');
+    assert.equal(s.status, 'NOERROR');
+    assert.deepEqual(s.answers, []);
+    assert.equal((await c.dig(SVC, 'A')).answers.length, 2);
+    assert.equal(await probe.evalText(`inet_res:getbyname(${q(SVC)}, srv)`), '{error,nxdomain}');
+  });
+
+  test('updateDns: a ClusterIP service answers SRV with its own name and one virtual address (libcluster #149)', async () => {
+    await c.updateDns({ headless: false, ports: [{ name: 'epmd', port: 4369 }] });
+    const { targets, fields } = srvTargets((await c.dig(SVC, 'SRV')).answers);
+    assert.deepEqual(targets, [SVC]);
+    assert.deepEqual(fields, ['0 100 4369']);
+    assert.deepEqual((await c.dig(SVC, 'A')).answers.map((l) => l.split(/\s+/)[4]), [c.svc.clusterIP]);
+    assert.equal((await c.dig(`myapp-0.${SVC}`, 'A')).status, 'NXDOMAIN');
+    await c.updateDns({ headless: true });
+    assert.deepEqual(srvTargets((await c.dig(SVC, 'SRV')).answers).targets, [`myapp-0.${SVC}`, `myapp-1.${SVC}`]);
+  });
+
+  test('updateDns: publishNotReadyAddresses keeps a not-ready pod in DNS', async () => {
+    await c.updateDns({ ready: { 'myapp-1': false } });
+    assert.deepEqual(srvTargets((await c.dig(SVC, 'SRV')).answers).targets, [`myapp-0.${SVC}`]);
+    await c.updateDns({ publishNotReadyAddresses: true });
+    assert.deepEqual(srvTargets((await c.dig(SVC, 'SRV')).answers).targets, [`myapp-0.${SVC}`, `myapp-1.${SVC}`]);
+  });
 });
 
 describe(`rig: Deployment pods without subdomain (${otpLabel})`, { skip }, () => {

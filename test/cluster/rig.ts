@@ -21,11 +21,11 @@ import { join } from 'node:path';
 import { ErlNode, hostOtp, sleep, type ErlNodeOptions, type Otp } from '../support/otp.js';
 import {
   dnsmasqConfig, kubeletHostname, kubeletHostsFile, podResolvConf, podSelfFqdn, reverseZoneOf24,
-  type DnsMode, type PlacedPod, type PodSpec, type ServiceModel,
+  type DnsMode, type PlacedPod, type PodSpec, type ServiceModel, type ServicePort,
 } from './k8s-model.js';
 import { NETNS_ETC_DIR, ip, listNetns, removeNetns, run, type RunResult } from './netns.js';
 
-export type { DnsMode, PodSpec } from './k8s-model.js';
+export type { DnsMode, PodSpec, ServicePort } from './k8s-model.js';
 
 /** How a pod's app node is named: `-name <alive>` (FQDN from /etc/hosts), `-name <alive>@<ip>`, `-sname <alive>`. */
 export type NameMode = 'name' | 'ip' | 'sname';
@@ -53,6 +53,10 @@ export interface ClusterOptions {
   service?: string;
   clusterDomain?: string;
   publishNotReadyAddresses?: boolean;
+  /** The service's ports (default one TCP port `epmd` 4369); `[]` = no SRV records. */
+  ports?: ServicePort[];
+  /** false: a ClusterIP service at <subnet>.4 (SRV targets the service name itself). Default true. */
+  headless?: boolean;
   pods: ClusterPodSpec[];
   dnsMode?: DnsMode;
   /** The app every pod runs; false (or absent) starts only epmd in the pods. */
@@ -78,6 +82,15 @@ export interface ClusterPod {
   erl?: ErlNode;
   /** Why the app node did not start (e.g. "Can't set long node name!"). */
   erlError?: string;
+}
+
+export interface DnsChange {
+  mode?: DnsMode;
+  ports?: ServicePort[];
+  headless?: boolean;
+  publishNotReadyAddresses?: boolean;
+  /** Pod name → Ready. */
+  ready?: Record<string, boolean>;
 }
 
 export interface ExecOptions {
@@ -132,7 +145,8 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
 
 export class Cluster {
   readonly pods: ClusterPod[];
-  readonly svc: ServiceModel;
+  /** The service as DNS serves it now (updateDns changes it). */
+  svc: ServiceModel;
   readonly dns: { readonly netns: string; readonly ip: string };
   readonly probe: { readonly netns: string; readonly ip: string; readonly hostname: string };
   readonly nodeNetns: string;
@@ -155,6 +169,9 @@ export class Cluster {
       service: options.service ?? 'myapp-headless',
       clusterDomain: options.clusterDomain ?? 'cluster.local',
       publishNotReadyAddresses: options.publishNotReadyAddresses,
+      ports: options.ports,
+      headless: options.headless,
+      clusterIP: `${base}.4`,
     };
     this.mode = options.dnsMode ?? 'default';
     this.nodeNetns = `${name}-node`;
@@ -310,21 +327,33 @@ export class Cluster {
     }, () => child.exitCode === null && child.signalCode === null);
   }
 
-  /** Rewrites dnsmasq's records for another CoreDNS mode and restarts it (SIGHUP does not re-read srv-host). */
-  async setDnsMode(mode: DnsMode): Promise<void> {
-    this.mode = mode;
+  /**
+   * Changes what the cluster DNS serves (CoreDNS mode, service shape, pod readiness), then restarts
+   * dnsmasq: SIGHUP does not re-read `srv-host` lines.
+   */
+  async updateDns(change: DnsChange): Promise<void> {
+    if (change.mode) this.mode = change.mode;
+    const { ports, headless, publishNotReadyAddresses } = change;
+    if (ports) this.svc = { ...this.svc, ports };
+    if (headless !== undefined) this.svc = { ...this.svc, headless };
+    if (publishNotReadyAddresses !== undefined) this.svc = { ...this.svc, publishNotReadyAddresses };
+    for (const [podName, ready] of Object.entries(change.ready ?? {})) {
+      this.pod(podName);
+      this.readiness.set(podName, ready);
+    }
     await this.stopChild(this.dnsmasq);
     this.dnsmasq = undefined;
     await this.startDnsmasq();
   }
 
-  /** Marks a pod Ready or not (its DNS records come and go, as the EndpointSlice's) and restarts dnsmasq. */
-  async setPodReady(podName: string, ready: boolean): Promise<void> {
-    this.pod(podName);
-    this.readiness.set(podName, ready);
-    await this.stopChild(this.dnsmasq);
-    this.dnsmasq = undefined;
-    await this.startDnsmasq();
+  /** CoreDNS without or with `endpoint_pod_names` (updateDns({ mode })). */
+  setDnsMode(mode: DnsMode): Promise<void> {
+    return this.updateDns({ mode });
+  }
+
+  /** Marks a pod Ready or not: its DNS records come and go, as the EndpointSlice's would. */
+  setPodReady(podName: string, ready: boolean): Promise<void> {
+    return this.updateDns({ ready: { [podName]: ready } });
   }
 
   /** dnsmasq's query log (`--log-queries`): assert on what a client asked. */
