@@ -64,11 +64,13 @@ export function nodeNameToBytes(name: string): Buffer {
     // Not an epmd rule, but always a caller mistake: epmd knows only the part before '@'.
     throw new EpmdError('BEAM_ERR_EPMD_INVALID_NAME', `'${name}' is a full node name; EPMD takes the alive part (before '@')`);
   }
-  if (!name.isWellFormed()) throw new EpmdError('BEAM_ERR_EPMD_INVALID_NAME', 'node name has a lone surrogate');
+  if (LONE_SURROGATE.test(name)) throw new EpmdError('BEAM_ERR_EPMD_INVALID_NAME', 'node name has a lone surrogate');
   const bytes = Buffer.from(name, 'utf8');
   nodeNameFromBytes(bytes);
   return bytes;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function countCodePoints(s: string): number {
   let n = 0;
