@@ -1,0 +1,47 @@
+/** The EPMD layer: wire codec, client, embedded server. */
+export * from './messages.js';
+export * from './errors.js';
+export {
+  encodeAlive2Req,
+  encodePortPlease2Req,
+  encodeNamesReq,
+  encodeDumpReq,
+  encodeKillReq,
+  encodeStopReq,
+  requestFrameLength,
+  decodeRequest,
+  encodeAlive2Reply,
+  encodeAlive2Failure,
+  encodePort2Reply,
+  encodeNamesReply,
+  encodeDumpReply,
+  decodeAlive2Reply,
+  decodePort2Reply,
+  decodeNamesReply,
+  decodeDumpReply,
+  decodeKillReply,
+  decodeStopReply,
+  nodeNameFromBytes,
+  nodeNameToBytes,
+  type Alive2Request,
+  type Decoded,
+} from './codec.js';
+export {
+  portPlease,
+  names,
+  namesReply,
+  dump,
+  kill,
+  stop,
+  register,
+  defaultEpmdPort,
+  EpmdRegistration,
+  DEFAULT_EPMD_TIMEOUT,
+  DEFAULT_MAX_REPLY_BYTES,
+  type EpmdCallOptions,
+  type NamesOptions,
+  type PortPleaseResult,
+  type RegisterOptions,
+  type RegistrationClosed,
+} from './client.js';
+export { EpmdServer, startEpmdServer, type EpmdServerOptions, type RegisteredNode, type UnregisterInfo, type MalformedInfo } from './server.js';
