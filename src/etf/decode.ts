@@ -4,6 +4,7 @@
  * bounded (maxDepth) so hostile input cannot blow the JS stack.
  */
 import { inflateCompressed } from './compressed.js';
+import { internAtom, internString } from './intern.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
@@ -282,6 +283,11 @@ class Decoder extends Reader {
         throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `expected an atom, got tag ${tag} (${T.TAG_NAMES[tag] ?? 'unknown'})`, at);
     }
     if (this.pos + n > this.end) this.need(n, 'atom text');
+    const cached = internAtom(this.buf, this.pos, n);
+    if (cached !== undefined) {
+      this.pos += n;
+      return cached;
+    }
     const name = utf8 ? this.utf8Strict(n) : this.latin1(n);
     if (n > 255 && [...name].length > 255) {
       throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `atom of ${[...name].length} characters (OTP allows 255)`, at);
@@ -328,12 +334,28 @@ class Decoder extends Reader {
     let out: Term;
     if (this.mapObjects) {
       const o: { [key: string]: Term } = {};
+      const b = this.buf;
       for (let i = 0; i < n; i++) {
         const kAt = this.pos;
-        const k = objectKey(this.term(), kAt);
+        let k: string | undefined;
+        // Fast path: a short binary key (erlpack/Elixir style) → a cached string.
+        if (kAt + 5 <= this.end && b[kAt] === T.BINARY_EXT && this.binStrings) {
+          const len = ((b[kAt + 1] << 24) | (b[kAt + 2] << 16) | (b[kAt + 3] << 8) | b[kAt + 4]) >>> 0;
+          if (kAt + 5 + len <= this.end) {
+            k = internString(b, kAt + 5, len);
+            if (k !== undefined) {
+              this.pos = kAt + 5 + len;
+              this.terms++;
+            }
+          }
+        }
+        if (k === undefined) k = objectKey(this.term(), kAt);
         const v = this.term();
-        if (Object.hasOwn(o, k)) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', `map key "${k}" occurs twice`, kAt);
-        o[k] = v;
+        if (o[k] !== undefined && Object.hasOwn(o, k)) {
+          throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', `map key "${k}" occurs twice`, kAt);
+        }
+        if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else o[k] = v;
       }
       out = o;
     } else {

@@ -120,15 +120,12 @@ export class Reader {
     const p = this.pos;
     this.pos = p + n;
     const b = this.buf;
-    // Short ASCII strings are cheaper to build in JS than through the C++ slice binding.
-    if (n < 24) {
-      let s = '';
+    // ASCII text takes the cheaper Latin-1 path (one flat string, no UTF-8 decoding).
+    if (n < 64) {
       for (let i = p; i < p + n; i++) {
-        const c = b[i];
-        if (c >= 0x80) return (b as unknown as FastSlices).utf8Slice(p, p + n);
-        s += String.fromCharCode(c);
+        if (b[i] >= 0x80) return (b as unknown as FastSlices).utf8Slice(p, p + n);
       }
-      return s;
+      return (b as unknown as FastSlices).latin1Slice(p, p + n);
     }
     return (b as unknown as FastSlices).utf8Slice(p, p + n);
   }
