@@ -9,15 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { hostOtp, type ErlNode } from '../support/otp.js';
+import { otpMatrix, type ErlNode, type Otp } from '../support/otp.js';
 import { cleanupLeftovers, createCluster, type Cluster } from './rig.js';
 import { dashedIp } from './k8s-model.js';
 import { NETNS_ETC_DIR, listNetns, rigUnavailableReason } from './netns.js';
 
 const skip = rigUnavailableReason() ?? false;
-const otpLabel = (() => {
-  try { return hostOtp().label; } catch { return 'no erl'; }
-})();
+// Every OTP of the matrix (host 25, chroot roots 27/29 when prepared) runs the naming suites.
+const matrix: (Otp | undefined)[] = skip ? [undefined] : otpMatrix();
+const labelOf = (otp: Otp | undefined) => otp?.label ?? 'no erl';
+const rigName = (base: string, otp: Otp | undefined) => `${base}o${otp?.release ?? 0}`;
 const SVC = 'myapp-headless.default.svc.cluster.local';
 const cookie = () => randomBytes(12).toString('hex');
 const q = (nodeName: string) => `'${nodeName}'`;
@@ -32,7 +33,7 @@ async function ping(from: ErlNode, nodeName: string): Promise<string> {
   return from.evalText(`net_adm:ping(${q(nodeName)})`, 30_000);
 }
 
-describe(`rig: Deployment pods with subdomain, CoreDNS default then endpoint_pod_names (${otpLabel})`, { skip }, () => {
+for (const otp of matrix) describe(`rig: Deployment pods with subdomain, CoreDNS default then endpoint_pod_names (${labelOf(otp)})`, { skip }, () => {
   let c: Cluster;
   let probe: ErlNode;
   const secret = cookie();
@@ -41,7 +42,7 @@ describe(`rig: Deployment pods with subdomain, CoreDNS default then endpoint_pod
 
   before(async () => {
     c = await createCluster({
-      name: 'bnrig1', subnet: '10.231.41.0/24', namespace: 'default', service: 'myapp-headless',
+      name: rigName('bnrig1', otp), otp, subnet: '10.231.41.0/24', namespace: 'default', service: 'myapp-headless',
       pods: [
         { podName: podNames[0], subdomain: 'myapp-headless' },
         { podName: podNames[1], subdomain: 'myapp-headless' },
@@ -183,14 +184,14 @@ describe(`rig: Deployment pods with subdomain, CoreDNS default then endpoint_pod
   });
 });
 
-describe(`rig: StatefulSet pods (hostname + subdomain = service) (${otpLabel})`, { skip }, () => {
+for (const otp of matrix) describe(`rig: StatefulSet pods (hostname + subdomain = service) (${labelOf(otp)})`, { skip }, () => {
   let c: Cluster;
   let probe: ErlNode;
   const secret = cookie();
 
   before(async () => {
     c = await createCluster({
-      name: 'bnrig2', subnet: '10.231.42.0/24',
+      name: rigName('bnrig2', otp), otp, subnet: '10.231.42.0/24',
       pods: [
         { podName: 'myapp-0', hostname: 'myapp-0', subdomain: 'myapp-headless' },
         { podName: 'myapp-1', hostname: 'myapp-1', subdomain: 'myapp-headless', erl: { cookie: cookie() } },
@@ -256,7 +257,7 @@ describe(`rig: StatefulSet pods (hostname + subdomain = service) (${otpLabel})`,
   });
 });
 
-describe(`rig: Deployment pods without subdomain (${otpLabel})`, { skip }, () => {
+for (const otp of matrix) describe(`rig: Deployment pods without subdomain (${labelOf(otp)})`, { skip }, () => {
   let c: Cluster;
   let probe: ErlNode;
   const secret = cookie();
@@ -264,7 +265,7 @@ describe(`rig: Deployment pods without subdomain (${otpLabel})`, { skip }, () =>
 
   before(async () => {
     c = await createCluster({
-      name: 'bnrig3', subnet: '10.231.43.0/24', dnsMode: 'endpoint_pod_names',
+      name: rigName('bnrig3', otp), otp, subnet: '10.231.43.0/24', dnsMode: 'endpoint_pod_names',
       pods: [
         { podName: 'web-6c9f8d7b5-aaaaa' },
         { podName: 'web-6c9f8d7b5-bbbbb', erl: { nameMode: 'name' } },

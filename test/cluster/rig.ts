@@ -61,7 +61,7 @@ export interface ClusterOptions {
   dnsMode?: DnsMode;
   /** The app every pod runs; false (or absent) starts only epmd in the pods. */
   erl?: ErlAppSpec | false;
-  /** The OTP the pods run (default the host's; a chroot OTP gets the pod's hosts/resolv.conf bind-mounted). */
+  /** The OTP the pods run (default the host's; a chroot OTP sees the pod's hosts/resolv.conf through an overlay). */
   otp?: Otp;
   /** Bound for each start-up step (erl, epmd, dnsmasq), default 20000 ms. */
   timeoutMs?: number;
@@ -111,10 +111,12 @@ const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
 const PROBE_HOSTNAME = 'beamnode-probe';
 // Sets the UTS hostname (we are inside `unshare --uts`), then becomes the command: pids stay the command's.
 const HOSTNAME_THEN_EXEC = 'hostname "$1" || exit 125; shift; exec "$@"';
-// The same for a chroot OTP, whose /etc is not the one `ip netns exec` bind-mounted over.
-const HOSTNAME_BIND_THEN_EXEC =
-  'hostname "$1" || exit 125; mount --bind /etc/hosts "$2/etc/hosts" && ' +
-  'mount --bind /etc/resolv.conf "$2/etc/resolv.conf" || exit 125; shift 2; exec "$@"';
+// The same for a chroot OTP, whose /etc is not the one `ip netns exec` bind-mounted over: a read-only
+// overlay puts the pod's files ($3) over the root's /etc ($2/etc). The roots have no /etc/hosts to
+// bind onto, and the overlay lives only in this mount namespace (ip netns exec made it a slave).
+const HOSTNAME_OVERLAY_THEN_EXEC =
+  'hostname "$1" || exit 125; mount -t overlay beamnode-pod-etc -o "lowerdir=$3:$2/etc" "$2/etc" || exit 125; ' +
+  'shift 3; exec "$@"';
 
 /** Namespace names a rig with this prefix creates (and cleanup removes). */
 export function rigNamespacePattern(name: string): RegExp {
@@ -270,7 +272,8 @@ export class Cluster {
 
   private prefix(netns: string, hostname: string): string[] {
     return this.otp.root
-      ? ['ip', 'netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', HOSTNAME_BIND_THEN_EXEC, 'sh', hostname, this.otp.root]
+      ? ['ip', 'netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', HOSTNAME_OVERLAY_THEN_EXEC, 'sh', hostname,
+        this.otp.root, join(NETNS_ETC_DIR, netns)]
       : ['ip', 'netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', HOSTNAME_THEN_EXEC, 'sh', hostname];
   }
 
@@ -397,6 +400,8 @@ export class Cluster {
     const { pod: _pod, ...rest } = o;
     const node = await ErlNode.start(this.otp, {
       ...rest,
+      // A node that fails to start (e.g. no long name) must not leave erl_crash.dump in our cwd.
+      env: { ERL_CRASH_DUMP_SECONDS: '0', ...(o.env ?? {}) },
       timeout: o.timeout ?? this.options.timeoutMs,
       // The rig's epmd is already up: erl must not daemonize one we could not stop by pid.
       args: ['-start_epmd', 'false', ...(o.args ?? [])],

@@ -250,7 +250,9 @@ export class ErlNode {
   }
 
   private log(): string {
-    return this.output.join('').slice(-2000);
+    // Head and tail: a failed start's cause comes first, newer OTPs append long crash reports.
+    const all = this.output.join('');
+    return all.length <= 3000 ? all : `${all.slice(0, 1000)}\n…\n${all.slice(-2000)}`;
   }
 
   private onData(d: string) {
