@@ -7,14 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { addAbortListener } from 'node:events';
 import createDebug from 'debug';
-import {
-  ApiException,
+// Types only: the package is loaded on first use (loadClient), because @kubernetes/client-node 2.x
+// pulls in undici 8, which needs Node ≥ 22.19 and throws at import time on Node 20. Importing
+// beamnode's discovery must never crash for users who only want DNS.
+import type {
+  ConfigurationOptions,
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
-  type ConfigurationOptions,
-  type RequestContext,
-  type ResponseContext,
+  RequestContext,
+  ResponseContext,
 } from '@kubernetes/client-node';
 import { KubernetesAccessError, KubernetesError } from './errors.js';
 import { endpointsOf, podOf, selectorString, serviceOf, type EndpointInfo, type PodInfo, type ServiceInfo } from './k8s-model.js';
@@ -67,21 +69,50 @@ export interface ServiceDiscovery {
 
 const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
+type ClientModule = typeof import('@kubernetes/client-node');
+let clientModule: Promise<ClientModule> | undefined;
+
+/** Loads @kubernetes/client-node once; a failure (e.g. Node too old for its undici) is BEAM_ERR_K8S_CLIENT. */
+export async function loadClient(): Promise<ClientModule> {
+  clientModule ??= import('@kubernetes/client-node');
+  try {
+    return await clientModule;
+  } catch (e) {
+    clientModule = undefined;
+    throw new KubernetesError(
+      'BEAM_ERR_K8S_CLIENT',
+      'load @kubernetes/client-node',
+      `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${(e as Error).message}. ` +
+        'Version 2.x depends on undici 8, which needs Node >= 22.19; on Node 20 pin undici 7 (npm "overrides": {"undici": "^7"}) or upgrade Node',
+      undefined,
+      { cause: e },
+    );
+  }
+}
+
 export class KubernetesDiscovery {
   readonly namespace: string;
   readonly server: string;
   private readonly core: CoreV1Api;
   private readonly discovery: DiscoveryV1Api;
   private readonly timeoutMs: number;
+  private readonly k8s: ClientModule;
 
-  constructor(opts: KubernetesClientOptions = {}) {
+  /** Loads the client library and the configuration. Throws KubernetesError (CONFIG, CLIENT). */
+  static async create(opts: KubernetesClientOptions = {}): Promise<KubernetesDiscovery> {
+    return new KubernetesDiscovery(await loadClient(), opts);
+  }
+
+  private constructor(k8s: ClientModule, opts: KubernetesClientOptions) {
+    this.k8s = k8s;
     let kc = opts.kubeConfig;
     if (!kc) {
-      kc = new KubeConfig();
+      kc = new k8s.KubeConfig();
       try {
         if (opts.server) {
           kc.loadFromClusterAndUser(
-            { name: 'beamnode', server: opts.server, skipTLSVerify: opts.skipTlsVerify ?? false, ...(opts.caData ? { caData: Buffer.from(opts.caData).toString('base64') } : {}) },
+            // client-node refuses plain http unless skipTLSVerify is set; an http:// URL has no TLS to verify.
+            { name: 'beamnode', server: opts.server, skipTLSVerify: opts.skipTlsVerify ?? opts.server.startsWith('http:'), ...(opts.caData ? { caData: Buffer.from(opts.caData).toString('base64') } : {}) },
             { name: 'beamnode', ...(opts.token ? { token: opts.token } : {}) },
           );
         } else kc.loadFromDefault();
@@ -93,8 +124,8 @@ export class KubernetesDiscovery {
     if (!cluster) throw new KubernetesError('BEAM_ERR_K8S_CONFIG', 'load kubeconfig', 'the kubeconfig has no current cluster');
     this.server = cluster.server;
     this.namespace = opts.namespace ?? contextNamespace(kc) ?? serviceAccountNamespace() ?? 'default';
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
@@ -178,16 +209,17 @@ export class KubernetesDiscovery {
     const what = `${verb} ${resource}${name ? `/${name}` : ''} in ${namespace}`;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    // The generated client passes `middleware` through as promise middleware at run time although
-    // its type says observable middleware; the cast bridges that mismatch.
+    // Observable middleware (the ObjectParam API hands `options.middleware` to the observable
+    // layer): it puts our signal on every request so that undici aborts the fetch itself.
+    const Observable = this.k8s.Observable;
     const withSignal = {
-      pre: async (ctx: RequestContext) => {
+      pre: (ctx: RequestContext) => {
         ctx.setSignal(combined);
-        return ctx;
+        return new Observable(Promise.resolve(ctx));
       },
-      post: async (ctx: ResponseContext) => ctx,
+      post: (ctx: ResponseContext) => new Observable(Promise.resolve(ctx)),
     };
-    const opt = { middleware: [withSignal], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+    const opt: ConfigurationOptions = { middleware: [withSignal], middlewareMergeStrategy: 'append' };
     log('%s (%s)', what, this.server);
     let stop: Disposable | undefined;
     try {
@@ -200,19 +232,19 @@ export class KubernetesDiscovery {
       ]);
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      throw toKubernetesError(e, verb, resource, namespace, what, timeout.aborted ? this.timeoutMs : undefined);
+      throw toKubernetesError(this.k8s, e, verb, resource, namespace, what, timeout.aborted ? this.timeoutMs : undefined);
     } finally {
       stop?.[Symbol.dispose]();
     }
   }
 }
 
-function toKubernetesError(e: unknown, verb: string, resource: string, namespace: string, what: string, timedOutMs?: number): KubernetesError {
+function toKubernetesError(k8s: ClientModule, e: unknown, verb: string, resource: string, namespace: string, what: string, timedOutMs?: number): KubernetesError {
   if (timedOutMs !== undefined)
     return new KubernetesError('BEAM_ERR_K8S_TIMEOUT', what, `${what}: no answer from the API server within ${timedOutMs} ms`, undefined, { cause: e });
-  if (e instanceof ApiException) {
-    const status = (e as ApiException<unknown>).code;
-    const message = statusMessage((e as ApiException<unknown>).body) ?? (e as Error).message;
+  if (e instanceof k8s.ApiException) {
+    const status = e.code;
+    const message = statusMessage(e.body) ?? e.message;
     log('%s: HTTP %d %s', what, status, message);
     if (status === 403) return new KubernetesAccessError(verb, resource, namespace, message, { cause: e });
     if (status === 401)
@@ -223,7 +255,8 @@ function toKubernetesError(e: unknown, verb: string, resource: string, namespace
   const err = e as Error & { cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? (err as { code?: string }).code;
   const detail = err.cause?.message ?? err.message;
-  if (err instanceof TypeError || code !== undefined)
+  // undici's fetch rejects with TypeError('fetch failed') whose cause carries the socket error code.
+  if ((err instanceof TypeError && err.message === 'fetch failed') || typeof code === 'string')
     return new KubernetesError('BEAM_ERR_K8S_UNREACHABLE', what, `${what}: cannot reach the API server: ${detail}${code ? ` (${code})` : ''}`, undefined, { cause: e });
   return new KubernetesError('BEAM_ERR_K8S_API', what, `${what}: ${detail}`, undefined, { cause: e });
 }
