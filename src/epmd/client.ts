@@ -157,9 +157,9 @@ function exchange<T>(x: Exchange<T>): Promise<{ value: T; socket: Socket; rest: 
         if (ended) {
           fail(
             new EpmdError(
-              size === 0 ? 'BEAM_ERR_EPMD_UNREACHABLE' : 'BEAM_ERR_EPMD_MALFORMED',
+              size === 0 ? 'BEAM_ERR_EPMD_REFUSED' : 'BEAM_ERR_EPMD_MALFORMED',
               size === 0
-                ? `EPMD at ${where} closed the connection without answering ${x.what}`
+                ? `EPMD at ${where} closed the connection without answering ${x.what} (epmd does so for requests it refuses, e.g. DUMP/KILL/STOP from a non-local peer)`
                 : `EPMD at ${where} closed the connection after ${size} bytes of an incomplete ${x.what} reply`,
               { host: x.host, port: x.port },
             ),
@@ -269,7 +269,7 @@ export async function namesReply(host: string, opts: NamesOptions = {}): Promise
   return value;
 }
 
-/** DUMP (epmd answers only local peers; a remote epmd closes without a reply → UNREACHABLE). */
+/** DUMP (epmd answers only local peers; a remote epmd closes without a reply → BEAM_ERR_EPMD_REFUSED). */
 export async function dump(host: string, opts: NamesOptions = {}): Promise<DumpReply> {
   const port = resolvePort(opts.port);
   const { value } = await exchange({

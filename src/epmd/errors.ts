@@ -8,6 +8,7 @@ export type EpmdErrorCode =
   | 'BEAM_ERR_EPMD_UNREACHABLE' // connection refused, reset before a reply, connect timed out
   | 'BEAM_ERR_EPMD_NOT_REGISTERED' // PORT_PLEASE2: the alive name is not registered there
   | 'BEAM_ERR_EPMD_NAME_TAKEN' // ALIVE2: epmd answered result > 0 (name in use)
+  | 'BEAM_ERR_EPMD_REFUSED' // epmd closed without answering (a request it refuses: DUMP/KILL/STOP from a non-local peer, STOP without -relaxed_command_check)
   | 'BEAM_ERR_EPMD_MALFORMED' // bytes that are not an EPMD message (either direction)
   | 'BEAM_ERR_EPMD_INVALID_NAME' // an alive name epmd would refuse: empty, NUL, > 255 chars, bad UTF-8
   | 'BEAM_ERR_EPMD_USAGE' // a bad argument (port out of range, extra too long, …)
