@@ -334,7 +334,13 @@ describe('rig hygiene: leftovers are cleaned, destroy leaves nothing behind', { 
       for (let i = 0; i < 50 && !spawnSync('ip', ['netns', 'pids', stale], { encoding: 'utf8' }).stdout.trim(); i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      c = await createCluster({ name: 'bnrig4', subnet: '10.231.44.0/24', pods: [{ podName: 'solo-5f6d7c8b9-zzzzz' }] });
+      c = await createCluster({
+        name: 'bnrig4', subnet: '10.231.44.0/24', pods: [{ podName: 'solo-5f6d7c8b9-zzzzz' }],
+        probePod: { podName: 'probe-abc', subdomain: 'probes' },
+      });
+      const fq = await c.exec(['hostname', '-f']);
+      assert.equal(fq.stdout.trim(), 'probe-abc.probes.default.svc.cluster.local');
+      assert.equal(c.probe.selfFqdn, 'probe-abc.probes.default.svc.cluster.local');
       assert.ok(!listNetns().includes(stale));
       assert.ok(!existsSync(join(NETNS_ETC_DIR, stale)));
       await new Promise<void>((r) => (sleeper.exitCode !== null || sleeper.signalCode !== null ? r() : sleeper.once('exit', () => r())));

@@ -58,6 +58,8 @@ export interface ClusterOptions {
   /** false: a ClusterIP service at <subnet>.4 (SRV targets the service name itself). Default true. */
   headless?: boolean;
   pods: ClusterPodSpec[];
+  /** The probe pod (never in DNS): default `{ podName: 'beamnode-probe' }`; a subdomain gives it an FQDN. */
+  probePod?: Omit<PodSpec, 'ready'>;
   dnsMode?: DnsMode;
   /** The app every pod runs; false (or absent) starts only epmd in the pods. */
   erl?: ErlAppSpec | false;
@@ -150,7 +152,11 @@ export class Cluster {
   /** The service as DNS serves it now (updateDns changes it). */
   svc: ServiceModel;
   readonly dns: { readonly netns: string; readonly ip: string };
-  readonly probe: { readonly netns: string; readonly ip: string; readonly hostname: string };
+  readonly probe: {
+    readonly netns: string; readonly ip: string; readonly hostname: string;
+    /** `hostname -f` in the probe pod, when probePod has a subdomain. */
+    readonly selfFqdn: string | undefined;
+  };
   readonly nodeNetns: string;
   /** Where the rig keeps dnsmasq's config and query log. */
   readonly dir: string;
@@ -178,7 +184,10 @@ export class Cluster {
     this.mode = options.dnsMode ?? 'default';
     this.nodeNetns = `${name}-node`;
     this.dns = { netns: `${name}-dns`, ip: `${base}.2` };
-    this.probe = { netns: `${name}-probe`, ip: `${base}.3`, hostname: PROBE_HOSTNAME };
+    const probePod = options.probePod ?? { podName: PROBE_HOSTNAME };
+    this.probe = {
+      netns: `${name}-probe`, ip: `${base}.3`, hostname: kubeletHostname(probePod), selfFqdn: podSelfFqdn(probePod, this.svc),
+    };
     this.pods = options.pods.map((spec, i) => {
       const ip = `${base}.${11 + i}`;
       const hostname = kubeletHostname(spec);
@@ -244,7 +253,7 @@ export class Cluster {
       { ns: this.dns.netns, ifName: 'dns', ip: this.dns.ip, hosts: `127.0.0.1\tlocalhost\n` },
       {
         ns: this.probe.netns, ifName: 'probe', ip: this.probe.ip,
-        hosts: kubeletHostsFile({ podName: PROBE_HOSTNAME, ip: this.probe.ip }, this.svc),
+        hosts: kubeletHostsFile({ ...(this.options.probePod ?? { podName: PROBE_HOSTNAME }), ip: this.probe.ip }, this.svc),
       },
       ...this.pods.map((p, i) => ({
         ns: p.netns, ifName: `p${i}`, ip: p.ip, hosts: kubeletHostsFile({ ...p.spec, ip: p.ip }, this.svc),
