@@ -32,9 +32,9 @@ bench_file(Cfg, Arg) ->
     report(Name, encode, measure(Cfg, fun() -> term_to_binary(Term, [{minor_version, 2}]) end), RoundTrip).
 
 report(Name, Direction, #{ns_per_op := Ns, rounds := Rounds, ops := Ops}, RoundTrip) ->
-    io:format("{\"workload\": \"~s\", \"direction\": \"~s\", \"nsPerOp\": ~.3f, "
+    io:format("{\"workload\": \"~s\", \"direction\": \"~s\", \"nsPerOp\": ~.3f, \"bestNsPerOp\": ~.3f, "
               "\"ops\": ~b, \"roundsNsPerOp\": [~s], \"roundTrip\": ~s}~n",
-              [Name, Direction, Ns, Ops,
+              [Name, Direction, Ns, lists:min(Rounds), Ops,
                lists:join(", ", [float_to_list(R, [{decimals, 3}]) || R <- Rounds]), RoundTrip]).
 
 now_ns() -> erlang:monotonic_time(nanosecond).

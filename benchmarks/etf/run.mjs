@@ -6,6 +6,7 @@
 //   node benchmarks/etf/run.mjs --quick        a short run (less stable numbers)
 //   node benchmarks/etf/run.mjs --filter gateway,rpc --json out.json
 //   node --cpu-prof benchmarks/etf/run.mjs --filter gateway --libs beamnode
+import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -26,6 +27,7 @@ const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --filter LIST       workloads whose name contains any of these comma-separated words
   --libs LIST         libraries to run, comma-separated, of: ${ALL_LIBS.join(', ')} (default: all)
   --json FILE         also write the results as JSON
+  --stat median|best  which round the table shows (default median; best = least disturbed round)
   --rounds N          rounds per measurement (default 5; --quick 3)
   --round-ms N        minimum time of one round in ms (default 400; --quick 60)
   --warmup-ms N       warm-up per measurement in ms (default 300; --quick 50)
@@ -41,6 +43,7 @@ function parseOptions(argv) {
       filter: { type: 'string' },
       libs: { type: 'string' },
       json: { type: 'string' },
+      stat: { type: 'string', default: 'median' },
       rounds: { type: 'string' },
       'round-ms': { type: 'string' },
       'warmup-ms': { type: 'string' },
@@ -56,6 +59,7 @@ function parseOptions(argv) {
     return n;
   };
   const libs = values.libs ? values.libs.split(',').map((s) => s.trim()).filter(Boolean) : ALL_LIBS;
+  if (values.stat !== 'median' && values.stat !== 'best') throw new Error(`--stat wants median or best, got ${values.stat}`);
   const unknown = libs.filter((l) => !ALL_LIBS.includes(l));
   if (unknown.length) throw new Error(`unknown --libs ${unknown.join(', ')} (known: ${ALL_LIBS.join(', ')})`);
   return {
@@ -64,6 +68,7 @@ function parseOptions(argv) {
     filter: values.filter ? values.filter.split(',').map((s) => s.trim()).filter(Boolean) : [],
     libs: new Set(libs),
     json: values.json,
+    stat: values.stat,
     dist: resolve(values.dist ?? join(HERE, '..', '..', 'dist')),
     corpus: resolve(values.corpus ?? join(HERE, 'corpus')),
     cfg: {
@@ -75,6 +80,15 @@ function parseOptions(argv) {
 }
 
 const log = (line) => process.stderr.write(`${line}\n`);
+
+/** The codec's revision: the last commit touching src/etf, "+dirty" when the tree differs from it. */
+function codecRevision() {
+  const git = (args) => spawnSync('git', args, { cwd: join(HERE, '..', '..'), encoding: 'utf8', timeout: 5000 });
+  const commit = git(['log', '-1', '--format=%h', '--', 'src/etf']);
+  if (commit.status !== 0 || !commit.stdout.trim()) return 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'src/etf']).stdout.trim() !== '';
+  return `${commit.stdout.trim()}${dirty ? '+dirty' : ''}`;
+}
 
 function describeError(err) {
   const code = err?.code ? `${err.code}: ` : '';
@@ -102,9 +116,32 @@ function chooseInput(lib, w) {
   }
 }
 
+// Memoized per library and workload: erlpack prints an "[Error …]" line on stdout for every
+// input it rejects, so each rejected input is tried once.
+const choices = new Map();
+function chooseInputOnce(lib, w) {
+  const key = `${lib.name}/${w.name}`;
+  const known = choices.get(key);
+  if (known?.error) throw known.error;
+  if (known) {
+    const bytes = known.input === 'v1' ? w.v1 : w.v2;
+    return { input: known.input, bytes, value: lib.decode(bytes) };
+  }
+  try {
+    const chosen = chooseInput(lib, w);
+    choices.set(key, { input: chosen.input }); // not the value: it would stay alive all run long
+    return chosen;
+  } catch (error) {
+    choices.set(key, { error });
+    throw error;
+  }
+}
+
+/** Adds ops/s and MB/s of the chosen statistic (the median round, or with --stat best the best). */
+let statistic = 'median';
 function throughput(m, bytes) {
-  const opsPerS = 1e9 / m.nsPerOp;
-  return { ...m, opsPerS, mbPerS: (bytes * opsPerS) / 1e6 };
+  const opsPerS = 1e9 / (statistic === 'best' ? m.bestNsPerOp : m.nsPerOp);
+  return { ...m, statistic, opsPerS, mbPerS: (bytes * opsPerS) / 1e6 };
 }
 
 /** Decode then encode one workload with one library; every failure becomes an n/a cell. */
@@ -115,7 +152,7 @@ function benchLibrary(lib, w, cfg, erlpackInput) {
   try {
     // beamnode's erlpack-compatible API reads the same bytes as erlpack, for a fair ratio.
     if (lib.name === 'beamnode-pack' && erlpackInput === 'v1') chosen = { input: 'v1', bytes: w.v1, value: lib.decode(w.v1) };
-    else chosen = chooseInput(lib, w);
+    else chosen = chooseInputOnce(lib, w);
   } catch (err) {
     const reason = describeError(err);
     return { decode: { na: true, reason }, encode: { na: true, reason: `cannot decode the input: ${reason}` } };
@@ -157,6 +194,7 @@ async function main(argv) {
     console.log(USAGE);
     return 0;
   }
+  statistic = opts.stat;
 
   let corpus;
   try {
@@ -193,7 +231,7 @@ async function main(argv) {
     // every failed erlpack decode also prints a line of its own on stderr.
     let erlpackInput = 'v2';
     if (erlpack && opts.libs.has('beamnode-pack')) {
-      try { erlpackInput = chooseInput(erlpack, w).input; } catch { /* reported by erlpack's own run */ }
+      try { erlpackInput = chooseInputOnce(erlpack, w).input; } catch { /* reported by erlpack's own run */ }
     }
     for (const lib of libraries) {
       log(`${w.name}: ${lib.label} ...`);
@@ -203,10 +241,11 @@ async function main(argv) {
   }
 
   const shown = new Set(libraries.map((l) => l.name));
-  const header = `ETF benchmark, ${new Date().toISOString()}, node ${process.version}, ` +
+  const revision = codecRevision();
+  const header = `ETF benchmark, ${new Date().toISOString()}, codec src/etf ${revision}, node ${process.version}, ` +
     `${cpus().length}× ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
     `BEAM: OTP ${beam.otpRelease ?? 'n/a'}, corpus: OTP ${corpus.otpRelease}, ` +
-    `rounds ${opts.cfg.rounds} × ≥${opts.cfg.roundMs} ms after ${opts.cfg.warmupMs} ms warm-up, median` +
+    `rounds ${opts.cfg.rounds} × ≥${opts.cfg.roundMs} ms after ${opts.cfg.warmupMs} ms warm-up, ${opts.stat === 'best' ? 'best round' : 'median'}` +
     (opts.quick ? ' (--quick)' : '');
   console.log(`\n${header}\nMB/s = 10^6 bytes of the term's minor_version 2 encoding per second; ratios = beamnode MB/s ÷ theirs (> 1: beamnode faster); rt = encode(decode(x)) is byte-equal to x\n`);
   console.log(renderReport(results, shown));
@@ -216,12 +255,13 @@ async function main(argv) {
   if (opts.json) {
     const json = {
       date: new Date().toISOString(),
+      codecRevision: revision,
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model.trim(),
       beamOtpRelease: beam.otpRelease,
       corpusOtpRelease: corpus.otpRelease,
-      settings: { ...opts.cfg, quick: opts.quick },
+      settings: { ...opts.cfg, quick: opts.quick, statistic: opts.stat },
       unavailable: Object.fromEntries(libraries.filter((l) => !l.available).map((l) => [l.name, l.reason])),
       beamError: beam.error,
       workloads: results,
