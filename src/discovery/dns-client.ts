@@ -47,12 +47,15 @@ export interface DnsLookup {
   /** The name as given. */
   query: string;
   type: QueryType;
-  status: DnsStatus | 'timeout';
+  /** `timeout`: no reply; `failed`: a network error or an unusable reply (see `error`). */
+  status: DnsStatus | 'timeout' | 'failed';
   /** The FQDN whose response is reported (the answered one, else by glibc's precedence). */
   name: string;
   /** Every FQDN tried, with its status. */
-  tried: { name: string; status: DnsStatus | 'timeout' }[];
+  tried: { name: string; status: DnsStatus | 'timeout' | 'failed' }[];
   response?: DnsResponse;
+  /** For `timeout` and `failed`: the error of the last exchange (TIMEOUT, NETWORK, BAD_RESPONSE). */
+  error?: DnsError;
   /** Records of the asked type in the answer section. */
   records: DnsRecord[];
 }
@@ -197,7 +200,7 @@ export class DnsClient {
     const names = this.expand(name);
     const tried: DnsLookup['tried'] = [];
     const responses: DnsResponse[] = [];
-    let timedOut = false;
+    let failure: DnsError | undefined;
     for (const fqdn of names) {
       let r: DnsResponse;
       try {
@@ -205,8 +208,8 @@ export class DnsClient {
       } catch (e) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(e instanceof DnsError) || e.code === 'BEAM_ERR_DNS_USAGE') throw e;
-        tried.push({ name: fqdn, status: 'timeout' });
-        timedOut = true;
+        tried.push({ name: fqdn, status: e.code === 'BEAM_ERR_DNS_TIMEOUT' ? 'timeout' : 'failed' });
+        failure = e;
         break;
       }
       tried.push({ name: fqdn, status: r.status });
@@ -220,9 +223,11 @@ export class DnsClient {
       responses.find((r) => r.status === 'nxdomain') ??
       responses.find((r) => r.status === 'servfail') ??
       responses.at(-1);
-    if (timedOut && !pick) return { query: name, type, status: 'timeout', name: tried.at(-1)?.name ?? name, tried, records: [] };
-    if (timedOut && pick?.status === 'nxdomain')
-      return { query: name, type, status: 'timeout', name: tried.at(-1)!.name, tried, response: pick, records: [] };
+    // A failure after NXDOMAINs hides whether a later search name exists: report the failure.
+    if (failure && (!pick || pick.status === 'nxdomain')) {
+      const status = failure.code === 'BEAM_ERR_DNS_TIMEOUT' ? 'timeout' : 'failed';
+      return { query: name, type, status, name: tried.at(-1)?.name ?? name, tried, ...(pick ? { response: pick } : {}), records: [], error: failure };
+    }
     return result(name, type, tried, pick!);
   }
 
@@ -269,6 +274,7 @@ function result(query: string, type: QueryType, tried: DnsLookup['tried'], r: Dn
 
 /** The DnsError for a lookup that did not give records. */
 export function lookupError(l: DnsLookup): DnsError {
+  if (l.status === 'failed' && l.error) return l.error;
   const codes: Record<Exclude<DnsLookup['status'], 'ok'>, DnsErrorCode> = {
     nodata: 'BEAM_ERR_DNS_NODATA',
     nxdomain: 'BEAM_ERR_DNS_NXDOMAIN',
@@ -276,6 +282,7 @@ export function lookupError(l: DnsLookup): DnsError {
     refused: 'BEAM_ERR_DNS_REFUSED',
     error: 'BEAM_ERR_DNS_RCODE',
     timeout: 'BEAM_ERR_DNS_TIMEOUT',
+    failed: 'BEAM_ERR_DNS_NETWORK',
   };
   if (l.status === 'ok') throw new TypeError('lookupError on a successful lookup');
   const names = l.tried.map((t) => t.name);
@@ -285,7 +292,7 @@ export function lookupError(l: DnsLookup): DnsError {
       : l.status === 'nxdomain'
         ? 'no such name (NXDOMAIN)'
         : l.status === 'timeout'
-          ? 'no reply (timeout)'
+          ? `no reply (timeout)${l.error ? `: ${l.error.message}` : ''}`
           : `the server answered ${l.response?.rcode ?? l.status}`;
   return new DnsError(codes[l.status], l.type, names, `${l.type} ${l.query}: ${what}; tried ${names.join(', ')}`);
 }

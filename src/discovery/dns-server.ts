@@ -91,45 +91,36 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     return reply;
   };
 
-  const udp: UdpSocket = createSocket(family);
-  udp.on('message', (msg, rinfo) => {
-    const reply = respond(msg, 'udp');
-    if (reply) udp.send(reply, rinfo.port, rinfo.address);
-  });
-  udp.on('error', (e) => log('udp error %s', e.message));
-  udp.bind(port, address);
-  await once(udp, 'listening');
-  const boundPort = udp.address().port;
-
+  // UDP and TCP share one port. With port 0 the UDP port the kernel picks may be taken for TCP:
+  // then try again with a new UDP port (bounded).
+  let udp: UdpSocket | undefined;
+  let tcp: Server | undefined;
+  let boundPort = 0;
   const sockets = new Set<Socket>();
-  const tcp: Server = createServer((sock) => {
-    sockets.add(sock);
-    sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
-    let buf: Buffer = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      // Each message has a two-byte length; at most 65535 bytes, so the buffer is bounded.
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const n = buf.readUInt16BE(0);
-        const reply = respond(buf.subarray(2, 2 + n), 'tcp');
-        buf = buf.subarray(2 + n);
-        if (reply) {
-          const len = Buffer.allocUnsafe(2);
-          len.writeUInt16BE(reply.length, 0);
-          sock.write(Buffer.concat([len, reply]));
-        }
-      }
+  for (let attempt = 0; attempt < 5 && !tcp; attempt++) {
+    const u = createSocket(family);
+    u.on('message', (msg, rinfo) => {
+      const reply = respond(msg, 'udp');
+      if (reply) u.send(reply, rinfo.port, rinfo.address);
     });
-    sock.on('error', () => sock.destroy());
-    sock.on('close', () => sockets.delete(sock));
-  });
-  tcp.listen(boundPort, address);
-  try {
-    await once(tcp, 'listening');
-  } catch (e) {
-    udp.close();
-    throw e;
+    u.on('error', (e) => log('udp error %s', e.message));
+    u.bind(port, address);
+    await once(u, 'listening');
+    const p = u.address().port;
+    const t = createServer((sock) => serveTcp(sock, respond, sockets));
+    t.listen(p, address);
+    try {
+      await once(t, 'listening');
+      udp = u;
+      tcp = t;
+      boundPort = p;
+    } catch (e) {
+      u.close();
+      if (port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 4) throw e;
+    }
   }
+  if (!udp || !tcp) throw new Error('cluster DNS: could not bind UDP and TCP on one port');
+  const [udpSock, tcpServer] = [udp, tcp];
 
   return {
     address,
@@ -144,9 +135,32 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     },
     async close() {
       for (const s of sockets) s.destroy();
-      await Promise.all([new Promise<void>((r) => tcp.close(() => r())), new Promise<void>((r) => udp.close(() => r()))]);
+      await Promise.all([new Promise<void>((r) => tcpServer.close(() => r())), new Promise<void>((r) => udpSock.close(() => r()))]);
     },
   };
+}
+
+/** DNS over TCP: two-byte length, then the message; several messages per connection. */
+function serveTcp(sock: Socket, respond: (q: Buffer, t: 'tcp') => Buffer | undefined, sockets: Set<Socket>): void {
+  sockets.add(sock);
+  sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
+  let buf: Buffer = Buffer.alloc(0);
+  sock.on('data', (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    // A length is at most 65535, so the buffer never holds more than one message plus a chunk.
+    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      const n = buf.readUInt16BE(0);
+      const reply = respond(buf.subarray(2, 2 + n), 'tcp');
+      buf = buf.subarray(2 + n);
+      if (reply) {
+        const len = Buffer.allocUnsafe(2);
+        len.writeUInt16BE(reply.length, 0);
+        sock.write(Buffer.concat([len, reply]));
+      }
+    }
+  });
+  sock.on('error', () => sock.destroy());
+  sock.on('close', () => sockets.delete(sock));
 }
 
 function header(id: number, rcode: number): Buffer {

@@ -122,6 +122,30 @@ describe('DNS client ↔ in-process cluster DNS', () => {
     assert.equal(tcp.records.length, 40);
   });
 
+  test('garbage queries get FORMERR or nothing, and the server keeps answering', async () => {
+    const sock = createSocket('udp4');
+    try {
+      sock.connect(dns.port, '127.0.0.1');
+      await once(sock, 'connect');
+      const bad = Buffer.alloc(30, 0xff);
+      bad.writeUInt16BE(0x1234, 0);
+      bad.writeUInt16BE(0x0100, 2); // a query (QR clear) claiming 65535 questions
+      sock.send(bad);
+      const [reply] = (await once(sock, 'message')) as [Buffer];
+      assert.equal(reply.readUInt16BE(0), 0x1234);
+      assert.equal(reply[3] & 0x0f, 1, 'FORMERR');
+      sock.send(Buffer.from([1, 2, 3])); // shorter than a header: dropped
+    } finally {
+      sock.close();
+    }
+    assert.deepEqual(await client.a(`${SVC}.`).then((a) => a.sort()), ['10.99.0.11', '10.99.0.12']);
+  });
+
+  test('a reply larger than maxResponseBytes is refused before it is used', async () => {
+    const small = new DnsClient({ nameserver: dns.nameserver, ednsUdpSize: 16384, maxResponseBytes: 1024 });
+    await assert.rejects(small.srv('big.default.svc.cluster.local.'), (e: unknown) => e instanceof DnsError && e.code === 'BEAM_ERR_DNS_BAD_RESPONSE');
+  });
+
   test('pods insecure: a-b-c-d.<ns>.pod.<zone>', async () => {
     assert.deepEqual(await client.a('10-99-0-11.default.pod.cluster.local.'), ['10.99.0.11']);
   });
