@@ -93,6 +93,7 @@ const A = {
   netKernel: atom('net_kernel'),
   rex: atom('rex'),
   call: atom('call'),
+  blockCall: atom('block_call'),
   featuresRequest: atom('features_request'),
   featuresReply: atom('features_reply'),
   erpc: atom('erpc'),
@@ -431,7 +432,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
     // rex: rpc:block_call's gen_server calls, the C-node form, and (visible nodes) features_request.
     this.serve(A.rex, {
       call: async (req) => {
-        if (!(req instanceof Tuple) || req.length !== 5 || req.elements[0] !== A.call) return noReply;
+        // {call, M, F, A, GL} and rpc:block_call's {block_call, M, F, A, GL}
+        if (!(req instanceof Tuple) || req.length !== 5 || (req.elements[0] !== A.call && req.elements[0] !== A.blockCall)) return noReply;
         return this.rexApply(req.elements[1], req.elements[2], req.elements[3]);
       },
       info: async (msg) => {
