@@ -209,6 +209,32 @@ describe('DNS client ↔ misbehaving servers', () => {
     }
   });
 
+  test('SERVFAIL moves on to the next nameserver; SERVFAIL everywhere is reported as such', async () => {
+    const failing = createSocket('udp4');
+    failing.bind(0, '127.0.0.1');
+    await once(failing, 'listening');
+    let asked = 0;
+    failing.on('message', (msg, r) => {
+      asked++;
+      const q = dnsPacket.decode(msg);
+      srvfail(q.id ?? 0, q.questions ?? [], (b) => failing.send(b, r.port, r.address));
+    });
+    const dns = await startClusterDns({ services: [{ name: 'a', namespace: 'default', endpoints: [{ ip: '10.0.0.1' }] }] });
+    try {
+      const both = new DnsClient({ nameserver: [`127.0.0.1:${failing.address().port}`, dns.nameserver], timeoutMs: 500, attempts: 1 });
+      assert.deepEqual(await both.a('a.default.svc.cluster.local.'), ['10.0.0.1']);
+      assert.equal(asked, 1);
+      const only = new DnsClient({ nameserver: `127.0.0.1:${failing.address().port}`, timeoutMs: 500, attempts: 2 });
+      const l = await only.lookup('a.default.svc.cluster.local.', 'A');
+      assert.equal(l.status, 'servfail');
+      assert.equal(asked, 3, 'two attempts');
+      await assert.rejects(only.a('a.default.svc.cluster.local.'), (e: unknown) => e instanceof DnsError && e.code === 'BEAM_ERR_DNS_SERVFAIL');
+    } finally {
+      failing.close();
+      await dns.close();
+    }
+  });
+
   test('bad names and nameservers are usage errors', async () => {
     assert.throws(() => new DnsClient({ nameserver: 'dns.example' }), (e: unknown) => e instanceof DnsError && e.code === 'BEAM_ERR_DNS_USAGE');
     assert.throws(() => new DnsClient({}), (e: unknown) => e instanceof DnsError && e.code === 'BEAM_ERR_DNS_USAGE');
@@ -217,3 +243,7 @@ describe('DNS client ↔ misbehaving servers', () => {
     await assert.rejects(c.ptr('not-an-ip'), (e: unknown) => e instanceof DnsError && e.code === 'BEAM_ERR_DNS_USAGE');
   });
 });
+
+function srvfail(id: number, questions: dnsPacket.Question[], send: (b: Buffer) => void): void {
+  send(dnsPacket.encode({ type: 'response', id, flags: 2 /* SERVFAIL */, questions }));
+}
