@@ -106,9 +106,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.timer = setInterval(this.onTickTimer, Math.floor(this.tickTime / TICK_INTENSITY));
     this.timer.unref();
     log('%s up (%s, flags %s, tick %d ms)', this.peer, this.hidden ? 'hidden' : 'visible', flagsHex(this.flags), this.tickTime);
-    // Bytes read together with the last handshake message are the first frames (EXP 9).
-    if (hs.rest.length > 0) this.onData(hs.rest);
-    socket.resume();
+    // Bytes read together with the last handshake message are the first frames (EXP 9). They
+    // are handled on the next tick, so that whoever builds the Connection can attach listeners.
+    process.nextTick(() => {
+      if (hs.rest.length > 0) this.onData(hs.rest);
+      if (!this.closedWith) socket.resume();
+    });
   }
 
   /** True once the connection is closed (no more events but the one 'close'). */
