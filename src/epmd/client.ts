@@ -170,6 +170,8 @@ function exchange<T>(x: Exchange<T>): Promise<{ value: T; socket: Socket; rest: 
       settled = true;
       cleanup();
       if (!x.keep) socket.destroy();
+      // Until the registration attaches its own listeners, an error must not go unhandled.
+      else socket.once('error', (err) => log('%s %s: socket error before hand-over: %s', where, x.what, err.message));
       resolve({ value, socket, rest: buf });
     }
     function onData(d: Buffer) {

@@ -200,3 +200,22 @@ test('an EPMD that accepts and never answers: BEAM_ERR_TIMEOUT; an aborted call 
     await new Promise<void>((r) => silent.close(() => r()));
   }
 });
+
+test('an EPMD that floods a NAMES reply past maxReplyBytes: BEAM_ERR_EPMD_MALFORMED, not unbounded memory', async () => {
+  const conns = new Set<Socket>();
+  const flood = createServer((s) => {
+    conns.add(s);
+    s.on('error', () => {});
+    s.write(Buffer.alloc(4));
+    s.end(Buffer.from('name x at port 1\n'.repeat(4000)));
+  });
+  await new Promise<void>((r) => flood.listen(0, HOST, r));
+  const port = (flood.address() as { port: number }).port;
+  try {
+    await assert.rejects(names(HOST, { port, maxReplyBytes: 10_000 }), isCode('BEAM_ERR_EPMD_MALFORMED'));
+    assert.equal((await names(HOST, { port })).length, 4000);
+  } finally {
+    for (const c of conns) c.destroy();
+    await new Promise<void>((r) => flood.close(() => r()));
+  }
+});
