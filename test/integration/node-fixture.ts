@@ -66,13 +66,20 @@ gen_term(D) ->
     case rand:uniform(6) of
         1 -> list_to_tuple([gen_term(D - 1) || _ <- lists:seq(1, rand:uniform(4) - 1)]);
         2 -> [gen_term(D - 1) || _ <- lists:seq(1, rand:uniform(4) - 1)];
-        3 -> maps:from_list([{leaf(), gen_term(D - 1)} || _ <- lists:seq(1, rand:uniform(3) - 1)]);
+        3 -> maps:from_list([{map_key(), gen_term(D - 1)} || _ <- lists:seq(1, rand:uniform(3) - 1)]);
         4 -> [gen_term(D - 1) | leaf()];
         _ -> leaf()
     end.
 
+%% -0.0 as a map key does not survive a JS Map (it folds -0 into 0): see node-echo.test.ts.
+map_key() ->
+    case leaf() of
+        K when is_float(K), K == 0 -> 0.5;
+        K -> K
+    end.
+
 leaf() ->
-    case rand:uniform(18) of
+    case rand:uniform(19) of
         1 -> rand:uniform(256) - 1;
         2 -> rand:uniform(1 bsl 31) - (1 bsl 30);
         3 -> (rand:uniform(1 bsl 62) - (1 bsl 61)) * 4097;
@@ -90,6 +97,7 @@ leaf() ->
         15 -> fun lists:reverse/1;
         16 -> unicode:characters_to_binary("héllo ✓");
         17 -> #{};
+        18 -> lists:nth(rand:uniform(4), [-0.0, 1.0e300, 5.0e-324, (1 bsl 64) - 1]);
         _ -> {}
     end.
 
