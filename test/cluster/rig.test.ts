@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { otpMatrix, type ErlNode, type Otp } from '../support/otp.js';
-import { cleanupLeftovers, createCluster, type Cluster } from './rig.js';
+import { createCluster, removeRig, rigId, type Cluster } from './rig.js';
 import { dashedIp } from './k8s-model.js';
 import { NETNS_ETC_DIR, listNetns, rigUnavailableReason } from './netns.js';
 
@@ -320,14 +320,17 @@ for (const otp of matrix) describe(`rig: Deployment pods without subdomain (${la
 });
 
 describe('rig hygiene: leftovers are cleaned, destroy leaves nothing behind', { skip }, () => {
-  test('createCluster removes a crashed run\'s namespaces; destroy kills every pid and removes everything', async () => {
+  test('createCluster removes a crashed run\'s namespaces but not a live run\'s; destroy kills every pid and removes everything', async () => {
     const rootLinks = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
     const forwarding = spawnSync('sysctl', ['-n', 'net.ipv4.ip_forward'], { encoding: 'utf8' }).stdout;
-    // A "crashed run": a namespace with the prefix, its /etc/netns folder and a process inside.
-    const stale = 'bnrig4-pod7';
-    cleanupLeftovers('bnrig4');
-    spawnSync('ip', ['netns', 'add', stale]);
-    mkdirSync(join(NETNS_ETC_DIR, stale), { recursive: true });
+    // A "crashed run" (owner pid above pid_max: gone) with a process inside, and a "live run" of
+    // the same rig name owned by our parent (alive).
+    const stale = `${rigId('bnrig4', 4_194_304 + 7)}-pod7`;
+    const live = `${rigId('bnrig4', process.ppid)}-pod3`;
+    for (const ns of [stale, live]) {
+      spawnSync('ip', ['netns', 'add', ns]);
+      mkdirSync(join(NETNS_ETC_DIR, ns), { recursive: true });
+    }
     const sleeper = spawn('ip', ['netns', 'exec', stale, 'sleep', '300'], { stdio: 'ignore' });
     let c: Cluster | undefined;
     try {
@@ -343,18 +346,21 @@ describe('rig hygiene: leftovers are cleaned, destroy leaves nothing behind', { 
       assert.equal(c.probe.selfFqdn, 'probe-abc.probes.default.svc.cluster.local');
       assert.ok(!listNetns().includes(stale));
       assert.ok(!existsSync(join(NETNS_ETC_DIR, stale)));
+      assert.ok(listNetns().includes(live), 'a live run\'s namespace must survive');
       await new Promise<void>((r) => (sleeper.exitCode !== null || sleeper.signalCode !== null ? r() : sleeper.once('exit', () => r())));
       assert.equal(sleeper.signalCode, 'SIGKILL');
+      await assert.rejects(createCluster({ name: 'bnrig4', subnet: '10.231.45.0/24', pods: [] }), /already runs/);
 
-      const mine = listNetns().filter((n) => n.startsWith('bnrig4-')).sort();
-      assert.deepEqual(mine, ['bnrig4-dns', 'bnrig4-node', 'bnrig4-pod0', 'bnrig4-probe']);
+      assert.equal(c.id, rigId('bnrig4'));
+      const mine = listNetns().filter((n) => n.startsWith(`${c!.id}-`)).sort();
+      assert.deepEqual(mine, ['dns', 'node', 'pod0', 'probe'].map((m) => `${c!.id}-${m}`));
       const pids = mine.flatMap((n) => spawnSync('ip', ['netns', 'pids', n], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean));
       assert.ok(pids.length >= 2, 'dnsmasq and epmd run'); // dnsmasq + the pod's epmd
-      const dir = c.dir;
+      const { dir, id } = c;
       await c.destroy();
       c = undefined;
-      assert.deepEqual(listNetns().filter((n) => n.startsWith('bnrig4-')), []);
-      assert.deepEqual(existsSync(NETNS_ETC_DIR) ? readdirSync(NETNS_ETC_DIR).filter((n) => n.startsWith('bnrig4-')) : [], []);
+      assert.deepEqual(listNetns().filter((n) => n.startsWith(`${id}-`)), []);
+      assert.deepEqual(existsSync(NETNS_ETC_DIR) ? readdirSync(NETNS_ETC_DIR).filter((n) => n.startsWith(`${id}-`)) : [], []);
       assert.ok(!existsSync(dir));
       for (const pid of pids) assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `pid ${pid} still runs`);
       // The root namespace is untouched: same links, forwarding as it was.
@@ -363,7 +369,8 @@ describe('rig hygiene: leftovers are cleaned, destroy leaves nothing behind', { 
     } finally {
       await c?.destroy();
       sleeper.kill('SIGKILL');
-      cleanupLeftovers('bnrig4');
+      removeRig(stale.replace(/-pod7$/, ''));
+      removeRig(live.replace(/-pod3$/, ''));
     }
   });
 });

@@ -1,17 +1,18 @@
 /**
  * The cluster test rig: Kubernetes pods as Linux network namespaces (root only).
  *
- *   <name>-node    a bridge `br0`, the "node" every pod's veth is plugged into (no address: not routed)
- *   <name>-dns     the cluster DNS: real dnsmasq on <subnet>.2:53, records as CoreDNS would serve them
- *   <name>-probe   a pod with no app (<subnet>.3) where tests run commands (`exec`) or an erl (`startErl`)
- *   <name>-pod<i>  one per pod (<subnet>.<11+i>): kubelet-style /etc/hosts and /etc/resolv.conf, its own
+ * Namespaces are named `<id>-…`, where id = `<name>-<owner pid in base 36>` (rigId):
+ *   <id>-node      a bridge `br0`, the "node" every pod's veth is plugged into (no address: not routed)
+ *   <id>-dns       the cluster DNS: real dnsmasq on <subnet>.2:53, records as CoreDNS would serve them
+ *   <id>-probe     a pod with no app (<subnet>.3) where tests run commands (`exec`) or an erl (`startErl`)
+ *   <id>-pod<i>    one per pod (<subnet>.<11+i>): kubelet-style /etc/hosts and /etc/resolv.conf, its own
  *                  UTS hostname, a real epmd on 4369 and `erl -name <alive>` as the app
  *
- * Nothing is added to the root namespace: veth pairs are created inside `<name>-node` with the peer
+ * Nothing is added to the root namespace: veth pairs are created inside `<id>-node` with the peer
  * moved straight into the pod, and no namespace has a route out. `ip netns exec` bind-mounts
  * /etc/netns/<ns>/{hosts,resolv.conf} over /etc; `unshare --uts` + `hostname` gives each pod its name.
  * Every process is started by the rig and stopped by its pid in `destroy()` (`ip netns pids` as a
- * safety net); `createCluster` first removes leftovers with the same prefix from a crashed run.
+ * safety net); `createCluster` first removes leftovers of crashed runs (same name, owner pid gone).
  * Facts: /work/shared/k8s-discovery-facts.md §0, §5.5.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,7 +46,7 @@ export interface ClusterPodSpec extends PodSpec {
 }
 
 export interface ClusterOptions {
-  /** Prefix of every namespace (`<name>-node`, …): lowercase letters, digits, `-`; unique per rig. */
+  /** The rig's name (lowercase letters, digits, `-`), unique among the rigs of one process; see rigId. */
   name: string;
   /** A private /24 that exists only inside the rig's namespaces, e.g. `10.231.7.0/24`. */
   subnet: string;
@@ -120,21 +121,58 @@ const HOSTNAME_OVERLAY_THEN_EXEC =
   'hostname "$1" || exit 125; mount -t overlay beamnode-pod-etc -o "lowerdir=$3:$2/etc" "$2/etc" || exit 125; ' +
   'shift 3; exec "$@"';
 
-/** Namespace names a rig with this prefix creates (and cleanup removes). */
-export function rigNamespacePattern(name: string): RegExp {
-  return new RegExp(`^${name}-(node|dns|probe|pod\\d+)$`);
+/**
+ * A rig's id, `<name>-<owner pid, base 36>`, prefixes its namespaces (`<id>-node`, `<id>-pod0`, …).
+ * The owner pid keeps concurrent runs of the same tests (another clone, CI) apart, and tells a
+ * crashed run's leftovers (owner gone) from a live rig.
+ */
+export function rigId(name: string, ownerPid = process.pid): string {
+  if (!NAME_RE.test(name)) throw new Error(`bad rig name ${JSON.stringify(name)}`);
+  return `${name}-${ownerPid.toString(36)}`;
 }
 
-/** Removes namespaces (and their processes, /etc/netns folders) left by a crashed rig with this prefix. */
-export function cleanupLeftovers(name: string): string[] {
-  if (!NAME_RE.test(name)) throw new Error(`bad rig name ${JSON.stringify(name)}`);
-  const re = rigNamespacePattern(name);
+const MEMBER = '(node|dns|probe|pod\\d+)';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes one rig's namespaces (killing what runs inside), /etc/netns folders and tmp folders. */
+export function removeRig(id: string): string[] {
+  const re = new RegExp(`^${id}-${MEMBER}$`);
   const gone = listNetns().filter((ns) => re.test(ns));
   // Pods first: deleting them drops their veths before the node (bridge) namespace goes.
   for (const ns of gone.sort((a, b) => Number(a.endsWith('-node')) - Number(b.endsWith('-node')))) removeNetns(ns);
-  // The crashed run's dnsmasq config and query log.
   for (const d of readdirSync(tmpdir())) {
-    if (d.startsWith(`beamnode-rig-${name}-`)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+    if (d.startsWith(`beamnode-rig-${id}-`)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  }
+  return gone;
+}
+
+/**
+ * Removes what crashed runs of rigs with this name left behind: every `<name>-<pid>-…` namespace
+ * whose owner pid is gone (all of them with `all: true`, which would also pull a live run's pods away).
+ */
+export function cleanupLeftovers(name: string, o: { all?: boolean } = {}): string[] {
+  rigId(name); // validates the name
+  const re = new RegExp(`^${name}-([0-9a-z]+)-${MEMBER}$`);
+  const owners = new Set<string>();
+  for (const ns of listNetns()) {
+    const m = re.exec(ns);
+    if (m) owners.add(m[1]);
+  }
+  for (const d of readdirSync(tmpdir())) {
+    const m = new RegExp(`^beamnode-rig-${name}-([0-9a-z]+)-[^-]+$`).exec(d);
+    if (m) owners.add(m[1]);
+  }
+  const gone: string[] = [];
+  for (const tag of owners) {
+    if (o.all || !pidAlive(parseInt(tag, 36))) gone.push(...removeRig(`${name}-${tag}`));
   }
   return gone;
 }
@@ -158,6 +196,8 @@ export class Cluster {
     readonly selfFqdn: string | undefined;
   };
   readonly nodeNetns: string;
+  /** `<name>-<owner pid>`: the prefix of every namespace of this rig. */
+  readonly id: string;
   /** Where the rig keeps dnsmasq's config and query log. */
   readonly dir: string;
   private mode: DnsMode;
@@ -182,11 +222,12 @@ export class Cluster {
       clusterIP: `${base}.4`,
     };
     this.mode = options.dnsMode ?? 'default';
-    this.nodeNetns = `${name}-node`;
-    this.dns = { netns: `${name}-dns`, ip: `${base}.2` };
+    this.id = rigId(name);
+    this.nodeNetns = `${this.id}-node`;
+    this.dns = { netns: `${this.id}-dns`, ip: `${base}.2` };
     const probePod = options.probePod ?? { podName: PROBE_HOSTNAME };
     this.probe = {
-      netns: `${name}-probe`, ip: `${base}.3`, hostname: kubeletHostname(probePod), selfFqdn: podSelfFqdn(probePod, this.svc),
+      netns: `${this.id}-probe`, ip: `${base}.3`, hostname: kubeletHostname(probePod), selfFqdn: podSelfFqdn(probePod, this.svc),
     };
     this.pods = options.pods.map((spec, i) => {
       const ip = `${base}.${11 + i}`;
@@ -197,9 +238,9 @@ export class Cluster {
       if (app?.nameMode === 'ip') expectedNodeName = `${app.alive}@${ip}`;
       else if (app?.nameMode === 'sname') expectedNodeName = `${app.alive}@${hostname}`;
       else if (app && selfFqdn) expectedNodeName = `${app.alive}@${selfFqdn}`;
-      return { spec, podName: spec.podName, netns: `${name}-pod${i}`, ip, hostname, selfFqdn, expectedNodeName };
+      return { spec, podName: spec.podName, netns: `${this.id}-pod${i}`, ip, hostname, selfFqdn, expectedNodeName };
     });
-    this.dir = mkdtempSync(join(tmpdir(), `beamnode-rig-${name}-`));
+    this.dir = mkdtempSync(join(tmpdir(), `beamnode-rig-${this.id}-`));
   }
 
   /** The DNS mode dnsmasq serves now. */
@@ -229,6 +270,8 @@ export class Cluster {
     reverseZoneOf24(options.subnet); // validates the subnet
     if (options.pods.length > 200) throw new Error('at most 200 pods');
     cleanupLeftovers(options.name);
+    const id = rigId(options.name);
+    if (listNetns().some((ns) => ns.startsWith(`${id}-`))) throw new Error(`rig ${options.name} already runs in this process`);
     const c = new Cluster(options, options.otp ?? hostOtp());
     try {
       c.network();
@@ -452,7 +495,7 @@ export class Cluster {
     this.destroyed = true;
     await Promise.all([...this.erls].map((n) => n.stop()));
     await Promise.all([...this.children].map((c) => this.stopChild(c)));
-    cleanupLeftovers(this.options.name);
+    removeRig(this.id);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
