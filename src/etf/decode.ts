@@ -5,6 +5,7 @@
  */
 import { inflateCompressed } from './compressed.js';
 import { internAtom, internString } from './intern.js';
+import { wireOrdered } from './order.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
@@ -200,7 +201,7 @@ class Decoder extends Reader {
         } else {
           id = this.u32();
         }
-        return new Port(node, id, tag === T.PORT_EXT ? this.u8() : this.u32());
+        return new Port(node, id, tag === T.PORT_EXT ? this.u8() : this.u32(), tag === T.V4_PORT_EXT);
       }
       case T.NEW_FUN_EXT:
         return this.fun(at);
@@ -366,6 +367,7 @@ class Decoder extends Reader {
         m.set(k, this.term());
         if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
       }
+      if (n > 1) wireOrdered.add(m);
       out = m;
     }
     this.depth--;

@@ -6,7 +6,7 @@
  */
 import { compressBody } from './compressed.js';
 import { EncodeError } from './errors.js';
-import { compareTerms, compareText } from './order.js';
+import { compareTerms, compareText, wireOrdered } from './order.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
 import { Writer } from './writer.js';
@@ -314,8 +314,8 @@ function writeMap(c: Ctx, m: Map<Term, Term>): void {
   const n = m.size;
   w.u8(T.MAP_EXT).u32(n);
   enter(c);
-  if (n <= FLATMAP_MAX && n > 1) {
-    // Decoded maps arrive sorted already; sort only when they are not.
+  if (n <= FLATMAP_MAX && n > 1 && !wireOrdered.has(m)) {
+    // A fresh map: OTP 25's flatmap order (skip the sort when already in order).
     let prev: Term = undefined as unknown as Term;
     let sorted = true;
     let first = true;
@@ -399,8 +399,8 @@ function writePid(c: Ctx, p: Pid): void {
 
 function writePort(c: Ctx, p: Port): void {
   const id = p.id;
-  // OTP 25 always writes NEW_PORT_EXT; OTP 26+ uses V4_PORT_EXT only for ids past 32 bits.
-  if (typeof id === 'number' && id <= 0xffffffff) {
+  // OTP 25 writes NEW_PORT_EXT, OTP 27/29 V4_PORT_EXT for every port: Port.v4 remembers which.
+  if (!p.v4 && typeof id === 'number' && id <= 0xffffffff) {
     c.w.u8(T.NEW_PORT_EXT);
     writeAtom(c, p.node);
     c.w.u32(id);

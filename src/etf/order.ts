@@ -9,6 +9,13 @@
  */
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
 
+/**
+ * Maps that came off the wire: the encoder writes them in their own (wire) order. OTP 26+ sorts
+ * atom keys of small maps by atom-table index, which only the sending VM knows, so re-sorting a
+ * decoded map could never reproduce its bytes; fresh maps are sorted by OTP 25's term order.
+ */
+export const wireOrdered = new WeakSet<Map<Term, Term>>();
+
 const enum Rank { Int, Float, Atom, Ref, Fun, Port, Pid, Tuple, Map, Nil, List, Bits }
 
 function rank(t: Term): Rank {
@@ -56,7 +63,10 @@ const atomName = (t: Term): string => (typeof t === 'boolean' ? (t ? 'true' : 'f
 const cmpNum = (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function bitsOf(t: Term): { data: Uint8Array; bits: number } {
-  if (typeof t === 'string') return { data: Buffer.from(t, 'utf8'), bits: 0 };
+  if (typeof t === 'string') {
+    const data = Buffer.from(t, 'utf8');
+    return { data, bits: data.length * 8 };
+  }
   if (t instanceof BitBinary) return { data: t.data, bits: t.bitLength };
   const d = t as Uint8Array;
   return { data: d, bits: d.length * 8 };
@@ -132,20 +142,23 @@ export function compareTerms(a: Term, b: Term): number {
     case Rank.Pid: {
       const x = a as Pid;
       const y = b as Pid;
-      return compareText(x.node.name, y.node.name) || x.serial - y.serial || x.id - y.id || x.creation - y.creation;
+      // erts compares pid data (serial, then number) before the node (OTP 25, checked).
+      return x.serial - y.serial || x.id - y.id || compareText(x.node.name, y.node.name) || x.creation - y.creation;
     }
     case Rank.Port: {
       const x = a as Port;
       const y = b as Port;
-      return compareText(x.node.name, y.node.name) || cmpNum(x.id, y.id) || x.creation - y.creation;
+      // erts: node name, creation, then the port number (OTP 25, checked).
+      return compareText(x.node.name, y.node.name) || x.creation - y.creation || cmpNum(x.id, y.id);
     }
     case Rank.Ref: {
       const x = a as Reference;
       const y = b as Reference;
-      const c = compareText(x.node.name, y.node.name) || x.ids.length - y.ids.length;
+      // erts: node name, creation, then the id words from the most significant (OTP 25, checked).
+      const c = compareText(x.node.name, y.node.name) || x.creation - y.creation || x.ids.length - y.ids.length;
       if (c !== 0) return c;
       for (let i = x.ids.length - 1; i >= 0; i--) if (x.ids[i] !== y.ids[i]) return x.ids[i] - y.ids[i];
-      return x.creation - y.creation;
+      return 0;
     }
     case Rank.Fun: {
       if (a instanceof ExportFun && b instanceof ExportFun) {

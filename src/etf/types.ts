@@ -126,11 +126,21 @@ export class Pid {
 
 /** A port identifier. `id` is up to 64 bits (V4_PORT_EXT), a `bigint` when not a safe number. */
 export class Port {
+  /**
+   * Encode as V4_PORT_EXT (120) even when the id fits 32 bits. OTP 25 writes NEW_PORT_EXT (89);
+   * OTP 27 and 29 write V4_PORT_EXT for every port (checked). Decoding records the tag seen, so
+   * re-encoding gives the same bytes; a new Port defaults to 89 (readable by every OTP ≥ 24)
+   * unless its id needs more than 32 bits.
+   */
+  readonly v4: boolean;
   constructor(
     readonly node: Atom,
     readonly id: number | bigint,
     readonly creation: number,
-  ) {}
+    v4?: boolean,
+  ) {
+    this.v4 = v4 ?? (typeof id === 'bigint' || id > 0xffffffff);
+  }
   toString(): string {
     return `#Port<${this.node.name}.${this.id}>`;
   }
