@@ -4,8 +4,8 @@
  *
  * Liveness: every tickTime/4 we send a tick when nothing was written since the last check, and
  * we close with BEAM_ERR_DIST_TICK_TIMEOUT when nothing at all was read for tickTime (4 checks in
- * a row; OTP's detection window is thus between 3/4 and 5/4 of net_ticktime). Each received tick
- * is answered with a tick.
+ * a row; OTP's detection window is thus between 3/4 and 5/4 of net_ticktime). A received tick is
+ * answered with a tick unless we wrote something a moment ago (no echo storms between two of us).
  *
  * A malformed frame closes this connection with a ProtocolError; it never throws out of the
  * socket's event handler.
@@ -75,6 +75,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly timer: NodeJS.Timeout;
   private readSinceCheck = false;
   private wroteSinceCheck = false;
+  /** performance.now() of our last write, and the least gap before we answer a tick. */
+  private lastWrite = -Infinity;
+  private readonly tickReplyGap: number;
   private silentChecks = 0;
   private blocked = false;
   private closedWith: { reason: Error | undefined } | undefined;
@@ -96,6 +99,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.ourCreation = hs.ourCreation;
     this.tickTime = o.tickTime ?? DEFAULT_TICK_TIME;
     if (!(this.tickTime >= TICK_INTENSITY)) throw new RangeError(`tickTime ${this.tickTime} ms is too small`);
+    // Well below any peer's tick interval (net_ticktime/4 ≥ 250 ms), and at most 2 echoes a second.
+    this.tickReplyGap = Math.min(500, this.tickTime / 8);
     this.reader = new FrameReader(4, o.maxFrame ?? DEFAULT_MAX_FRAME);
     this.codec = o.codec ?? passThroughCodec(o.decodeOptions);
     socket.setNoDelay(true);
@@ -163,6 +168,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private write(b: Buffer): boolean {
     this.wroteSinceCheck = true;
+    this.lastWrite = performance.now();
     const ok = this.socket.write(b);
     if (!ok) this.blocked = true;
     return ok;
@@ -197,8 +203,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly onFrame = (payload: Buffer): boolean => {
     if (this.closedWith) return false;
     if (payload.length === 0) {
-      // A tick. Answer it: any bytes we write count as liveness for the peer.
-      this.write(TICK_FRAME);
+      // A tick. Answer it (any bytes we write count as liveness for the peer), unless we wrote
+      // a moment ago: two beamnode nodes would otherwise echo ticks back and forth forever.
+      if (performance.now() - this.lastWrite >= this.tickReplyGap) this.write(TICK_FRAME);
       this.emit('tick');
       return true;
     }

@@ -1,0 +1,178 @@
+// Connection behaviour over loopback between our own two handshake sides (no erl needed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import { atom, Pid, tuple } from '../../src/etf/types.js';
+import { Connection } from '../../src/dist/connection.js';
+import { DistError, ProtocolError } from '../../src/dist/errors.js';
+import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/flags.js';
+import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/handshake.js';
+import { sleep, withTimeout } from '../support/otp.js';
+
+const A: HandshakeIdentity = { name: 'a@127.0.0.1', cookie: 'c', creation: 1, flags: DEFAULT_FLAGS };
+const B: HandshakeIdentity = { name: 'b@127.0.0.1', cookie: 'c', creation: 2, flags: DEFAULT_FLAGS };
+const pa = new Pid(atom('a@127.0.0.1'), 1, 0, 1);
+const pb = new Pid(atom('b@127.0.0.1'), 1, 0, 2);
+
+/** A handshaken socket pair: `a` (initiator) and `b` (acceptor), with their results. */
+async function handshaken(aFlags = DEFAULT_FLAGS): Promise<{ a: Socket; b: Socket; ha: HandshakeResult; hb: HandshakeResult; cleanup(): Promise<void> }> {
+  let accepted!: (s: Socket) => void;
+  const got = new Promise<Socket>((r) => (accepted = r));
+  const server = createServer((s) => accepted(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  const b = await got;
+  const [ha, hb] = await Promise.all([handshakeWeStarted(a, { ...A, flags: aFlags }, 'b@127.0.0.1'), handshakeOtherStarted(b, B, 'test')]);
+  return {
+    a,
+    b,
+    ha,
+    hb,
+    cleanup: async () => {
+      a.destroy();
+      b.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+const closeOf = (c: Connection, ms = 5000) => withTimeout(new Promise<Error | undefined>((r) => c.once('close', r)), ms, 'close');
+
+test('controls and messages go both ways; close() gives close(undefined) here and CLOSED there', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha);
+    const cb = new Connection(p.b, p.hb);
+    assert.equal(ca.peer, 'b@127.0.0.1');
+    assert.equal(cb.peerAtom, atom('a@127.0.0.1'));
+    assert.equal(ca.hidden, true);
+    const got = new Promise((r) => cb.once('control', (c, m) => r([c, m])));
+    assert.equal(ca.send({ op: 'send_sender', from: pa, to: pb }, tuple(atom('hi'), 1)), true);
+    assert.deepEqual(await got, [{ op: 'send_sender', from: pa, to: pb }, tuple(atom('hi'), 1)]);
+    const back = new Promise((r) => ca.once('control', (c, m) => r([c, m])));
+    cb.send({ op: 'link', from: pb, to: pa });
+    assert.deepEqual(await back, [{ op: 'link', from: pb, to: pa }, undefined]);
+    const bClosed = closeOf(cb);
+    const aClosed = closeOf(ca);
+    ca.close();
+    assert.equal(await aClosed, undefined);
+    const r = await bClosed;
+    assert.ok(r instanceof DistError && r.code === 'BEAM_ERR_DIST_CLOSED');
+    assert.equal(ca.send({ op: 'link', from: pa, to: pb }), false, 'send after close');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('send adapts to the negotiated flags: without SEND_SENDER a send_sender goes out as send', async () => {
+  const p = await handshaken(DEFAULT_FLAGS & ~(DFLAG.SEND_SENDER | DFLAG.DIST_MONITOR));
+  try {
+    const ca = new Connection(p.a, p.ha);
+    const cb = new Connection(p.b, p.hb);
+    const got = new Promise((r) => cb.once('control', (c) => r(c)));
+    ca.send({ op: 'send_sender', from: pa, to: pb }, 1);
+    assert.deepEqual(await got, { op: 'send', to: pb });
+    assert.equal(ca.send({ op: 'monitor_p', from: pa, to: pb, ref: new (await import('../../src/etf/types.js')).Reference(atom('a@127.0.0.1'), 1, [1, 2, 3]) }), false, 'dropped: no DIST_MONITOR');
+    assert.throws(() => ca.send({ op: 'send', to: pb }), ProtocolError, 'send needs a message');
+    assert.throws(() => ca.send({ op: 'link', from: pa, to: pb }, 1), ProtocolError, 'link takes none');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a malformed frame closes only that connection, with a ProtocolError', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha);
+    const closed = closeOf(ca);
+    p.b.write(Buffer.from('00000003707070', 'hex')); // 112 then not 131
+    const r = await closed;
+    assert.ok(r instanceof ProtocolError, String(r));
+    assert.equal(r.code, 'BEAM_ERR_DIST_PROTOCOL');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('an invalid control tuple closes with BEAM_ERR_DIST_BAD_CONTROL', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha);
+    const closed = closeOf(ca);
+    // 112, 131 {5}  (NODE_LINK, removed from OTP)
+    p.b.write(Buffer.from('00000006 70 83 68 01 61 05'.replaceAll(' ', ''), 'hex'));
+    const r = await closed;
+    assert.ok(r instanceof ProtocolError, String(r));
+    assert.equal(r.code, 'BEAM_ERR_DIST_BAD_CONTROL');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a frame length above maxFrame closes with FRAME_TOO_LARGE before buffering', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha, { maxFrame: 1024 });
+    const closed = closeOf(ca);
+    p.b.write(Buffer.from('ffffffff', 'hex'));
+    const r = await closed;
+    assert.ok(r instanceof ProtocolError);
+    assert.equal(r.code, 'BEAM_ERR_DIST_FRAME_TOO_LARGE');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a silent peer is dropped with TICK_TIMEOUT after tickTime; we tick meanwhile', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha, { tickTime: 400 });
+    const seen: Buffer[] = [];
+    p.b.on('data', (d: Buffer) => seen.push(d)); // the peer reads but never writes
+    p.b.resume(); // the handshake left it paused for a Connection to take over
+    const r = await closeOf(ca, 5000);
+    assert.ok(r instanceof DistError);
+    assert.equal(r.code, 'BEAM_ERR_DIST_TICK_TIMEOUT');
+    assert.ok(Buffer.concat(seen).equals(Buffer.alloc(Buffer.concat(seen).length)), 'only ticks (zeros) were sent');
+    assert.ok(Buffer.concat(seen).length >= 4, 'at least one tick');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('two of our connections tick without an echo storm and stay up', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha, { tickTime: 400 });
+    const cb = new Connection(p.b, p.hb, { tickTime: 400 });
+    let ticks = 0;
+    ca.on('tick', () => ticks++);
+    cb.on('tick', () => ticks++);
+    await sleep(1500);
+    assert.equal(ca.closed || cb.closed, false);
+    assert.ok(ticks > 0, 'some ticks');
+    assert.ok(ticks < 100, `no storm: ${ticks} ticks in 1.5 s`);
+    ca.close();
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('back-pressure: send returns false when the peer does not read, then drain', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha);
+    p.b.pause();
+    const big = Buffer.alloc(1 << 20, 1);
+    let sent = 0;
+    while (ca.send({ op: 'send_sender', from: pa, to: pb }, big) && sent < 1000) sent++;
+    assert.ok(sent < 1000, 'the socket buffer filled up');
+    assert.ok(ca.bufferedBytes > 0);
+    const drained = withTimeout(new Promise<void>((r) => ca.once('drain', () => r())), 20_000, 'drain');
+    p.b.resume(); // no Connection on b: bytes are just read and dropped
+    await drained;
+    ca.close();
+  } finally {
+    await p.cleanup();
+  }
+});
