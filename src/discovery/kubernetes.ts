@@ -5,6 +5,7 @@
  * resource and RBAC fix, never an empty list; connection failures are BEAM_ERR_K8S_UNREACHABLE.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { addAbortListener } from 'node:events';
 import createDebug from 'debug';
 // Types only: the package is loaded on first use (loadClient), because @kubernetes/client-node 2.x
@@ -72,21 +73,54 @@ const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 type ClientModule = typeof import('@kubernetes/client-node');
 let clientModule: Promise<ClientModule> | undefined;
 
-/** Loads @kubernetes/client-node once; a failure (e.g. Node too old for its undici) is BEAM_ERR_K8S_CLIENT. */
-export async function loadClient(): Promise<ClientModule> {
-  clientModule ??= import('@kubernetes/client-node');
+/**
+ * Loads @kubernetes/client-node once. A failure (e.g. Node too old for its undici) is cached and
+ * reported as BEAM_ERR_K8S_CLIENT: importing a module whose evaluation failed again only repeats it.
+ */
+export function loadClient(): Promise<ClientModule> {
+  clientModule ??= (async () => {
+    // Checked before importing: when a CommonJS module in an ESM graph throws during evaluation,
+    // Node 20's loader leaves a second, unhandled rejection behind, which would crash strict apps.
+    const tooOld = httpClientTooOld();
+    if (tooOld) throw clientError(tooOld);
+    try {
+      return await import('@kubernetes/client-node');
+    } catch (e) {
+      throw clientError((e as Error).message, e);
+    }
+  })();
+  return clientModule;
+}
+
+function clientError(reason: string, cause?: unknown): KubernetesError {
+  return new KubernetesError(
+    'BEAM_ERR_K8S_CLIENT',
+    'load @kubernetes/client-node',
+    `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${reason}. ` +
+      'Version 2.x depends on undici 8, which needs Node >= 22.19; on Node 20 pin undici 7 (npm "overrides": {"undici": "^7"}) or upgrade Node',
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The reason the undici that client-node would load declares a newer Node than this one, if it does. */
+function httpClientTooOld(): string | undefined {
   try {
-    return await clientModule;
-  } catch (e) {
-    clientModule = undefined;
-    throw new KubernetesError(
-      'BEAM_ERR_K8S_CLIENT',
-      'load @kubernetes/client-node',
-      `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${(e as Error).message}. ` +
-        'Version 2.x depends on undici 8, which needs Node >= 22.19; on Node 20 pin undici 7 (npm "overrides": {"undici": "^7"}) or upgrade Node',
-      undefined,
-      { cause: e },
-    );
+    const fromHere = createRequire(import.meta.url);
+    const clientPkg = fromHere.resolve('@kubernetes/client-node/package.json');
+    const undiciPkg = createRequire(clientPkg).resolve('undici/package.json');
+    const { version, engines } = JSON.parse(readFileSync(undiciPkg, 'utf8')) as { version?: string; engines?: { node?: string } };
+    const m = /^\s*>=\s*(\d+)\.(\d+)\.(\d+)\s*$/.exec(engines?.node ?? '');
+    if (!m) return undefined; // a range we do not parse: let the import decide
+    const want = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const have = process.versions.node.split('.').map(Number);
+    for (let i = 0; i < 3; i++) {
+      if (have[i] > want[i]) return undefined;
+      if (have[i] < want[i]) return `its undici ${version ?? '?'} needs Node ${engines!.node}`;
+    }
+    return undefined;
+  } catch {
+    return undefined; // not resolvable here: the import reports it
   }
 }
 
