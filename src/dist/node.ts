@@ -67,6 +67,8 @@ export interface NodeStartOptions {
 export interface NodeEvents {
   nodeup: [name: string, info: { hidden: boolean; initiator: boolean }];
   nodedown: [name: string, reason: Error | undefined];
+  /** A handshake failed, either way (a peer with another cookie dialing us shows up here only). */
+  handshakeFailed: [error: Error, initiator: boolean];
 }
 
 /** A monitor made at node level (`node.monitor()`): `down` resolves with the DOWN reason. */
@@ -173,6 +175,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
       log('nodedown %s: %s', name, reason?.message ?? 'closed by us');
       this.runtime.nodeDown(atom(name));
       this.emit('nodedown', name, reason);
+    });
+    this.network.on('handshakeFailed', (e, initiator) => {
+      log('handshake %s failed: %s', initiator ? 'out' : 'in', e.message);
+      this.emit('handshakeFailed', e, initiator);
     });
     this.network.on('control', (conn, control, message) => {
       try {
