@@ -1,0 +1,89 @@
+// Elixir (the host's, on OTP 25) talking to the JS node: Node.ping, GenServer.call/cast to a JS
+// server, :rpc.call to a JS handler, send/receive; and the JS node calling an Elixir GenServer.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
+import { isTuple } from '../../src/dist/terms.js';
+import { hostOtp } from '../support/otp.js';
+import { runElixir, startPeers, type Peers } from './node-fixture.js';
+
+const hasElixir = spawnSync('elixir', ['--version'], { encoding: 'utf8', timeout: 60_000 }).status === 0;
+const label = hasElixir ? `Elixir on ${hostOtp().label}` : 'Elixir (not installed)';
+
+describe(`Node interop with ${label}`, { skip: hasElixir ? false : 'elixir is not installed' }, () => {
+  let p: Peers;
+  let k = 0;
+  const exName = () => `ex${++k}_${process.pid}@127.0.0.1`;
+  before(async () => {
+    p = await startPeers(hostOtp(), { erlAlive: 'erlx', jsAlive: 'jsx' });
+  });
+  after(async () => {
+    await p?.stop();
+  });
+
+  test(`${label}: Node.ping, GenServer.call and GenServer.cast reach a JS gen_server; :rpc.call reaches a JS handler`, async () => {
+    const casts: Term[] = [];
+    const srv = p.node.serve('jsrv', {
+      call: (req) => new Tuple([atom('js_got'), req]),
+      cast: (m) => void casts.push(m),
+    });
+    p.node.handleRpc('Elixir.JsMath', 'mul', ([a, b]) => (a as number) * (b as number));
+    try {
+      const out = await runElixir(
+        p.epmd.port,
+        exName(),
+        p.cookie,
+        `js = :"${p.jsName}"
+IO.inspect(Node.ping(js), label: "ping")
+IO.inspect(GenServer.call({:jsrv, js}, {:hello, "world"}), label: "call")
+GenServer.cast({:jsrv, js}, {:note, 7})
+IO.inspect(:rpc.call(js, JsMath, :mul, [6, 7]), label: "rpc")
+IO.inspect(Node.list(:hidden), label: "hidden")`,
+      );
+      assert.match(out, /^ping: :pong$/m);
+      assert.match(out, /^call: \{:js_got, \{:hello, "world"\}\}$/m);
+      assert.match(out, /^rpc: 42$/m);
+      assert.match(out, new RegExp(`^hidden: \\[.*:"${p.jsName}".*\\]$`, 'm'));
+      for (let i = 0; i < 100 && casts.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(isTuple(casts[0], 2, 'note') && casts[0].elements[1] === 7);
+    } finally {
+      srv.stop();
+      p.node.handleRpc('Elixir.JsMath', 'mul', undefined);
+    }
+  });
+
+  test(`${label}: the JS node calls an Elixir GenServer and exchanges messages with an Elixir process`, async () => {
+    const box = p.node.spawn();
+    box.register('jsbox');
+    const name = exName();
+    try {
+      const elixir = runElixir(
+        p.epmd.port,
+        name,
+        p.cookie,
+        `defmodule ExSrv do
+  use GenServer
+  def init(x), do: {:ok, x}
+  def handle_call(:ping, _from, s), do: {:reply, :pong_from_elixir, s}
+  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}
+end
+{:ok, _} = GenServer.start(ExSrv, 100, name: :exsrv)
+send({:jsbox, :"${p.jsName}"}, {:ready, self()})
+receive do
+  {:from_js, x} -> IO.inspect(x, label: "from_js")
+after 30_000 -> exit(:timeout)
+end`,
+      );
+      const ready = await box.receive({ timeout: 60_000 });
+      assert.ok(isTuple(ready, 2, 'ready') && ready.elements[1] instanceof Pid);
+      assert.equal(await p.node.call(['exsrv', name], atom('ping')), atom('pong_from_elixir'));
+      assert.equal(await p.node.call(['exsrv', name], new Tuple([atom('add'), 5])), 105);
+      await box.send(ready.elements[1] as Pid, new Tuple([atom('from_js'), 'ünïcode ✓']));
+      const out = await elixir;
+      assert.match(out, /^from_js: "ünïcode ✓"$/m);
+    } finally {
+      box.close();
+    }
+  });
+});
