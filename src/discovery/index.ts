@@ -50,6 +50,7 @@ export { predictNames, kubeletHostname, type PodNamePrediction, type PredictionP
 export { endpointsOf, serviceOf, podOf, selectorString, type EndpointInfo, type PodInfo, type ServiceInfo, type ServicePortInfo } from './k8s-model.js';
 export {
   KubernetesDiscovery,
+  loadClient,
   type KubernetesClientOptions,
   type RequestOptions,
   type CoreDnsInfo,

@@ -149,7 +149,14 @@ export class KubernetesDiscovery {
             { name: 'beamnode', server: opts.server, skipTLSVerify: opts.skipTlsVerify ?? opts.server.startsWith('http:'), ...(opts.caData ? { caData: Buffer.from(opts.caData).toString('base64') } : {}) },
             { name: 'beamnode', ...(opts.token ? { token: opts.token } : {}) },
           );
-        } else kc.loadFromDefault();
+        } else {
+          kc.loadFromDefault();
+          // loadFromDefault falls back to an unauthenticated http://localhost:8080 when it finds no
+          // kubeconfig and no service account: say so instead of failing later on that URL.
+          const c = kc.getCurrentCluster();
+          if (c?.name === 'cluster' && c.server === 'http://localhost:8080' && kc.getCurrentUser()?.name === 'user')
+            throw new Error('no KUBECONFIG, no ~/.kube/config, and no in-cluster service account token');
+        }
       } catch (e) {
         throw new KubernetesError('BEAM_ERR_K8S_CONFIG', 'load kubeconfig', `no usable Kubernetes configuration: ${(e as Error).message}`, undefined, { cause: e });
       }
@@ -287,6 +294,8 @@ function toKubernetesError(k8s: ClientModule, e: unknown, verb: string, resource
     return new KubernetesError('BEAM_ERR_K8S_API', what, `${what}: HTTP ${status}: ${message}`, status, { cause: e });
   }
   const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (/HTTP protocol is not allowed/.test(err.message ?? ''))
+    return new KubernetesError('BEAM_ERR_K8S_CONFIG', what, `${what}: ${err.message} (set skipTLSVerify for a plain-http API URL)`, undefined, { cause: e });
   const code = err.cause?.code ?? (err as { code?: string }).code;
   const detail = err.cause?.message ?? err.message;
   // undici's fetch rejects with TypeError('fetch failed') whose cause carries the socket error code.

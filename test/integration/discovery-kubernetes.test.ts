@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesDiscovery, loadClient } from '../../src/discovery/kubernetes.js';
@@ -210,6 +212,19 @@ describe('Kubernetes discovery against a fake API server with real JSON shapes',
       (await KubernetesDiscovery.create({ server: `http://127.0.0.1:${closed}`, token: TOKEN })).service('myapp-headless'),
       (e: unknown) => e instanceof KubernetesError && e.code === 'BEAM_ERR_K8S_UNREACHABLE' && /ECONNREFUSED/.test(e.message),
     );
+  });
+
+  test('no kubeconfig and no service account is a CONFIG error, not a request to localhost:8080', { skip: existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token') && 'inside a pod' }, async () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    const home = mkdtempSync(join(tmpdir(), 'beamnode-k8s-home-'));
+    process.env.KUBECONFIG = '';
+    process.env.HOME = home;
+    try {
+      await assert.rejects(KubernetesDiscovery.create(), (e: unknown) => e instanceof KubernetesError && e.code === 'BEAM_ERR_K8S_CONFIG');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test('an explicit server URL and token work without a kubeconfig', async () => {
