@@ -115,6 +115,24 @@ for (const otp of otpMatrix()) {
       assert.deepEqual(m.at(1), [3, 2, 1]);
     });
 
+    test(`${otp.label}: a 1 MiB message goes each way in single frames (no FRAGMENTS negotiated)`, async () => {
+      const id = uniq();
+      await erl(`g${id}`);
+      const net = network(`jg${id}`);
+      const conn = await net.connect(`g${id}@127.0.0.1`);
+      assert.equal(conn.flags & DFLAG.FRAGMENTS, 0n);
+      const self = new Pid(atom(net.name), 2, 0, net.creation);
+      const call = async (m: string, f: string, args: Term[]): Promise<Term> => {
+        const ref = new Reference(atom(net.name), net.creation, [1, 2, Math.floor(Math.random() * 1e9)]);
+        const reply = nextControl(conn, (_c, msg) => msg instanceof Tuple && msg.at(0) instanceof Reference && (msg.at(0) as Reference).equals(ref));
+        conn.send({ op: 'reg_send', from: self, toName: atom('rex') }, tuple(atom('$gen_call'), tuple(self, ref), tuple(atom('call'), atom(m), atom(f), args, atom('user'))));
+        return ((await reply)[1] as Tuple).at(1);
+      };
+      assert.equal(await call('erlang', 'byte_size', [Buffer.alloc(1 << 20, 0xab)]), 1 << 20);
+      const big = await call('binary', 'copy', [Buffer.of(7), 1 << 20]);
+      assert.ok(Buffer.isBuffer(big) && big.length === 1 << 20 && big[12345] === 7);
+    });
+
     test(`${otp.label}: ticks flow both ways with net_ticktime 4 and the connection stays up`, async () => {
       const id = uniq();
       const e = await erl(`t${id}`, { args: ['-kernel', 'net_ticktime', '4'] });
