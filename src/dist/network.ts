@@ -61,7 +61,7 @@ export interface DistNetworkOptions {
   maxFrame?: number;
   /** Options for decoding incoming terms. */
   decodeOptions?: DecodeOptions;
-  /** Host name resolution (default dns.lookup, IPv4 first). */
+  /** Host name resolution (default dns.lookup: IPv4 first, as inet_tcp_dist; else any family). */
   lookup?: (host: string) => Promise<string>;
 }
 
@@ -348,7 +348,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
 
   private async resolve(host: string, peer: string, signal: AbortSignal): Promise<string> {
     if (isIP(host)) return host;
-    const f = this.o.lookup ?? (async (h: string) => (await dnsLookup(h, { family: 0 })).address);
+    const f = this.o.lookup ?? lookupPreferIPv4;
     try {
       return await withDeadline(f(host), this.setupTime, signal, `resolve ${host}`, peer);
     } catch (e) {
@@ -444,6 +444,15 @@ function withDeadline<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefi
       },
     );
   });
+}
+
+/** IPv4 first, as inet_tcp_dist (inet:getaddr(Host, inet)); any family when the host has no IPv4 address. */
+async function lookupPreferIPv4(host: string): Promise<string> {
+  try {
+    return (await dnsLookup(host, { family: 4 })).address;
+  } catch {
+    return (await dnsLookup(host, { family: 0 })).address;
+  }
 }
 
 function randomCreation(): number {

@@ -222,6 +222,19 @@ for (const otp of otpMatrix()) {
       assert.equal(conn.peer, `m${id}@127.0.0.1`);
     });
 
+    test(`${otp.label}: a short-names node dialing a@localhost (resolved by the system) meets a@127.0.0.1: NAME_MISMATCH`, async () => {
+      const id = uniq();
+      await erl(`l${id}`);
+      const net = new DistNetwork({ name: `jl${id}x@localhost`, cookie: COOKIE, epmdPort: epmd.port, setupTime: 5000 });
+      nets.push(net);
+      assert.equal(net.longNames, false);
+      const err = (await rejects(net.connect(`l${id}@localhost`), (x) => x instanceof HandshakeError && x.code === 'BEAM_ERR_HANDSHAKE_NAME_MISMATCH')) as HandshakeError;
+      assert.equal(err.dialed, `l${id}@localhost`);
+      assert.equal(err.actual, `l${id}@127.0.0.1`);
+      // The same long name from this short-names node is refused before dialing, as erl refuses it.
+      await rejects(net.connect(`l${id}@127.0.0.1`), (x) => x instanceof DistError && x.code === 'BEAM_ERR_DIST_ILLEGAL_HOST');
+    });
+
     test(`${otp.label}: net_kernel:allow without us gives NOT_ALLOWED; missing MAP_TAG gives NOT_ALLOWED too`, async () => {
       const id = uniq();
       const e = await erl(`n${id}`);
