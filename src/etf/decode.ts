@@ -296,8 +296,9 @@ class Decoder extends Reader {
     return Atom.of(name);
   }
 
-  tuple(arity: number, at: number): Tuple | Term[] {
+  tuple(arity: number, at: number): Term {
     this.claim(arity, 1, 'tuple', at);
+    if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
     const els = new Array<Term>(arity);
     for (let i = 0; i < arity; i++) els[i] = this.term();
@@ -308,6 +309,7 @@ class Decoder extends Reader {
   list(at: number): Term {
     const n = this.u32();
     this.claim(n + 1, 1, 'LIST_EXT', at);
+    if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
     const els = new Array<Term>(n);
     for (let i = 0; i < n; i++) els[i] = this.term();
@@ -317,12 +319,7 @@ class Decoder extends Reader {
       this.terms++;
       out = els;
     } else {
-      const tail = this.term();
-      // A tail that is itself a list is a non-canonical encoding of one longer list.
-      if (n === 0) out = tail;
-      else if (Array.isArray(tail)) out = els.concat(tail);
-      else if (tail instanceof ImproperList) out = new ImproperList(els.concat(tail.elements), tail.tail);
-      else out = new ImproperList(els, tail);
+      out = withTail(els, this.term());
     }
     this.depth--;
     return out;
@@ -331,47 +328,160 @@ class Decoder extends Reader {
   map(at: number): Term {
     const n = this.u32();
     this.claim(n, 2, 'MAP_EXT', at);
+    if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
-    let out: Term;
-    if (this.mapObjects) {
-      const o: { [key: string]: Term } = {};
-      const b = this.buf;
-      for (let i = 0; i < n; i++) {
-        const kAt = this.pos;
-        let k: string | undefined;
-        // Fast path: a short binary key (erlpack/Elixir style) → a cached string.
-        if (kAt + 5 <= this.end && b[kAt] === T.BINARY_EXT && this.binStrings) {
-          const len = ((b[kAt + 1] << 24) | (b[kAt + 2] << 16) | (b[kAt + 3] << 8) | b[kAt + 4]) >>> 0;
-          if (kAt + 5 + len <= this.end) {
-            k = internString(b, kAt + 5, len);
-            if (k !== undefined) {
-              this.pos = kAt + 5 + len;
-              this.terms++;
-            }
+    const m = this.mapObjects ? {} : new Map<Term, Term>();
+    for (let i = 0; i < n; i++) {
+      const kAt = this.pos;
+      const k = this.mapObjects ? this.objectKeyAt(kAt) : this.term();
+      this.mapSet(m, k, this.term(), i, kAt);
+    }
+    if (n > 1 && m instanceof Map) wireOrdered.add(m);
+    this.depth--;
+    return m;
+  }
+
+  /** A key for mapsAsObjects; short binary keys (erlpack/Elixir style) come from a cache. */
+  objectKeyAt(kAt: number): string {
+    const b = this.buf;
+    if (this.binStrings && kAt + 5 <= this.end && b[kAt] === T.BINARY_EXT) {
+      const len = ((b[kAt + 1] << 24) | (b[kAt + 2] << 16) | (b[kAt + 3] << 8) | b[kAt + 4]) >>> 0;
+      if (kAt + 5 + len <= this.end) {
+        const k = internString(b, kAt + 5, len);
+        if (k !== undefined) {
+          this.pos = kAt + 5 + len;
+          this.terms++;
+          return k;
+        }
+      }
+    }
+    return objectKey(this.term(), kAt);
+  }
+
+  mapSet(m: Map<Term, Term> | { [key: string]: Term }, k: Term, v: Term, i: number, kAt: number): void {
+    if (m instanceof Map) {
+      m.set(k, v);
+      if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
+      return;
+    }
+    const key = k as string;
+    if (m[key] !== undefined && Object.hasOwn(m, key)) {
+      throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', `map key "${key}" occurs twice`, kAt);
+    }
+    // never let a "__proto__" key set the object's prototype
+    if (key === '__proto__') Object.defineProperty(m, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else m[key] = v;
+  }
+
+  /**
+   * Decodes the container at `at` with an explicit stack instead of recursion: used past
+   * RECURSION_MAX levels, so arbitrarily deep input meets maxDepth, never the JS stack.
+   */
+  deep(at: number): Term {
+    this.pos = at;
+    const stack: Frame[] = [];
+    for (;;) {
+      let value: Term | undefined;
+      const p = this.pos;
+      if (p >= this.end) this.need(1, 'term tag');
+      const tag = this.buf[p];
+      let frame: Frame | undefined;
+      if (tag === T.SMALL_TUPLE_EXT || tag === T.LARGE_TUPLE_EXT || tag === T.LIST_EXT || tag === T.MAP_EXT || tag === T.NEW_FUN_EXT) {
+        if (++this.terms > this.maxTerms) {
+          throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, p);
+        }
+        this.pos = p + 1;
+        if (tag === T.NEW_FUN_EXT) {
+          const h = this.funHead(p);
+          if (h.numFree === 0) value = this.funEnd(h, []);
+          else frame = { kind: K_FUN, n: h.numFree, i: 0, els: new Array<Term>(h.numFree), fun: h, tailNext: false, map: undefined, key: undefined, kAt: 0 };
+        } else {
+          const n = tag === T.SMALL_TUPLE_EXT ? this.u8() : this.u32();
+          if (tag === T.MAP_EXT) {
+            this.claim(n, 2, 'MAP_EXT', p);
+            const map = this.mapObjects ? {} : new Map<Term, Term>();
+            if (n === 0) value = map;
+            else frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, tailNext: false, map, key: undefined, kAt: this.pos };
+          } else if (tag === T.LIST_EXT) {
+            this.claim(n + 1, 1, 'LIST_EXT', p);
+            // LIST_EXT of 0 elements is just its tail: read the tail as this value
+            if (n === 0) continue;
+            frame = { kind: K_LIST, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, key: undefined, kAt: 0 };
+          } else {
+            this.claim(n, 1, 'tuple', p);
+            if (n === 0) value = this.compat ? [] : new Tuple([]);
+            else frame = { kind: K_TUPLE, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, key: undefined, kAt: 0 };
           }
         }
-        if (k === undefined) k = objectKey(this.term(), kAt);
-        const v = this.term();
-        if (o[k] !== undefined && Object.hasOwn(o, k)) {
-          throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', `map key "${k}" occurs twice`, kAt);
+        if (frame !== undefined) {
+          this.enter();
+          stack.push(frame);
+          continue;
         }
-        if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-        else o[k] = v;
+      } else {
+        value = this.term(); // a leaf: term() does not recurse for these tags
       }
-      out = o;
-    } else {
-      const m = new Map<Term, Term>();
-      for (let i = 0; i < n; i++) {
-        const kAt = this.pos;
-        const k = this.term();
-        m.set(k, this.term());
-        if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
+      // hand the value up until a frame wants more
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (top === undefined) return value as Term;
+        if (this.deliver(top, value as Term)) break;
+        stack.pop();
+        this.depth--;
+        value = this.finish(top);
       }
-      if (n > 1) wireOrdered.add(m);
-      out = m;
     }
-    this.depth--;
-    return out;
+  }
+
+  /** Stores a child in its frame; true while the frame needs more children. */
+  deliver(f: Frame, v: Term): boolean {
+    switch (f.kind) {
+      case K_TUPLE:
+      case K_FUN:
+        f.els[f.i++] = v;
+        return f.i < f.n;
+      case K_LIST:
+        if (f.tailNext) {
+          f.els = withTail(f.els, v) as Term[];
+          f.tailNext = false;
+          f.i = -1; // finished, els holds the result
+          return false;
+        }
+        f.els[f.i++] = v;
+        if (f.i < f.n) return true;
+        if (this.pos < this.end && this.buf[this.pos] === T.NIL_EXT) {
+          this.pos++;
+          this.terms++;
+          return false;
+        }
+        f.tailNext = true;
+        return true;
+      default: {
+        // K_MAP: even steps are keys, odd steps values
+        if ((f.i & 1) === 0) {
+          f.key = this.mapObjects ? objectKey(v, f.kAt) : v;
+        } else {
+          this.mapSet(f.map!, f.key as Term, v, f.i >>> 1, f.kAt);
+        }
+        f.i++;
+        if ((f.i & 1) === 0) f.kAt = this.pos;
+        return f.i < 2 * f.n;
+      }
+    }
+  }
+
+  finish(f: Frame): Term {
+    switch (f.kind) {
+      case K_TUPLE:
+        return this.compat ? f.els : new Tuple(f.els);
+      case K_LIST:
+        return f.i === -1 ? (f.els as unknown as Term) : f.els;
+      case K_FUN:
+        return this.funEnd(f.fun!, f.els);
+      default:
+        if (f.map instanceof Map && f.n > 1) wireOrdered.add(f.map);
+        return f.map as Term;
+    }
   }
 
   /** SMALL_BIG_EXT / LARGE_BIG_EXT: sign byte, then `n` little-endian magnitude bytes. */
@@ -407,12 +517,22 @@ class Decoder extends Reader {
     return new Pid(node, id, serial, tag === T.NEW_PID_EXT ? this.u32() : this.u8());
   }
 
-  fun(at: number): Fun {
+  fun(at: number): Term {
+    if (this.depth >= RECURSION_MAX) return this.deep(at);
+    const h = this.funHead(at);
+    this.enter();
+    const free = new Array<Term>(h.numFree);
+    for (let i = 0; i < h.numFree; i++) free[i] = this.term();
+    this.depth--;
+    return this.funEnd(h, free);
+  }
+
+  /** NEW_FUN_EXT up to its free variables (pos is just past the tag). */
+  funHead(at: number): FunHead {
     const size = this.u32();
     if (size < 4 || at + 1 + size > this.end) {
       throw new DecodeError('BEAM_ERR_ETF_TRUNCATED', `NEW_FUN_EXT of ${size} bytes, ${this.end - at - 1} left`, at);
     }
-    this.enter();
     const arity = this.u8();
     this.need(16, 'fun uniq');
     const uniq = Buffer.from(this.view(16));
@@ -431,14 +551,57 @@ class Decoder extends Reader {
       throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', 'NEW_FUN_EXT Pid is not a pid', pidAt);
     }
     const pid = this.pid();
-    const free = new Array<Term>(numFree);
-    for (let i = 0; i < numFree; i++) free[i] = this.term();
-    if (this.pos !== at + 1 + size) {
-      throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', `NEW_FUN_EXT Size says ${size} bytes, its fields took ${this.pos - at - 1}`, at);
-    }
-    this.depth--;
-    return new Fun(arity, uniq, index, module, oldIndex, oldUniq, pid, free);
+    return { at, size, arity, uniq, index, numFree, module, oldIndex, oldUniq, pid };
   }
+
+  funEnd(h: FunHead, free: Term[]): Fun {
+    if (this.pos !== h.at + 1 + h.size) {
+      throw new DecodeError('BEAM_ERR_ETF_BAD_FUN', `NEW_FUN_EXT Size says ${h.size} bytes, its fields took ${this.pos - h.at - 1}`, h.at);
+    }
+    return new Fun(h.arity, h.uniq, h.index, h.module, h.oldIndex, h.oldUniq, h.pid, free);
+  }
+}
+
+/** Past this many nested containers the decoder switches from recursion to an explicit stack. */
+const RECURSION_MAX = 200;
+const K_TUPLE = 0;
+const K_LIST = 1;
+const K_MAP = 2;
+const K_FUN = 3;
+const EMPTY: Term[] = [];
+
+interface FunHead {
+  at: number;
+  size: number;
+  arity: number;
+  uniq: Buffer;
+  index: number;
+  numFree: number;
+  module: Atom;
+  oldIndex: number;
+  oldUniq: number;
+  pid: Pid;
+}
+
+/** One open container of the explicit-stack decoder. */
+interface Frame {
+  kind: number;
+  n: number;
+  i: number;
+  els: Term[];
+  fun: FunHead | undefined;
+  tailNext: boolean;
+  map: Map<Term, Term> | { [key: string]: Term } | undefined;
+  key: Term | undefined;
+  kAt: number;
+}
+
+/** `[els | tail]`: a list-valued tail (non-canonical, but valid) makes one longer list. */
+function withTail(els: Term[], tail: Term): Term {
+  if (els.length === 0) return tail;
+  if (Array.isArray(tail)) return els.concat(tail);
+  if (tail instanceof ImproperList) return new ImproperList(els.concat(tail.elements), tail.tail);
+  return new ImproperList(els, tail);
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
