@@ -235,6 +235,41 @@ for (const otp of otpMatrix()) {
       await rejects(net.connect(`l${id}@127.0.0.1`), (x) => x instanceof DistError && x.code === 'BEAM_ERR_DIST_ILLEGAL_HOST');
     });
 
+    test(`${otp.label}: a second connection under our name while one is up: erl says alive, we answer true, it replaces the old one`, async () => {
+      const id = uniq();
+      const e = await erl(`r${id}`);
+      const first = network(`jr${id}`);
+      const old = await first.connect(`r${id}@127.0.0.1`);
+      const oldClosed = closed(old, 15_000);
+      const second = network(`jr${id}`); // the same name: as if we had restarted
+      const fresh = await second.connect(`r${id}@127.0.0.1`);
+      assert.equal(fresh.closed, false);
+      const reason = await oldClosed;
+      assert.ok(reason instanceof DistError && reason.code === 'BEAM_ERR_DIST_CLOSED');
+      assert.equal(await e.evalText('nodes(hidden)'), `['jr${id}@127.0.0.1']`);
+    });
+
+    test(`${otp.label}: NAME_ME: erl gives a host-only initiator a name (status named:)`, async () => {
+      const id = uniq();
+      const e = await erl(`q${id}`);
+      const { handshakeWeStarted } = await import('../../src/dist/handshake.js');
+      const { connect } = await import('node:net');
+      const { portPlease } = await import('../../src/epmd/client.js');
+      const port = (await portPlease(`q${id}`, '127.0.0.1', { port: epmd.port })).port;
+      const sock = connect(port, '127.0.0.1');
+      await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
+      try {
+        const hs = await handshakeWeStarted(sock, { name: '127.0.0.1', cookie: COOKIE, creation: 0, flags: DEFAULT_FLAGS | DFLAG.NAME_ME }, `q${id}@127.0.0.1`, { setupTime: 5000 });
+        assert.match(hs.ourName, /^[A-Z0-9]+@127\.0\.0\.1$/);
+        assert.notEqual(hs.ourCreation, 0);
+        const conn = new Connection(sock, hs);
+        assert.equal(await e.evalText('nodes(hidden)'), `['${hs.ourName}']`);
+        conn.close();
+      } finally {
+        sock.destroy();
+      }
+    });
+
     test(`${otp.label}: net_kernel:allow without us gives NOT_ALLOWED; missing MAP_TAG gives NOT_ALLOWED too`, async () => {
       const id = uniq();
       const e = await erl(`n${id}`);
