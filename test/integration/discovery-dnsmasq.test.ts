@@ -58,7 +58,8 @@ async function startDnsmasq(conf: (port: number, dir: string) => string, setup?:
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null) break;
     const l = await probe.lookup(`${SVC}.`, 'A');
-    if (l.status !== 'timeout') return { nameserver: `127.0.0.1:${port}`, dir, stop };
+    // Before dnsmasq binds, the query fails with ICMP port unreachable ('failed'): not ready yet.
+    if (l.status !== 'timeout' && l.status !== 'failed') return { nameserver: `127.0.0.1:${port}`, dir, stop };
     await sleep(100);
   }
   await stop();
