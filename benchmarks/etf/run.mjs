@@ -15,8 +15,7 @@ import { parseArgs } from 'node:util';
 
 import { runBeam } from './lib/beam.mjs';
 import { CorpusError, loadCorpus } from './lib/corpus.mjs';
-import { loadLibraries } from './lib/libraries.mjs';
-import { measure } from './lib/measure.mjs';
+import { LibraryWorker, timeInterleaved } from './lib/workers.mjs';
 import { renderNotes, renderReport } from './lib/table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -27,10 +26,12 @@ const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --filter LIST       workloads whose name contains any of these comma-separated words
   --libs LIST         libraries to run, comma-separated, of: ${ALL_LIBS.join(', ')} (default: all)
   --json FILE         also write the results as JSON
-  --stat median|best  which round the table shows (default median; best = least disturbed round)
+  --stat cpu|wall|best  what the table shows: the median round's CPU time per call (default;
+                      steady on a machine shared with other work), its wall time, or the fastest
+                      round's wall time (all three are in the JSON)
   --rounds N          rounds per measurement (default 5; --quick 3)
-  --round-ms N        minimum time of one round in ms (default 400; --quick 60)
-  --warmup-ms N       warm-up per measurement in ms (default 300; --quick 50)
+  --round-ms N        minimum time of one round in ms (default 400; --quick 100)
+  --warmup-ms N       warm-up per measurement in ms (default 300; --quick 150)
   --dist DIR          where the built codec lives (default: the repository's dist/)
   --corpus DIR        corpus folder (default: benchmarks/etf/corpus, generated when missing)
   -h, --help`;
@@ -43,7 +44,7 @@ function parseOptions(argv) {
       filter: { type: 'string' },
       libs: { type: 'string' },
       json: { type: 'string' },
-      stat: { type: 'string', default: 'median' },
+      stat: { type: 'string', default: 'cpu' },
       rounds: { type: 'string' },
       'round-ms': { type: 'string' },
       'warmup-ms': { type: 'string' },
@@ -59,7 +60,7 @@ function parseOptions(argv) {
     return n;
   };
   const libs = values.libs ? values.libs.split(',').map((s) => s.trim()).filter(Boolean) : ALL_LIBS;
-  if (values.stat !== 'median' && values.stat !== 'best') throw new Error(`--stat wants median or best, got ${values.stat}`);
+  if (!['cpu', 'wall', 'best'].includes(values.stat)) throw new Error(`--stat wants cpu, wall or best, got ${values.stat}`);
   const unknown = libs.filter((l) => !ALL_LIBS.includes(l));
   if (unknown.length) throw new Error(`unknown --libs ${unknown.join(', ')} (known: ${ALL_LIBS.join(', ')})`);
   return {
@@ -73,8 +74,8 @@ function parseOptions(argv) {
     corpus: resolve(values.corpus ?? join(HERE, 'corpus')),
     cfg: {
       rounds: int('rounds', values.quick ? 3 : 5),
-      roundMs: int('round-ms', values.quick ? 60 : 400),
-      warmupMs: int('warmup-ms', values.quick ? 50 : 300),
+      roundMs: int('round-ms', values.quick ? 100 : 400),
+      warmupMs: int('warmup-ms', values.quick ? 150 : 300),
     },
   };
 }
@@ -90,87 +91,54 @@ function codecRevision() {
   return `${commit.stdout.trim()}${dirty ? '+dirty' : ''}`;
 }
 
-function describeError(err) {
-  const code = err?.code ? `${err.code}: ` : '';
-  return `${code}${err?.message ?? String(err)}`.split('\n')[0].slice(0, 160);
-}
-
-function firstDifference(a, b) {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return `first difference at byte ${i}, ${a.length} vs ${b.length} bytes`;
-  return `${a.length} vs ${b.length} bytes`;
-}
-
-const sameBytes = (a, b) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), b) === 0;
-
-/**
- * The bytes a library reads for a workload: the minor_version 2 corpus, or for erlpack (which
- * rejects UTF-8 atom tags) the minor_version 1 bytes of the same term when v2 fails and v1 differs.
- */
-function chooseInput(lib, w) {
-  try {
-    return { input: 'v2', bytes: w.v2, value: lib.decode(w.v2) };
-  } catch (err) {
-    if (!lib.fallbackToV1 || w.v1.equals(w.v2)) throw err;
-    return { input: 'v1', bytes: w.v1, value: lib.decode(w.v1) };
-  }
-}
-
-// Memoized per library and workload: erlpack prints an "[Error …]" line on stdout for every
-// input it rejects, so each rejected input is tried once.
-const choices = new Map();
-function chooseInputOnce(lib, w) {
-  const key = `${lib.name}/${w.name}`;
-  const known = choices.get(key);
-  if (known?.error) throw known.error;
-  if (known) {
-    const bytes = known.input === 'v1' ? w.v1 : w.v2;
-    return { input: known.input, bytes, value: lib.decode(bytes) };
-  }
-  try {
-    const chosen = chooseInput(lib, w);
-    choices.set(key, { input: chosen.input }); // not the value: it would stay alive all run long
-    return chosen;
-  } catch (error) {
-    choices.set(key, { error });
-    throw error;
-  }
-}
-
-/** Adds ops/s and MB/s of the chosen statistic (the median round, or with --stat best the best). */
-let statistic = 'median';
+/** Adds ops/s and MB/s of the chosen statistic (--stat). */
+let statistic = 'cpu';
+const STATISTICS = {
+  cpu: ['cpuNsPerOp', 'median round, CPU time per call'],
+  wall: ['nsPerOp', 'median round, wall time per call'],
+  best: ['bestNsPerOp', 'fastest round, wall time per call'],
+};
 function throughput(m, bytes) {
-  const opsPerS = 1e9 / (statistic === 'best' ? m.bestNsPerOp : m.nsPerOp);
+  const opsPerS = 1e9 / m[STATISTICS[statistic][0]];
   return { ...m, statistic, opsPerS, mbPerS: (bytes * opsPerS) / 1e6 };
 }
 
-/** Decode then encode one workload with one library; every failure becomes an n/a cell. */
-function benchLibrary(lib, w, cfg, erlpackInput) {
-  if (!lib.available) return { decode: { na: true, reason: 'library unavailable' }, encode: { na: true, reason: 'library unavailable' } };
-  const out = {};
-  let chosen;
-  try {
-    // beamnode's erlpack-compatible API reads the same bytes as erlpack, for a fair ratio.
-    if (lib.name === 'beamnode-pack' && erlpackInput === 'v1') chosen = { input: 'v1', bytes: w.v1, value: lib.decode(w.v1) };
-    else chosen = chooseInputOnce(lib, w);
-  } catch (err) {
-    const reason = describeError(err);
-    return { decode: { na: true, reason }, encode: { na: true, reason: `cannot decode the input: ${reason}` } };
-  }
-  const { bytes, value, input } = chosen;
-  out.decode = { input, ...throughput(measure(() => lib.decode(bytes), cfg), w.bytes) };
+const PREPARE_TIMEOUT_MS = 120_000;
 
-  let encoded;
-  try {
-    encoded = lib.encode(value);
-  } catch (err) {
-    out.encode = { na: true, reason: describeError(err) };
-    return out;
+/**
+ * One workload: every library's worker prepares it (input bytes, its own decoded value, the round
+ * trip), then the decodes are timed interleaved, then the encodes.
+ */
+async function benchWorkload(workers, w, cfg) {
+  const workload = { name: w.name, bytes: w.bytes, v2: w.v2, v1: w.v1 };
+  const results = {};
+  const prepare = async (worker, input) => {
+    try {
+      results[worker.name] = await worker.request({ type: 'prepare', workload, input }, PREPARE_TIMEOUT_MS);
+    } catch (err) {
+      const na = { na: true, reason: err.message };
+      results[worker.name] = { decode: na, encode: na };
+    }
+  };
+  // erlpack first: beamnode pack/unpack then reads the same bytes (v1 when erlpack needed them).
+  const erlpack = workers.find((x) => x.name === 'erlpack');
+  if (erlpack) await prepare(erlpack);
+  for (const worker of workers) {
+    if (worker === erlpack) continue;
+    const input = worker.name === 'beamnode-pack' && results.erlpack?.decode?.input === 'v1' ? 'v1' : undefined;
+    await prepare(worker, input);
   }
-  out.encode = { input, outputBytes: encoded.length, ...throughput(measure(() => lib.encode(value), cfg), w.bytes) };
-  out.roundTrip = sameBytes(encoded, bytes);
-  if (!out.roundTrip) out.roundTripDetail = firstDifference(encoded, bytes);
-  return out;
+  for (const dir of ['decode', 'encode']) {
+    const ready = workers.filter((x) => results[x.name][dir] && !results[x.name][dir].na);
+    if (!ready.length) continue;
+    log(`${w.name}: ${dir} (${ready.map((x) => x.name).join(', ')}) ...`);
+    const timings = await timeInterleaved(ready, dir, cfg);
+    for (const [name, t] of timings) {
+      results[name][dir] = t.error ? { na: true, reason: t.error } : { ...results[name][dir], ...throughput(t, w.bytes) };
+    }
+  }
+  await Promise.all(workers.map((x) => x.request({ type: 'release' }, PREPARE_TIMEOUT_MS).catch(() => {})));
+  return results;
 }
 
 function beamRow(beam, w) {
@@ -212,9 +180,25 @@ async function main(argv) {
     return 2;
   }
 
-  const libraries = (await loadLibraries(opts.dist)).filter((l) => opts.libs.has(l.name));
-  for (const lib of libraries) if (!lib.available) log(`${lib.label}: n/a (${lib.reason})`);
-  const erlpack = libraries.find((l) => l.name === 'erlpack' && l.available);
+  // One worker thread (one V8 isolate) per JS library, started in table order.
+  const workers = [];
+  const libraries = [];
+  for (const name of ALL_LIBS.filter((l) => l !== 'beam' && opts.libs.has(l))) {
+    const worker = new LibraryWorker(name, opts.dist);
+    let info;
+    try {
+      await worker.ready;
+      info = await worker.request({ type: 'init' }, PREPARE_TIMEOUT_MS);
+    } catch (err) {
+      info = { available: false, label: name, reason: `worker failed: ${err.message}` };
+    }
+    libraries.push({ name, ...info });
+    if (info.available) workers.push(worker);
+    else {
+      log(`${info.label}: n/a (${info.reason})`);
+      await worker.terminate();
+    }
+  }
 
   // The BEAM first, alone, so it does not compete with the JS measurements for the CPU.
   let beam = { results: new Map(), error: 'not selected (--libs)' };
@@ -225,19 +209,13 @@ async function main(argv) {
   }
 
   const results = [];
-  for (const w of workloads) {
-    const row = { name: w.name, description: w.description, bytes: w.bytes, libs: {}, beam: beamRow(beam, w) };
-    // Which bytes erlpack reads (beamnode pack/unpack then reads the same); probed once, as
-    // every failed erlpack decode also prints a line of its own on stderr.
-    let erlpackInput = 'v2';
-    if (erlpack && opts.libs.has('beamnode-pack')) {
-      try { erlpackInput = chooseInputOnce(erlpack, w).input; } catch { /* reported by erlpack's own run */ }
+  try {
+    for (const w of workloads) {
+      const libs = await benchWorkload(workers, w, opts.cfg);
+      results.push({ name: w.name, description: w.description, bytes: w.bytes, libs, beam: beamRow(beam, w) });
     }
-    for (const lib of libraries) {
-      log(`${w.name}: ${lib.label} ...`);
-      row.libs[lib.name] = benchLibrary(lib, w, opts.cfg, erlpackInput);
-    }
-    results.push(row);
+  } finally {
+    await Promise.all(workers.map((x) => x.terminate()));
   }
 
   const shown = new Set(libraries.map((l) => l.name));
@@ -245,7 +223,7 @@ async function main(argv) {
   const header = `ETF benchmark, ${new Date().toISOString()}, codec src/etf ${revision}, node ${process.version}, ` +
     `${cpus().length}× ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
     `BEAM: OTP ${beam.otpRelease ?? 'n/a'}, corpus: OTP ${corpus.otpRelease}, ` +
-    `rounds ${opts.cfg.rounds} × ≥${opts.cfg.roundMs} ms after ${opts.cfg.warmupMs} ms warm-up, ${opts.stat === 'best' ? 'best round' : 'median'}` +
+    `rounds ${opts.cfg.rounds} × ≥${opts.cfg.roundMs} ms after ${opts.cfg.warmupMs} ms warm-up, ${STATISTICS[opts.stat][1]}` +
     (opts.quick ? ' (--quick)' : '');
   console.log(`\n${header}\nMB/s = 10^6 bytes of the term's minor_version 2 encoding per second; ratios = beamnode MB/s ÷ theirs (> 1: beamnode faster); rt = encode(decode(x)) is byte-equal to x\n`);
   console.log(renderReport(results, shown));
