@@ -32,6 +32,10 @@ for (let i = 0; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i + 1] ?? 0;
   selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + dt);
 }
+// A library's worker idles while the others take their rounds: "(idle)" is left out of the total.
+const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const idleUs = [...idleIds].reduce((a, id) => a + (selfUs.get(id) ?? 0), 0);
+for (const id of idleIds) selfUs.delete(id);
 const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const sourceMaps = new Map();
@@ -73,7 +77,7 @@ for (const node of profile.nodes) {
 
 const rows = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
 const matchedUs = [...byFunction.values()].reduce((a, b) => a + b, 0);
-console.log(`profile ${positionals[0]}: ${(totalUs / 1000).toFixed(0)} ms sampled` +
+console.log(`profile ${positionals[0]}: ${(totalUs / 1000).toFixed(0)} ms busy (${(idleUs / 1000).toFixed(0)} ms idle left out)` +
   (values.match ? `, ${(matchedUs / 1000).toFixed(0)} ms (${((100 * matchedUs) / totalUs).toFixed(1)}%) in URLs containing "${values.match}"` : ''));
 console.log('self ms   % total  function  source');
 for (const [key, us] of rows) {

@@ -21,7 +21,12 @@ export class LibraryWorker {
     // 'advanced' serialization passes the corpus Buffers as bytes, not as JSON arrays. stdout is
     // piped and dropped: erlpack prints an "[Error …]" line there for every input it rejects
     // (the reason also comes back as the error message). stderr is passed through.
-    this.#worker = fork(WORKER, [name, distDir], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    // Node's own flags pass on (fork's default); under `node --cpu-prof` each worker writes its
+    // own profile, named after its library.
+    const execArgv = process.execArgv.some((a) => a.startsWith('--cpu-prof'))
+      ? [...process.execArgv.filter((a) => !a.startsWith('--cpu-prof-name')), `--cpu-prof-name=CPU.${name}.${process.pid}.cpuprofile`]
+      : process.execArgv;
+    this.#worker = fork(WORKER, [name, distDir], { execArgv, serialization: 'advanced', stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     this.#worker.stdout.resume();
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`worker ${name} did not start in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
@@ -59,20 +64,26 @@ export class LibraryWorker {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`${msg.type} timed out after ${timeoutMs} ms`));
-        this.terminate(); // it may be stuck in a loop: stop it
+        this.#worker.kill('SIGKILL'); // it may be stuck in a loop: stop it (its pid)
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
       this.#worker.send({ ...msg, id });
     });
   }
 
-  /** Stops this worker's process (by its own handle, i.e. its pid) and waits for it to exit. */
+  /**
+   * Stops this worker's process and waits for it to exit: closing the IPC channel lets it exit on
+   * its own (writing its --cpu-prof profile); SIGKILL to its pid if it has not within 15 s (stuck).
+   */
   terminate() {
     const child = this.#worker;
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    return exited;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      if (child.connected) child.disconnect();
+      else child.kill('SIGKILL');
+    });
   }
 }
 
