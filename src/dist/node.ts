@@ -491,19 +491,42 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   }
 }
 
-/** Puts one signal on a connection. */
+/** Puts one signal on a connection. Resolves at once, or after 'drain' when the socket buffer is full. */
 function sendOn(conn: Connection, sig: OutSignal): Promise<void> {
   const framed = toControl(sig, conn.flags);
   if (!framed) {
     log('%s: %s not supported by this peer: dropped', conn.peer, sig.kind);
     return Promise.resolve();
   }
+  let written: boolean;
   try {
-    conn.send(framed.control, framed.message);
+    written = conn.send(framed.control, framed.message);
   } catch (e) {
     return Promise.reject(e);
   }
   if (conn.closed) return Promise.reject(new DistError('BEAM_ERR_DIST_CLOSED', `connection to ${conn.peer} is closed`, { peer: conn.peer }));
-  return Promise.resolve();
+  return written ? Promise.resolve() : drained(conn);
 }
 
+// One pending 'drain' wait per connection, shared by every sender that hit the full buffer. The
+// frame is already queued in the socket; awaiting senders just slow down. A peer that never reads
+// is dropped by the tick timeout, which settles this through 'close'.
+const drainWaits = new WeakMap<Connection, Promise<void>>();
+
+function drained(conn: Connection): Promise<void> {
+  let p = drainWaits.get(conn);
+  if (!p) {
+    p = new Promise<void>((resolve) => {
+      const done = () => {
+        conn.off('drain', done);
+        conn.off('close', done);
+        drainWaits.delete(conn);
+        resolve();
+      };
+      conn.on('drain', done);
+      conn.on('close', done);
+    });
+    drainWaits.set(conn, p);
+  }
+  return p;
+}

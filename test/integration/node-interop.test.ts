@@ -137,6 +137,20 @@ for (const otp of otpMatrix()) {
       );
     });
 
+    test(`${otp.label}: 64 MB of 1 MB messages arrive in order while senders await the socket's drain`, async () => {
+      await p.erl.evalText(
+        `Parent_ = self(), Sink_ = spawn(fun() -> register(sink, self()), Parent_ ! sink_ready, (fun L_(I_, B_) -> receive {I_, Bin_} -> L_(I_ + 1, B_ + byte_size(Bin_)); done -> Parent_ ! {sink_total, I_, B_}; {Other_, _} -> Parent_ ! {sink_out_of_order, I_, Other_} end end)(0, 0) end), receive sink_ready -> ok end`,
+      );
+      const sender = p.node.spawn();
+      const mb = Buffer.alloc(1 << 20, 1);
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < 64; i++) sends.push(sender.send(['sink', p.erlName], new Tuple([i, mb])));
+      await Promise.all(sends);
+      await sender.send(['sink', p.erlName], atom('done'));
+      assert.equal(await p.erl.evalText(`receive {sink_total, _, _} = T_ -> T_; {sink_out_of_order, _, _} = O_ -> O_ after 30000 -> timeout end`, 40_000), `{sink_total,64,${64 << 20}}`);
+      sender.close();
+    });
+
     test(`${otp.label}: messages both ways by registered name and by pid`, async () => {
       const box = p.node.spawn();
       box.register('box');
