@@ -318,6 +318,16 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
     };
   }
 
+  /** Same as `monitor.demonitor()`. */
+  demonitor(monitor: NodeMonitor): void {
+    monitor.demonitor();
+  }
+
+  /** Same as `link.unlink()`. */
+  unlink(link: NodeLink): void {
+    link.unlink();
+  }
+
   // ---- connections ---------------------------------------------------------------------------
 
   /** The names of the connected nodes. */
