@@ -1,0 +1,189 @@
+/**
+ * One real dial of a node under one name, the way a BEAM node does it (inet_tcp_dist): check the
+ * host against the names mode (splitnode/3), resolve it as a pod would (DNS through the chosen
+ * nameserver and search list; `localhost` from the hosts file), ask the EPMD on that address for
+ * the port, connect, and run the handshake with the dialed name. The peer's challenge decides.
+ *
+ * The probe is a hidden node named `probe-<rand>@<host>` in the same long/short mode as the
+ * target. An accepted connection is closed at once (visible to monitor_nodes(…, all) users as a
+ * short nodeup/nodedown of a hidden node).
+ */
+import { isIP } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
+import createDebug from 'debug';
+import { canonicalIp, type DnsClient } from '../discovery/index.js';
+import { DistError, HandshakeError } from '../dist/errors.js';
+import { DistNetwork } from '../dist/network.js';
+import { checkHost, parseNodeName } from '../dist/names.js';
+import { EpmdError } from '../epmd/errors.js';
+import type { Attempt, AttemptReason } from './types.js';
+
+const log = createDebug('beamnode:probe:dial');
+
+export interface DialerOptions {
+  cookie: string;
+  dns: DnsClient;
+  /** EPMD port on the targets (default ERL_EPMD_PORT, else 4369). */
+  epmdPort?: number;
+  /** Per step timeout (DNS, EPMD, TCP connect, each handshake step), ms. */
+  timeoutMs: number;
+  /** Our alive name (default `probe-<6 hex>`). */
+  alive?: string;
+  /** Our host for long names (default: this machine's first non-internal IPv4, else 127.0.0.1). */
+  longHost?: string;
+  /** Our host for short names (default: the host name up to its first dot). */
+  shortHost?: string;
+}
+
+/** An attempt before its form is known; `peerName` is the name any challenge carried. */
+export type DialOutcome = Omit<Attempt, 'form' | 'forms'> & { peerName?: string };
+
+export class ProbeDialer {
+  readonly alive: string;
+  private readonly o: DialerOptions;
+  private readonly nets = new Map<boolean, DistNetwork>();
+
+  constructor(o: DialerOptions) {
+    this.o = o;
+    this.alive = o.alive ?? `probe-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Our node name in this names mode. */
+  nameFor(longNames: boolean): string {
+    return `${this.alive}@${longNames ? (this.o.longHost ?? defaultLongHost()) : (this.o.shortHost ?? hostname().split('.')[0])}`;
+  }
+
+  private net(longNames: boolean): DistNetwork {
+    let n = this.nets.get(longNames);
+    if (!n) {
+      n = new DistNetwork({
+        name: this.nameFor(longNames),
+        cookie: this.o.cookie,
+        longNames,
+        setupTime: this.o.timeoutMs,
+        epmdPort: this.o.epmdPort,
+        lookup: (h) => this.resolve(h),
+      });
+      n.on('handshakeFailed', () => {}); // reported through connect()'s rejection
+      this.nets.set(longNames, n);
+    }
+    return n;
+  }
+
+  /** A host as a pod resolves it: IP literals as they are, `localhost` from the hosts file, else DNS (A, then AAAA). */
+  async resolve(host: string, signal?: AbortSignal): Promise<string> {
+    if (isIP(host)) return canonicalIp(host);
+    if (host === 'localhost') return '127.0.0.1';
+    const q = { signal, timeoutMs: this.o.timeoutMs };
+    for (const type of ['A', 'AAAA'] as const) {
+      const l = await this.o.dns.lookup(host, type, q);
+      for (const r of l.records) if (r.type === 'A' || r.type === 'AAAA') return canonicalIp(r.address);
+      if (l.status === 'timeout' || l.status === 'failed') {
+        throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `cannot resolve ${host}: DNS ${l.status}${l.error ? ` (${l.error.message})` : ''}`);
+      }
+      if (type === 'AAAA') {
+        const tried = l.tried.map((t) => `${t.name} ${t.status.toUpperCase()}`).join(', ');
+        throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `${host} does not resolve (${tried || l.status})`);
+      }
+    }
+    throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `${host} does not resolve`);
+  }
+
+  /**
+   * Dials `dialed` as a node with these names rules would. With `address`/`port` the resolution
+   * and EPMD are skipped (the first contact, which learns the true name).
+   */
+  async dial(dialed: string, longNames: boolean, o: { signal?: AbortSignal; address?: string; port?: number } = {}): Promise<DialOutcome> {
+    o.signal?.throwIfAborted();
+    let host: string;
+    try {
+      host = parseNodeName(dialed).host;
+    } catch (e) {
+      return { dialed, accepted: false, reason: 'illegal-host', detail: (e as Error).message };
+    }
+    const check = checkHost(host, longNames);
+    if (!check.ok) {
+      const mode = longNames ? 'long names (-name)' : 'short names (-sname)';
+      return { dialed, accepted: false, reason: 'illegal-host', detail: `a node running with ${mode} refuses to dial it: ${check.message}` };
+    }
+    let address = o.address;
+    if (!address) {
+      try {
+        address = await this.resolve(host, o.signal);
+      } catch (e) {
+        if (o.signal?.aborted) throw o.signal.reason;
+        return { dialed, accepted: false, reason: 'unresolvable', detail: (e as Error).message };
+      }
+    }
+    const net = this.net(longNames);
+    try {
+      await net.connect(dialed, { address, port: o.port, signal: o.signal, timeout: this.o.timeoutMs * 6 });
+      net.disconnect(dialed);
+      log('%s accepted at %s', dialed, address);
+      return { dialed, accepted: true, address };
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      const out: DialOutcome = { dialed, accepted: false, address, ...classifyFailure(e) };
+      log('%s at %s: %s (%s)', dialed, address, out.reason, out.detail);
+      return out;
+    }
+  }
+
+  /**
+   * First contact with a node EPMD listed: dial `alive@<ip>` at its port and read the name in
+   * its challenge (even when the cookie is wrong). Undefined when no challenge came.
+   */
+  async learnName(alive: string, ip: string, port: number, signal?: AbortSignal): Promise<{ name: string | undefined; outcome: DialOutcome }> {
+    const dialed = `${alive}@${canonicalIp(ip)}`;
+    const outcome = await this.dial(dialed, true, { signal, address: ip, port });
+    const name = outcome.accepted ? dialed : outcome.actual ?? (outcome.reason === 'bad-cookie' || outcome.reason === 'not-allowed' ? outcome.peerName : undefined);
+    return { name, outcome };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.nets.values()].map((n) => n.close()));
+    this.nets.clear();
+  }
+}
+
+/** Attempt reason and detail from a connect() failure. */
+export function classifyFailure(e: unknown): { reason: AttemptReason; detail: string; actual?: string; peerName?: string } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const detail = err.message;
+  if (err instanceof HandshakeError) {
+    const peerName = err.peerInfo?.name;
+    switch (err.code) {
+      case 'BEAM_ERR_HANDSHAKE_NAME_MISMATCH':
+        return { reason: 'mismatch', actual: err.actual, detail: `the node there calls itself ${err.actual}`, peerName };
+      case 'BEAM_ERR_HANDSHAKE_BAD_COOKIE':
+        return { reason: 'bad-cookie', detail: 'the name matched; the peer rejected our challenge reply (the cookies differ)', peerName };
+      case 'BEAM_ERR_HANDSHAKE_NOT_ALLOWED':
+        return { reason: 'not-allowed', detail, peerName };
+      default:
+        return { reason: 'handshake-failed', detail, peerName };
+    }
+  }
+  if (err instanceof EpmdError) {
+    if (err.code === 'BEAM_ERR_EPMD_NOT_REGISTERED') return { reason: 'not-registered', detail };
+    return { reason: 'unreachable', detail: `EPMD: ${detail}` };
+  }
+  if (err instanceof DistError) {
+    switch (err.code) {
+      case 'BEAM_ERR_DIST_UNRESOLVED':
+        return { reason: 'unresolvable', detail };
+      case 'BEAM_ERR_DIST_ILLEGAL_HOST':
+      case 'BEAM_ERR_DIST_BAD_NAME':
+        return { reason: 'illegal-host', detail };
+      default:
+        return { reason: 'unreachable', detail };
+    }
+  }
+  return { reason: 'handshake-failed', detail };
+}
+
+function defaultLongHost(): string {
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  return '127.0.0.1';
+}

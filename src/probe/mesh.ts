@@ -1,0 +1,73 @@
+/**
+ * `--mesh`: ask every node (over rpc, so the cookie must be right) to `net_adm:ping` every other
+ * node's true name, which shows whether the pods can resolve and reach each other, as the
+ * cluster itself needs. Side effect, as with any ping: the nodes that answer `pong` stay
+ * connected to each other (that is what the cluster wants anyway).
+ */
+import createDebug from 'debug';
+import { atom, Atom } from '../etf/types.js';
+import type { MeshReport, NodeReport } from './types.js';
+import { mapBounded } from './pool.js';
+
+const log = createDebug('beamnode:probe:mesh');
+
+export interface MeshOptions {
+  cookie: string;
+  known: boolean;
+  timeoutMs: number;
+  alive: string;
+  longHost?: string;
+  shortHost?: string;
+  signal?: AbortSignal;
+}
+
+/** A ping of a host that does not answer can take net_setuptime (7 s) on the far side. */
+const MIN_RPC_TIMEOUT = 15_000;
+
+export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): Promise<MeshReport> {
+  const report: MeshReport = { matrix: [], skipped: [] };
+  if (!o.known) {
+    for (const n of nodes) report.skipped.push({ node: n.name, reason: 'no cookie given: rpc needs the right cookie' });
+    return report;
+  }
+  // Only nodes reachable under their true name with our cookie can be asked.
+  const askable = nodes.filter((n) => n.nameKnown && n.attempts.some((a) => a.dialed === n.name && a.accepted));
+  for (const n of nodes) if (!askable.includes(n)) report.skipped.push({ node: n.name, reason: 'not reachable under its own name with this cookie' });
+  if (askable.length === 0 || nodes.length < 2) return report;
+  const longNames = askable[0].longNames ?? true;
+  const { Node } = await import('../dist/node.js');
+  const { hostname } = await import('node:os');
+  const host = longNames ? (o.longHost ?? '127.0.0.1') : (o.shortHost ?? hostname().split('.')[0]);
+  const node = await Node.start({
+    name: `${o.alive}@${host}`,
+    cookie: o.cookie,
+    longNames,
+    hidden: true,
+    epmd: { skip: true },
+    listen: { address: '127.0.0.1' },
+    setupTime: o.timeoutMs,
+    signal: o.signal,
+  });
+  try {
+    const timeout = Math.max(MIN_RPC_TIMEOUT, o.timeoutMs * 4);
+    await mapBounded(askable, 4, async (from) => {
+      const targets = nodes.filter((t) => t !== from);
+      const results = await Promise.all(
+        targets.map(async (to) => {
+          try {
+            const r = await node.rpc(from.name, 'net_adm', 'ping', [atom(to.name)], { timeout, signal: o.signal });
+            return r instanceof Atom ? r.name : String(r);
+          } catch (e) {
+            if (o.signal?.aborted) throw o.signal.reason;
+            return `error: ${(e as Error).message}`;
+          }
+        }),
+      );
+      targets.forEach((to, i) => report.matrix.push({ from: from.name, to: to.name, result: results[i] }));
+      log('%s: %s', from.name, results.join(' '));
+    });
+  } finally {
+    await node.stop();
+  }
+  return report;
+}
