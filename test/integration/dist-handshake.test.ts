@@ -133,6 +133,19 @@ for (const otp of otpMatrix()) {
       assert.ok(Buffer.isBuffer(big) && big.length === 1 << 20 && big[12345] === 7);
     });
 
+    test(`${otp.label}: as a visible node (published) we get the frames erl sends right after the handshake (EXP 9)`, async () => {
+      const id = uniq();
+      await erl(`v${id}`);
+      const net = network(`jv${id}`, { published: true });
+      const names: string[] = [];
+      net.on('control', (_conn, c) => {
+        if (c.op === 'reg_send') names.push(c.toName.name);
+      });
+      const conn = await net.connect(`v${id}@127.0.0.1`);
+      assert.equal(conn.hidden, false);
+      await waitFor(() => names.includes('global_name_server'), 10_000, 'global init_connect');
+    });
+
     test(`${otp.label}: ticks flow both ways with net_ticktime 4 and the connection stays up`, async () => {
       const id = uniq();
       const e = await erl(`t${id}`, { args: ['-kernel', 'net_ticktime', '4'] });
