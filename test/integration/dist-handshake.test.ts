@@ -300,6 +300,22 @@ for (const otp of otpMatrix()) {
       assert.match(e2.logText(), /MAP_TAG/);
     });
 
+    test(`${otp.label}: without UNLINK_ID and V4_NC: accepted by OTP 25, not_allowed from OTP 26 on`, async () => {
+      const id = uniq();
+      const e = await erl(`u${id}`);
+      const old = network(`ju${id}`, { flags: DEFAULT_FLAGS & ~(DFLAG.UNLINK_ID | DFLAG.V4_NC) });
+      const attempt = old.connect(`u${id}@127.0.0.1`);
+      if (Number(otp.release) >= 26) {
+        await rejects(attempt, (x) => x instanceof HandshakeError && x.code === 'BEAM_ERR_HANDSHAKE_NOT_ALLOWED');
+        await waitFor(() => /cannot handle/.test(e.logText()), 10_000, "erl's cannot-handle log");
+        assert.match(e.logText(), /UNLINK_ID/);
+        assert.match(e.logText(), /V4_NC/);
+      } else {
+        const conn = await attempt;
+        assert.equal(conn.flags & DFLAG.UNLINK_ID, 0n);
+      }
+    });
+
     test(`${otp.label}: a peer that stops answering (SIGSTOP) is dropped with TICK_TIMEOUT`, async () => {
       const id = uniq();
       const e = await erl(`s${id}`, { args: ['-kernel', 'net_ticktime', '4'] });
