@@ -8,7 +8,7 @@
  * handlers without a result. Any other spawn request is answered `notsup`.
  */
 import createDebug from 'debug';
-import { Atom, Pid, Reference, Tuple, atom, type Term } from '../etf/types.js';
+import { Atom, Tuple, atom, type Term } from '../etf/types.js';
 import type { Control } from './control.js';
 import type { Runtime } from './runtime.js';
 import { formatTerm } from './terms.js';

@@ -24,7 +24,7 @@ import { NodeError } from './node-errors.js';
 import type { Process } from './process.js';
 import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from './runtime.js';
 import type { OutSignal, Outbox } from './signals.js';
-import { formatTerm, isTuple } from './terms.js';
+import { isTuple } from './terms.js';
 import { dispatchControl, toControl } from './wire-adapter.js';
 
 const log = createDebug('beamnode:dist:node');
