@@ -83,8 +83,9 @@ export class ProbeDialer {
         throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `cannot resolve ${host}: DNS ${l.status}${l.error ? ` (${l.error.message})` : ''}`);
       }
       if (type === 'AAAA') {
-        const tried = l.tried.map((t) => `${t.name} ${t.status.toUpperCase()}`).join(', ');
-        throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `${host} does not resolve (${tried || l.status})`);
+        const statuses = [...new Set(l.tried.map((t) => t.status.toUpperCase()))].join('/') || l.status.toUpperCase();
+        const n = l.tried.length;
+        throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `${host}: ${statuses}${n > 1 ? ` (${n} names tried with the search list)` : ''}`);
       }
     }
     throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `${host} does not resolve`);
