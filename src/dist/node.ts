@@ -105,6 +105,7 @@ const A = {
   shutdown: atom('shutdown'),
   undef: atom('undef'),
   jsError: atom('js_error'),
+  undefined: atom('undefined'),
 };
 
 /** Fills in the host of a bare `alive` name as erl does; decides long/short names. */
@@ -441,6 +442,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   // ---- built-in servers ----------------------------------------------------------------------
 
   private startBuiltins(): void {
+    // A few BIFs peers commonly rpc for (overridable with handleRpc): node/0, whereis/1, registered/0.
+    this.handleRpc('erlang', 'node', () => this.atom);
+    this.handleRpc('erlang', 'whereis', ([n]) => (n instanceof Atom ? (this.whereis(n)?.pid ?? A.undefined) : A.undefined));
+    this.handleRpc('erlang', 'registered', () => this.runtime.registered());
     // net_adm:ping → gen:call({net_kernel, Node}, {is_auth, Node}) must get `yes` (facts §5.2).
     this.serve(A.netKernel, {
       call: (req) => (isTuple(req, 2, 'is_auth') ? A.yes : noReply),

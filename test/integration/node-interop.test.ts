@@ -118,6 +118,12 @@ for (const otp of otpMatrix()) {
       assert.match(await p.erl.evalText(`try erpc:call(${JS()}, jstest, fail, []) catch error:{exception, RErr, _} -> {caught, RErr} end`), /^\{caught,\{js_error,<<"js says no">>\}\}$/);
       assert.equal(await p.erl.evalText(`catch erpc:call(${JS()}, jstest, throws, [])`), 'thrown_value');
       assert.equal(await p.erl.evalText(`try erpc:call(${JS()}, jstest, exits, []) catch exit:{exception, RExit} -> {exited, RExit} end`), '{exited,bye}');
+      // built-in BIFs: node/0 and whereis/1 (a JS server's pid, then called by pid from erl)
+      assert.equal(await p.erl.evalText(`rpc:call(${JS()}, erlang, node, [])`), JS());
+      const named = p.node.serve('by_pid_srv', { call: () => atom('by_pid_ok') });
+      assert.equal(await p.erl.evalText(`JsSrvPid = rpc:call(${JS()}, erlang, whereis, [by_pid_srv]), gen_server:call(JsSrvPid, x)`), 'by_pid_ok');
+      assert.equal(await p.erl.evalText(`rpc:call(${JS()}, erlang, whereis, [nobody])`), 'undefined');
+      named.stop();
       // erpc:cast and rpc:block_call (rex gen_server form) reach the same handlers
       assert.equal(await p.erl.evalText(`rpc:block_call(${JS()}, jstest, add, [1, 1])`), '2');
       let casted: Term | undefined;
