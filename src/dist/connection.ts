@@ -115,7 +115,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // are handled on the next tick, so that whoever builds the Connection can attach listeners.
     process.nextTick(() => {
       if (hs.rest.length > 0) this.onData(hs.rest);
-      if (!this.closedWith) socket.resume();
+      if (this.closedWith) return;
+      // The peer may have closed right after the handshake, before we listened for 'close'.
+      if (socket.destroyed) this.onSocketClose();
+      else socket.resume();
     });
   }
 

@@ -233,6 +233,7 @@ class HandshakeChannel {
     const w = this.waiter;
     this.waiter = undefined;
     this.detach();
+    this.socket.on('error', () => {}); // nobody listens any more; a late error must not crash us
     this.socket.destroy();
     w?.reject(e);
   }

@@ -395,3 +395,24 @@ test('acceptor: an illegal name in send_name closes silently (BAD_NAME), as OTP 
     }
   }
 });
+
+test('a peer that closes right after challenge_ack: the Connection still reports CLOSED', async () => {
+  const peer = await scripted(async (s, frames) => {
+    await frames.next();
+    s.write(frame2(encodeStatus('ok')));
+    s.write(frame2(encodeChallenge({ flags: DEFAULT_FLAGS, challenge: 77, creation: 5, name: 'b@127.0.0.1' })));
+    const reply = decodeChallengeReply((await frames.next()).value as Buffer);
+    s.end(frame2(encodeChallengeAck(digest(reply.challenge, 'sekrit'))));
+  });
+  const c = await dial(peer.port);
+  try {
+    const hs = await handshakeWeStarted(c, A, 'b@127.0.0.1', { setupTime: 2000 });
+    await new Promise((r) => setTimeout(r, 100)); // let the FIN arrive before the Connection exists
+    const conn = new Connection(c, hs);
+    const reason = await new Promise<Error | undefined>((r) => conn.once('close', r));
+    assert.equal((reason as { code?: string } | undefined)?.code, 'BEAM_ERR_DIST_CLOSED');
+  } finally {
+    c.destroy();
+    await peer.close();
+  }
+});
