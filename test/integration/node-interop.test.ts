@@ -8,6 +8,7 @@ import { CallError, RpcError } from '../../src/dist/node-errors.js';
 import { ErlangException } from '../../src/dist/erpc.js';
 import { noReply, type From } from '../../src/dist/gen-server.js';
 import { isTuple } from '../../src/dist/terms.js';
+import { Node } from '../../src/dist/node.js';
 import { otpMatrix } from '../support/otp.js';
 import { startPeers, type Peers } from './node-fixture.js';
 
@@ -141,6 +142,20 @@ for (const otp of otpMatrix()) {
         await p.erl.evalText(`RSpawn = spawn_request(${JS()}, erlang, now, [], []), receive {spawn_reply, RSpawn, error, ESpawn} -> ESpawn after 5000 -> timeout end`),
         'notsup',
       );
+    });
+
+    test(`${otp.label}: un-awaited sends made while the first connection is being set up arrive in order`, async () => {
+      const fresh = await Node.start({ name: `jsorder${otp.release}@127.0.0.1`, cookie: p.cookie, epmd: { port: p.epmd.port }, listen: { address: '127.0.0.1' } });
+      try {
+        await p.erl.evalText(`jsnode_peer:collector(ordered), ok`);
+        assert.ok(!fresh.nodes().includes(p.erlName));
+        const sender = fresh.spawn();
+        for (let i = 0; i < 200; i++) void sender.send(['ordered', p.erlName], i);
+        await sender.send(['ordered', p.erlName], atom('last'));
+        assert.equal(await p.erl.evalText(`jsnode_peer:wait_for(ordered, fun(last) -> true; (_) -> false end, 10000), jsnode_peer:collected(ordered) =:= lists:seq(0, 199) ++ [last]`), 'true');
+      } finally {
+        await fresh.stop();
+      }
     });
 
     test(`${otp.label}: 64 MB of 1 MB messages arrive in order while senders await the socket's drain`, async () => {
