@@ -1,0 +1,76 @@
+// Two beamnode nodes in one process, through a real epmd: both ends of every feature are ours
+// (rpc via our rex, gen_server calls, links, monitors, exits, nodedown).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tuple, atom, type Term } from '../../src/etf/types.js';
+import { Node } from '../../src/dist/node.js';
+import { CallError, RpcError } from '../../src/dist/node-errors.js';
+import { formatTerm, termEquals } from '../../src/dist/terms.js';
+import { startEpmd, type Epmd } from '../support/otp.js';
+
+const T = (...e: Term[]) => new Tuple(e);
+const eq = (a: Term, b: Term) => assert.ok(termEquals(a, b), `${formatTerm(a)} =/= ${formatTerm(b)}`);
+
+let epmd: Epmd;
+let a: Node;
+let b: Node;
+before(async () => {
+  epmd = await startEpmd();
+  const o = { cookie: 'js2js', epmd: { port: epmd.port }, listen: { address: '127.0.0.1' } };
+  a = await Node.start({ name: 'ja@127.0.0.1', ...o });
+  b = await Node.start({ name: 'jb@127.0.0.1', ...o });
+});
+after(async () => {
+  await a?.stop();
+  await b?.stop();
+  await epmd?.stop();
+});
+
+test('beamnode ↔ beamnode: rpc through our rex (value and badrpc), gen_server call/cast', async () => {
+  b.handleRpc('m', 'double', ([x]) => (x as number) * 2);
+  assert.equal(await a.rpc(b.name, 'm', 'double', [21]), 42);
+  await assert.rejects(a.rpc(b.name, 'm', 'missing', []), (e: unknown) => e instanceof RpcError && /undef/.test(e.message));
+  let casted: Term | undefined;
+  b.serve('kv', { call: (req) => T(atom('ok'), req), cast: (m) => void (casted = m) });
+  eq(await a.call(['kv', b.name], atom('get')), T(atom('ok'), atom('get')));
+  await a.cast(['kv', b.name], atom('hi'));
+  for (let i = 0; i < 100 && casted === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(casted, atom('hi'));
+  await assert.rejects(a.call(['nobody', b.name], atom('x')), (e: unknown) => e instanceof CallError && e.reason === atom('noproc'));
+});
+
+test('beamnode ↔ beamnode: links, unlink, monitors and exit/2 across the connection', async () => {
+  const pa = a.spawn();
+  const pb = b.spawn({ trapExit: false });
+  await pa.link(pb.pid);
+  const ref = pa.monitor(pb.pid);
+  const pb2 = b.spawn();
+  await pa.link(pb2.pid);
+  pa.unlink(pb2.pid);
+  for (let i = 0; i < 100 && pb2.state.links.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(pb2.state.links.size, 0, 'UNLINK_ID reached the other node');
+  for (let i = 0; i < 100 && pa.state.links.size > 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(pa.state.links.size, 1, 'the ack cleared our unlinking entry');
+  pa.exit(pb.pid, atom('stop_it'));
+  eq(await pa.receive({ timeout: 5000 }), T(atom('EXIT'), pb.pid, atom('stop_it')));
+  eq(await pa.receive({ timeout: 5000 }), T(atom('DOWN'), ref, atom('process'), pb.pid, atom('stop_it')));
+  assert.equal(await pb.exited, atom('stop_it'));
+  pb2.close();
+  pa.close();
+});
+
+test('beamnode ↔ beamnode: stopping one node gives nodedown and noconnection on the other', async () => {
+  const c = await Node.start({ name: 'jc@127.0.0.1', cookie: 'js2js', epmd: { port: epmd.port }, listen: { address: '127.0.0.1' } });
+  const pc = c.spawn();
+  pc.register('target');
+  const pa = a.spawn();
+  const ref = pa.monitor(['target', c.name]);
+  await a.connect(c.name);
+  for (let i = 0; i < 100 && pc.state.watchedBy.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(pc.state.watchedBy.size, 1);
+  const down = new Promise<string>((r) => a.once('nodedown', (n) => r(n)));
+  await c.stop();
+  assert.equal(await down, c.name);
+  eq(await pa.receive({ timeout: 5000 }), T(atom('DOWN'), ref, atom('process'), T(atom('target'), atom(c.name)), atom('noconnection')));
+  pa.close();
+});
