@@ -19,6 +19,7 @@ import { handleSpawnRequest, RpcHandlers, ErlangException, type RpcHandler } fro
 import { DFLAG } from './flags.js';
 import { noReply, runServer, type GenServer, type ServerHandlers } from './gen-server.js';
 import { checkOwnName } from './names.js';
+import { RegistrationKeeper } from './epmd-keeper.js';
 import { DistNetwork } from './network.js';
 import { NodeError } from './node-errors.js';
 import type { Process } from './process.js';
@@ -137,7 +138,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   /** @internal */
   readonly runtime: Runtime;
   private readonly network: DistNetwork;
-  private readonly registration: EpmdRegistration | undefined;
+  /** Our EPMD registration, registered again when EPMD drops it (epmd-keeper.ts). */
+  private readonly registration: RegistrationKeeper | undefined;
   private readonly epmdServer: EpmdServer | undefined;
   private readonly connectTimeout: number;
   private readonly rpcHandlers = new RpcHandlers();
@@ -147,7 +149,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
 
   private constructor(a: {
     network: DistNetwork;
-    registration: EpmdRegistration | undefined;
+    registration: RegistrationKeeper | undefined;
     epmdServer: EpmdServer | undefined;
     port: number;
     hidden: boolean;
@@ -222,14 +224,13 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
           registration = await reg();
         }
         network.setCreation(registration.creation);
-        registration.on('close', (i) => {
-          if (!i.byUs) log('EPMD dropped our registration%s: peers can no longer find %s', i.error ? ` (${i.error.message})` : '', name);
-        });
       }
       o.signal?.throwIfAborted();
+      // EPMD restarted or killed: register again (same name and port; we keep our creation).
+      const keeper = registration && new RegistrationKeeper(registration, (signal) => epmdRegister({ alive, port, hidden, epmdPort: o.epmd?.port, signal }));
       return new Node({
         network,
-        registration,
+        registration: keeper,
         epmdServer,
         port,
         hidden,
