@@ -6,7 +6,8 @@ import { Pid, atom } from '../../src/etf/types.js';
 import { names } from '../../src/epmd/client.js';
 import { Node } from '../../src/dist/node.js';
 import { NodeError } from '../../src/dist/node-errors.js';
-import { ErlNode, freePort, hostOtp } from '../support/otp.js';
+import { hostname } from 'node:os';
+import { ErlNode, freePort, hostOtp, startEpmd } from '../support/otp.js';
 import { startPeers } from './node-fixture.js';
 
 const otp = hostOtp();
@@ -27,6 +28,26 @@ test(`${otp.label}: with epmd.embedded and no EPMD running, the node serves one;
   }
   // without `embedded` the missing EPMD is an error
   await assert.rejects(Node.start({ name: 'jsnoepmd@127.0.0.1', cookie: 'x', epmd: { port: await freePort() } }), /EPMD|epmd/);
+});
+
+test(`${otp.label}: a bare name ('jsshort') takes this host's short name, and -sname nodes talk to it both ways`, async () => {
+  const host = hostname().split('.')[0];
+  const epmd = await startEpmd();
+  const node = await Node.start({ name: 'jsshort', cookie: 'short', epmd: { port: epmd.port } });
+  let erl: ErlNode | undefined;
+  try {
+    assert.equal(node.name, `jsshort@${host}`);
+    assert.equal(node.longNames, false);
+    erl = await ErlNode.start(otp, { name: 'erlshort', sname: true, cookie: 'short', epmdPort: epmd.port });
+    assert.equal(await erl.evalText(`net_adm:ping('jsshort@${host}')`), 'pong');
+    assert.equal(await node.rpc(`erlshort@${host}`, 'erlang', 'node', []), atom(`erlshort@${host}`));
+    // a short-names node refuses to dial a dotted host, as erl does
+    await assert.rejects(node.connect('x@127.0.0.1'), /NOT running to use fully qualified hostnames|illegal/i);
+  } finally {
+    await erl?.stop();
+    await node.stop();
+    await epmd.stop();
+  }
 });
 
 test(`${otp.label}: a visible node (hidden: false) is in erl's nodes() and answers rex's features_request`, async () => {
