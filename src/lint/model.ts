@@ -1,0 +1,136 @@
+/**
+ * The view of a manifest set the rules need: pod templates (from every workload kind) with the
+ * name their pods get and the Service that governs their DNS names, Services, ConfigMaps (to see
+ * cookies kept in them) and the CoreDNS Corefile when the set carries one.
+ */
+import type { V1Container, V1PodSpec, V1ServicePort } from '@kubernetes/client-node';
+import { parseCorefile, type KubernetesPluginConfig } from '../discovery/corefile.js';
+import type { KubeObject, ManifestObject } from './types.js';
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'DaemonSet' | 'Pod';
+
+export interface PodTemplate {
+  object: ManifestObject;
+  kind: WorkloadKind;
+  labels: Record<string, string>;
+  spec: V1PodSpec;
+  containers: V1Container[];
+  /** The headless Service that names the pods: pod `subdomain`, or a StatefulSet's `serviceName`. */
+  governingService?: string;
+  /** Which field said so, for messages. */
+  governingField?: 'spec.template.spec.subdomain' | 'spec.serviceName' | 'spec.subdomain';
+  replicas: number;
+}
+
+export interface ServiceView {
+  object: ManifestObject;
+  headless: boolean;
+  /** undefined: no selector (endpoints managed by hand). */
+  selector?: Record<string, string>;
+  ports: V1ServicePort[];
+  publishNotReadyAddresses: boolean;
+}
+
+export interface CoreDnsView {
+  object: ManifestObject;
+  plugin?: KubernetesPluginConfig;
+  error?: string;
+}
+
+export interface ManifestSet {
+  objects: ManifestObject[];
+  templates: PodTemplate[];
+  services: ServiceView[];
+  /** `namespace/name` → data (string values only). */
+  configMaps: Map<string, Record<string, string>>;
+  coreDns: CoreDnsView[];
+}
+
+const WORKLOADS_WITH_TEMPLATE = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'DaemonSet']);
+
+const record = (v: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+};
+
+interface TemplateLike {
+  metadata?: { labels?: Record<string, string> };
+  spec?: V1PodSpec;
+}
+
+function podTemplate(o: ManifestObject): PodTemplate | undefined {
+  const spec = o.raw.spec as (Record<string, unknown> & { template?: TemplateLike; serviceName?: string; replicas?: number }) | undefined;
+  if (!spec) return undefined;
+  let labels: Record<string, string>;
+  let podSpec: V1PodSpec | undefined;
+  if (o.kind === 'Pod') {
+    labels = record(o.raw.metadata?.labels);
+    podSpec = spec as unknown as V1PodSpec;
+  } else if (WORKLOADS_WITH_TEMPLATE.has(o.kind)) {
+    labels = record(spec.template?.metadata?.labels);
+    podSpec = spec.template?.spec;
+  } else return undefined;
+  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  const kind = o.kind as WorkloadKind;
+  let governingService: string | undefined;
+  let governingField: PodTemplate['governingField'];
+  if (kind === 'StatefulSet' && typeof spec.serviceName === 'string' && spec.serviceName) {
+    governingService = spec.serviceName; // the controller sets each pod's subdomain to it
+    governingField = 'spec.serviceName';
+  } else if (typeof podSpec.subdomain === 'string' && podSpec.subdomain) {
+    governingService = podSpec.subdomain;
+    governingField = kind === 'Pod' ? 'spec.subdomain' : 'spec.template.spec.subdomain';
+  }
+  const replicas = kind === 'Pod' ? 1 : typeof spec.replicas === 'number' ? spec.replicas : 1;
+  return { object: o, kind, labels, spec: podSpec, containers: podSpec.containers, governingService, governingField, replicas };
+}
+
+function serviceView(o: ManifestObject): ServiceView {
+  const spec = (o.raw.spec ?? {}) as { clusterIP?: string; selector?: Record<string, string>; ports?: V1ServicePort[]; publishNotReadyAddresses?: boolean; type?: string };
+  const annotations = o.raw.metadata?.annotations ?? {};
+  return {
+    object: o,
+    headless: spec.clusterIP === 'None',
+    selector: spec.selector && Object.keys(spec.selector).length ? record(spec.selector) : undefined,
+    ports: Array.isArray(spec.ports) ? spec.ports : [],
+    // The legacy annotation still works on older clusters.
+    publishNotReadyAddresses: spec.publishNotReadyAddresses === true || annotations['service.alpha.kubernetes.io/tolerate-unready-endpoints'] === 'true',
+  };
+}
+
+/** A ConfigMap that is CoreDNS's: named `coredns` with a `Corefile` key (kube-system in every distribution we know). */
+function coreDnsView(o: ManifestObject, data: Record<string, string>): CoreDnsView | undefined {
+  if (o.name !== 'coredns' || typeof data.Corefile !== 'string') return undefined;
+  try {
+    const cf = parseCorefile(data.Corefile);
+    return { object: o, plugin: cf.kubernetes[0] };
+  } catch (err) {
+    return { object: o, error: (err as Error).message };
+  }
+}
+
+export function buildManifestSet(objects: ManifestObject[]): ManifestSet {
+  const set: ManifestSet = { objects, templates: [], services: [], configMaps: new Map(), coreDns: [] };
+  for (const o of objects) {
+    if (o.kind === 'Service') set.services.push(serviceView(o));
+    else if (o.kind === 'ConfigMap') {
+      const data = record((o.raw as KubeObject & { data?: unknown }).data);
+      set.configMaps.set(`${o.namespace}/${o.name}`, data);
+      const dns = coreDnsView(o, data);
+      if (dns) set.coreDns.push(dns);
+    } else {
+      const t = podTemplate(o);
+      if (t) set.templates.push(t);
+    }
+  }
+  return set;
+}
+
+/** Whether a Service's selector selects a pod template (same namespace, every selector label present). */
+export function selects(svc: ServiceView, t: PodTemplate): boolean {
+  if (!svc.selector || svc.object.namespace !== t.object.namespace) return false;
+  return Object.entries(svc.selector).every(([k, v]) => t.labels[k] === v);
+}
+
+export const objectRef = (o: ManifestObject) => `${o.kind}/${o.name}`;

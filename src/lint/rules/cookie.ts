@@ -1,0 +1,58 @@
+/**
+ * plain-text-cookie: the cookie is the cluster's only password. It belongs in a Secret
+ * (`secretKeyRef`), never in an env value, a ConfigMap or a `-setcookie` argument (visible in
+ * `kubectl get -o yaml`, `ps` and the image history). Findings never include the value.
+ */
+import { shellWords } from '../shell.js';
+import type { Finding } from '../types.js';
+import { finding, type Rule } from './context.js';
+
+const COOKIE_VAR = /cookie/i;
+const COOKIE_KEY = /(^|[._-])cookie$|^(RELEASE_COOKIE|ERLANG_COOKIE)$/i;
+const FLAG_VARS = ['ERL_FLAGS', 'ERL_AFLAGS', 'ERL_ZFLAGS', 'ELIXIR_ERL_OPTIONS'];
+const FIX = 'keep the cookie in a Secret: env RELEASE_COOKIE with valueFrom.secretKeyRef (or -setcookie "$(RELEASE_COOKIE)" / --cookie "$(RELEASE_COOKIE)" from such a variable)';
+
+/** The word after -setcookie / --cookie, when it is written out (no variable). */
+function literalCookieFlag(words: readonly string[]): string | undefined {
+  const i = words.findIndex((w) => w === '-setcookie' || w === '--cookie');
+  if (i < 0) return undefined;
+  const v = words[i + 1];
+  return v !== undefined && !v.startsWith('-') && !v.includes('$') ? words[i] : undefined;
+}
+
+export const plainTextCookie: Rule = (ctx) => {
+  const out: Finding[] = [];
+  const referencedConfigMaps = new Set<string>();
+  for (const b of ctx.beam) {
+    const o = b.template.object;
+    for (const a of b.beam) {
+      const cname = a.container.name;
+      for (const e of a.env) {
+        if (!COOKIE_VAR.test(e.name)) continue;
+        if (e.source === 'literal' && e.value && !/\$\(/.test(e.value)) {
+          out.push(finding('plain-text-cookie', 'error', o, `env ${e.name} holds the cookie as a plain value in the manifest`, FIX, cname));
+        } else if (e.source === 'configmap') {
+          if (e.ref) referencedConfigMaps.add(`${o.namespace}/${e.ref}`);
+          out.push(finding('plain-text-cookie', 'error', o, `env ${e.name} takes the cookie from ConfigMap/${e.ref ?? '?'}: ConfigMaps are not secret`, FIX, cname));
+        }
+      }
+      const argvFlag = literalCookieFlag(a.script !== undefined ? shellWords(a.script) : a.argv);
+      if (argvFlag) out.push(finding('plain-text-cookie', 'error', o, `the command line passes ${argvFlag} with the cookie written out`, FIX, cname));
+      for (const v of FLAG_VARS) {
+        const e = a.envByName.get(v);
+        const text = a.scriptVars.get(v) ?? e?.value;
+        if (!text) continue;
+        const flag = literalCookieFlag(shellWords(text));
+        if (flag) out.push(finding('plain-text-cookie', 'error', o, `${v} passes ${flag} with the cookie written out`, FIX, cname));
+      }
+    }
+  }
+  for (const [key, data] of ctx.set.configMaps) {
+    if (referencedConfigMaps.has(key)) continue;
+    const cookieKeys = Object.keys(data).filter((k) => COOKIE_KEY.test(k));
+    if (cookieKeys.length === 0) continue;
+    const cm = ctx.set.objects.find((x) => x.kind === 'ConfigMap' && `${x.namespace}/${x.name}` === key);
+    if (cm) out.push(finding('plain-text-cookie', 'error', cm, `ConfigMap key ${cookieKeys.join(', ')} looks like an Erlang cookie: ConfigMaps are not secret`, 'move it to a Secret (kubectl create secret generic … --from-literal=cookie=…) and mount or reference that'));
+  }
+  return out;
+};

@@ -1,0 +1,141 @@
+/**
+ * How the nodes name themselves: long names with a host part the pod really has, never short
+ * names with DNS discovery, no shell in env values, one name per pod, and the CoreDNS option a
+ * Deployment's pod names depend on.
+ */
+import type { ContainerAnalysis } from '../beam.js';
+import { COMMAND_SUBSTITUTION } from '../shell.js';
+import type { Finding } from '../types.js';
+import { finding, type BeamTemplate, type Rule } from './context.js';
+
+const podFqdn = (b: BeamTemplate, zone: string) =>
+  `<pod>.${b.template.governingService}.${b.template.object.namespace}.svc.${zone}`;
+
+/** short-names: -sname / RELEASE_DISTRIBUTION=sname (or unset in a release) where peers use DNS names or IPs. */
+export const shortNames: Rule = (ctx) => {
+  const out: Finding[] = [];
+  for (const b of ctx.beam) {
+    for (const a of b.beam) {
+      const d = a.distribution;
+      const dottedHost = d.host === 'fqdn' || d.host === 'dotted' || d.host === 'ip' || d.host === 'pod-ip';
+      const cname = a.container.name;
+      if (d.mode === 'sname' && (b.dnsDiscovery || dottedHost)) {
+        out.push(
+          finding('short-names', 'error', b.template.object, `short names (${d.modeSource}${d.modeSource === 'RELEASE_DISTRIBUTION' ? '=sname' : ''}) with ${dottedHost ? 'a dotted host or IP in the node name' : 'DNS discovery'}: a short-names node refuses to dial FQDNs and IPs ("System NOT running to use fully qualified hostnames"), and short host names do not resolve across pods`, 'use long names: RELEASE_DISTRIBUTION=name (or erl -name / elixir --name) with RELEASE_NODE=<app>@$(hostname -f) or <app>@$(POD_IP)', cname),
+        );
+      } else if (d.mode === 'release-default' && b.dnsDiscovery) {
+        out.push(
+          finding('short-names', 'warning', b.template.object, 'RELEASE_DISTRIBUTION is not set in the manifest: a mix release defaults to sname, which cannot cluster over DNS names or IPs (unless rel/env.sh.eex in the image sets it)', 'set env RELEASE_DISTRIBUTION=name in the container (visible, and checked by this lint)', cname),
+        );
+      }
+    }
+  }
+  return out;
+};
+
+/** long-names-no-fqdn: -name with the host taken from the pod, but the pod has no dotted name. */
+export const longNamesNeedFqdn: Rule = (ctx) => {
+  const out: Finding[] = [];
+  for (const b of ctx.beam) {
+    const t = b.template;
+    const hasFqdn = t.governingService !== undefined;
+    for (const a of b.beam) {
+      const d = a.distribution;
+      if (d.mode !== 'name') continue;
+      const cname = a.container.name;
+      const node = d.node ?? '(bare name)';
+      if ((d.host === 'bare' || d.host === undefined || d.host === 'fqdn') && !hasFqdn) {
+        out.push(
+          finding('long-names-no-fqdn', 'error', t.object, `long names with the host taken from the pod (${d.host === 'fqdn' ? `${node}` : 'no host in the node name'}), but the pod has no subdomain: /etc/hosts holds only the short pod name, so erl fails with "Can't set long node name!" (or takes a name without dots)`, `set ${t.kind === 'StatefulSet' ? 'spec.serviceName' : 'spec.template.spec.subdomain'} to the headless Service's name, or name nodes by IP: RELEASE_NODE=<app>@$(POD_IP) with POD_IP from fieldRef status.podIP`, cname),
+        );
+      } else if (d.host === 'hostname' && !(t.spec.setHostnameAsFQDN === true && hasFqdn)) {
+        out.push(
+          finding('long-names-no-fqdn', 'error', t.object, `long names with the short host name (${node}): the host part has no dots, which a long-names node refuses`, 'use $(hostname -f) (with a subdomain) or the pod IP for the host part', cname),
+        );
+      } else if (d.host === 'short') {
+        out.push(finding('long-names-no-fqdn', 'error', t.object, `long names with a host part without dots (${node}): erl refuses it under -name`, 'use the FQDN or an IP for the host part', cname));
+      }
+    }
+  }
+  return out;
+};
+
+/** env-shell-command, env-var-reference: what Kubernetes does (and does not) expand in env values. */
+export const envExpansion: Rule = (ctx) => {
+  const out: Finding[] = [];
+  for (const b of ctx.beam) {
+    for (const a of b.beam) out.push(...envExpansionOf(b, a));
+  }
+  return out;
+};
+
+function envExpansionOf(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
+  const out: Finding[] = [];
+  const o = b.template.object;
+  const cname = a.container.name;
+  for (const e of a.env) {
+    if (e.source !== 'literal' || !e.value) continue;
+    const secretish = /cookie/i.test(e.name); // never echo what may be a cookie
+    const shown = secretish ? '' : ` (${e.value})`;
+    if (COMMAND_SUBSTITUTION.test(e.value.replace(/\$\$/g, ''))) {
+      out.push(
+        finding('env-shell-command', 'error', o, `env ${e.name}${shown} contains a shell command, but Kubernetes runs no shell on env values: the process gets the text literally`, `compute it in a shell: command: ["/bin/sh", "-c", "export ${e.name}=…$(hostname -f); exec …"], or in rel/env.sh.eex; for a release, RELEASE_DISTRIBUTION=name with a bare RELEASE_NODE also takes the FQDN`, cname),
+      );
+      continue;
+    }
+    for (const m of e.value.matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+      const ref = m[1];
+      const defs = a.env.filter((x) => x.name === ref);
+      if (defs.some((x) => x.index < e.index)) continue;
+      if (defs.length) {
+        out.push(finding('env-var-reference', 'error', o, `env ${e.name} refers to $(${ref}), which is defined after it: Kubernetes expands only variables defined earlier in the list, so the value stays literally $(${ref})`, `move ${ref} above ${e.name} in env`, cname));
+      } else {
+        out.push(finding('env-var-reference', 'warning', o, `env ${e.name} refers to $(${ref}), which this container does not define: the value stays literally $(${ref})`, `define ${ref} before ${e.name} (e.g. POD_IP from fieldRef status.podIP)`, cname));
+      }
+    }
+    if (/(?<!\$)\$\{[A-Za-z_]|(?<![$\w])\$[A-Za-z_]/.test(e.value) && /^(RELEASE_NODE|ERL_FLAGS|ERL_AFLAGS|ERL_ZFLAGS|ELIXIR_ERL_OPTIONS)$/.test(e.name)) {
+      out.push(finding('env-var-reference', 'warning', o, `env ${e.name}${shown} uses shell syntax $VAR/\${VAR}: Kubernetes expands only $(VAR) in env values, and the release script passes the value on quoted`, `write $(VAR) (defined earlier in env), or set it in a shell wrapper`, cname));
+    }
+  }
+  return out;
+}
+
+/** fixed-hostname: every pod of the template gets the same host name, so the same node name. */
+export const fixedHostname: Rule = (ctx) =>
+  ctx.beam
+    .filter((b) => (b.template.kind === 'Deployment' || b.template.kind === 'ReplicaSet' || b.template.kind === 'DaemonSet') && b.template.spec.hostname)
+    .map((b) =>
+      finding('fixed-hostname', 'error', b.template.object, `the pod template sets hostname: ${b.template.spec.hostname}: every pod of this ${b.template.kind} gets that name, so the nodes share one node name and DNS gives one name with several addresses`, 'remove spec.template.spec.hostname (use subdomain with CoreDNS endpoint_pod_names, or a StatefulSet for stable per-pod names)'),
+    );
+
+/** coredns-endpoint-pod-names: a Deployment's pods are named in DNS by pod name only with endpoint_pod_names. */
+export const coreDnsEndpointPodNames: Rule = (ctx) => {
+  const out: Finding[] = [];
+  for (const b of ctx.beam) {
+    const t = b.template;
+    if (t.kind === 'StatefulSet' || t.governingService === undefined || t.spec.hostname) continue;
+    if (b.beam.every((a) => a.distribution.host === 'pod-ip' || a.distribution.host === 'ip')) continue; // IP names need no per-pod DNS names
+    const fqdn = podFqdn(b, ctx.clusterDomain);
+    if (ctx.coreDns?.plugin?.endpointPodNames) continue;
+    if (ctx.coreDns?.plugin) {
+      out.push(
+        finding('coredns-endpoint-pod-names', 'warning', t.object, `the pods name themselves ${fqdn}, but the CoreDNS Corefile in ${ctx.coreDns.object.file} has no endpoint_pod_names: DNS serves dashed-IP names (10-1-2-3.${t.governingService}…) instead, and every dial by the discovered name is refused`, 'add endpoint_pod_names to the kubernetes block of the Corefile and restart CoreDNS (see examples/k8s/README.md), or use a StatefulSet'),
+      );
+    } else {
+      out.push(
+        finding('coredns-endpoint-pod-names', 'info', t.object, `a ${t.kind} with subdomain: the pods name themselves ${fqdn}, which DNS serves only when CoreDNS runs with endpoint_pod_names (the default serves dashed-IP names)`, 'check `kubectl -n kube-system get configmap coredns -o yaml` for endpoint_pod_names and add it if missing (or lint the CoreDNS ConfigMap with these files)'),
+      );
+    }
+  }
+  return out;
+};
+
+/** coredns-corefile: a CoreDNS ConfigMap in the set that does not parse or has no kubernetes plugin. */
+export const coreDnsCorefile: Rule = (ctx) =>
+  ctx.set.coreDns.flatMap((c) =>
+    c.error
+      ? [finding('coredns-corefile', 'error', c.object, `the Corefile does not parse: ${c.error}`, 'fix the Corefile (braces must balance) before applying it')]
+      : !c.plugin
+        ? [finding('coredns-corefile', 'warning', c.object, 'the Corefile has no kubernetes plugin block: cluster names would not resolve', 'keep the kubernetes block (add endpoint_pod_names inside it)')]
+        : [],
+  );
