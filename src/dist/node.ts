@@ -6,6 +6,7 @@
  * (gen-server.ts). Connections are made on first use, as Erlang's auto-connect does.
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import createDebug from 'debug';
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../etf/types.js';
@@ -109,20 +110,48 @@ const A = {
   undefined: atom('undefined'),
 };
 
-/** Fills in the host of a bare `alive` name as erl does; decides long/short names. */
-export function completeName(name: string, longNames?: boolean): { name: string; longNames: boolean } {
+/**
+ * Fills in the host of a bare `alive` name as net_kernel:create_hostpart/2 does, and decides
+ * long/short names. Short names: the host name up to its first dot. Long names: the host name,
+ * with the resolver's domain appended when it has no dot (inet_db's `domain` option, read from
+ * resolv.conf's `domain` or first `search` entry by Node.start).
+ */
+export function completeName(
+  name: string,
+  longNames?: boolean,
+  env: { hostname?: string; domain?: string } = {},
+): { name: string; longNames: boolean } {
   if (name.includes('@')) {
     const host = name.slice(name.indexOf('@') + 1);
     return { name, longNames: longNames ?? (host.includes('.') || /^[0-9a-fA-F:]+$/.test(host)) };
   }
-  const h = hostname();
+  const h = env.hostname ?? hostname();
   if (longNames) {
-    if (!h.includes('.')) {
-      throw new NodeError('BEAM_ERR_NODE_BAD_NAME', `long names need a fully qualified host, and this host's name "${h}" has no dot: give the name as ${name}@<fqdn or IP>`);
+    const fqdn = h.includes('.') ? h : env.domain ? `${h}.${env.domain}` : undefined;
+    if (!fqdn) {
+      throw new NodeError('BEAM_ERR_NODE_BAD_NAME', `long names need a fully qualified host: "${h}" has no dot and the resolver has no domain; give the name as ${name}@<fqdn or IP>`);
     }
-    return { name: `${name}@${h}`, longNames: true };
+    return { name: `${name}@${fqdn}`, longNames: true };
   }
   return { name: `${name}@${h.split('.')[0]}`, longNames: false };
+}
+
+/** The resolver's domain: resolv.conf's `domain`, else its first `search` entry (bounded read). */
+export function resolverDomain(path = '/etc/resolv.conf'): string | undefined {
+  let text: string;
+  try {
+    if (statSync(path).size > 64 * 1024) return undefined;
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let search: string | undefined;
+  for (const line of text.split('\n')) {
+    const [key, first] = line.trim().split(/\s+/);
+    if (key === 'domain' && first) return first.replace(/\.$/, '');
+    if (key === 'search' && first && search === undefined) search = first.replace(/\.$/, '');
+  }
+  return search;
 }
 
 export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContext {
@@ -196,7 +225,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   /** Starts a node: listen, register with EPMD (creation from its reply), answer peers. */
   static async start(o: NodeStartOptions): Promise<Node> {
     o.signal?.throwIfAborted();
-    const { name, longNames } = completeName(o.name, o.longNames);
+    const needsDomain = !o.name.includes('@') && o.longNames === true && !hostname().includes('.');
+    const { name, longNames } = completeName(o.name, o.longNames, { domain: needsDomain ? resolverDomain() : undefined });
     const alive = checkOwnName(name, longNames).alive;
     const hidden = o.hidden ?? true;
     const network = new DistNetwork({

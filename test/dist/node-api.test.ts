@@ -7,7 +7,10 @@ import { hostname } from 'node:os';
 import { Atom, ImproperList, Pid, Reference, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { TimeoutError } from '../../src/errors.js';
 import { DFLAG, DEFAULT_FLAGS } from '../../src/dist/flags.js';
-import { completeName } from '../../src/dist/node.js';
+import { completeName, resolverDomain } from '../../src/dist/node.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CallError, NodeError } from '../../src/dist/node-errors.js';
 import { Runtime } from '../../src/dist/runtime.js';
 import type { OutSignal, Outbox } from '../../src/dist/signals.js';
@@ -41,7 +44,22 @@ test('completeName: alive@host keeps the name and infers long names from a dot o
   assert.deepEqual(completeName('js@vm'), { name: 'js@vm', longNames: false });
   assert.deepEqual(completeName('js@a.b.c'), { name: 'js@a.b.c', longNames: true });
   assert.deepEqual(completeName('js'), { name: `js@${hostname().split('.')[0]}`, longNames: false });
-  if (!hostname().includes('.')) assert.throws(() => completeName('js', true), (e: unknown) => e instanceof NodeError && e.code === 'BEAM_ERR_NODE_BAD_NAME');
+  assert.deepEqual(completeName('js', true, { hostname: 'box', domain: 'example.org' }), { name: 'js@box.example.org', longNames: true });
+  assert.deepEqual(completeName('js', true, { hostname: 'box.lan', domain: 'example.org' }), { name: 'js@box.lan', longNames: true });
+  assert.throws(() => completeName('js', true, { hostname: 'box' }), (e: unknown) => e instanceof NodeError && e.code === 'BEAM_ERR_NODE_BAD_NAME');
+});
+
+test('resolverDomain: domain wins over search; a missing file gives undefined', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bn-resolv-'));
+  try {
+    writeFileSync(join(dir, 'a'), 'nameserver 10.0.0.1\nsearch svc.cluster.local cluster.local\n');
+    writeFileSync(join(dir, 'b'), 'search x.example\ndomain corp.example.\n');
+    assert.equal(resolverDomain(join(dir, 'a')), 'svc.cluster.local');
+    assert.equal(resolverDomain(join(dir, 'b')), 'corp.example');
+    assert.equal(resolverDomain(join(dir, 'missing')), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('toControl: the op follows the negotiated flags (SEND_SENDER, EXIT_PAYLOAD, monitors, ALIAS, UNLINK_ID)', () => {
