@@ -8,7 +8,7 @@
 //   node --cpu-prof benchmarks/etf/run.mjs --filter gateway --libs beamnode
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,7 @@ const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --warmup-ms N       warm-up per measurement in ms (default 300; --quick 150)
   --dist DIR          where the built codec lives (default: the repository's dist/)
   --corpus DIR        corpus folder (default: benchmarks/etf/corpus, generated when missing)
+  --from-json FILE    measure nothing: print the tables of a saved --json run (e.g. with another --stat)
   -h, --help`;
 
 function parseOptions(argv) {
@@ -50,6 +51,7 @@ function parseOptions(argv) {
       'warmup-ms': { type: 'string' },
       dist: { type: 'string' },
       corpus: { type: 'string' },
+      'from-json': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -70,6 +72,7 @@ function parseOptions(argv) {
     libs: new Set(libs),
     json: values.json,
     stat: values.stat,
+    fromJson: values['from-json'],
     dist: resolve(values.dist ?? join(HERE, '..', '..', 'dist')),
     corpus: resolve(values.corpus ?? join(HERE, 'corpus')),
     cfg: {
@@ -104,6 +107,37 @@ function throughput(m, bytes) {
 }
 
 const PREPARE_TIMEOUT_MS = 120_000;
+
+const LEGEND = "MB/s = 10^6 bytes of the term's minor_version 2 encoding per second; " +
+  'ratios = beamnode MB/s ÷ theirs (> 1: beamnode faster); rt = encode(decode(x)) is byte-equal to x';
+
+/** --from-json: the tables of a saved run, recomputed for the chosen --stat. */
+function reprint(file) {
+  let saved;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    log(`cannot read ${file}: ${err.message}`);
+    return 1;
+  }
+  const recompute = (m, bytes) => (m && !m.na && m.nsPerOp !== undefined ? throughput(m, bytes) : m);
+  const results = saved.workloads.map((w) => ({
+    ...w,
+    beam: { decode: recompute(w.beam?.decode, w.bytes), encode: recompute(w.beam?.encode, w.bytes) },
+    libs: Object.fromEntries(Object.entries(w.libs).map(([name, r]) =>
+      [name, { ...r, decode: recompute(r.decode, w.bytes), encode: recompute(r.encode, w.bytes) }])),
+  }));
+  const libraries = saved.libraries ??
+    Object.keys(saved.workloads[0]?.libs ?? {}).map((name) => ({ name, label: name, available: !saved.unavailable?.[name], reason: saved.unavailable?.[name] }));
+  const s = saved.settings;
+  console.log(`\nETF benchmark (saved ${file}), ${saved.date}, codec src/etf ${saved.codecRevision ?? '?'}, node ${saved.node}, ` +
+    `${saved.cpus}× ${saved.cpuModel}, BEAM: OTP ${saved.beamOtpRelease ?? 'n/a'}, rounds ${s.rounds} × ≥${s.roundMs} ms after ` +
+    `${s.warmupMs} ms warm-up, ${STATISTICS[statistic][1]}${s.quick ? ' (--quick)' : ''}\n${LEGEND}\n`);
+  console.log(renderReport(results, new Set(libraries.map((l) => l.name))));
+  const notes = renderNotes(results, libraries, saved.beamError);
+  if (notes) console.log(`\n${notes}`);
+  return 0;
+}
 
 /**
  * One workload: every library's worker prepares it (input bytes, its own decoded value, the round
@@ -163,6 +197,7 @@ async function main(argv) {
     return 0;
   }
   statistic = opts.stat;
+  if (opts.fromJson) return reprint(opts.fromJson);
 
   let corpus;
   try {
@@ -225,7 +260,7 @@ async function main(argv) {
     `BEAM: OTP ${beam.otpRelease ?? 'n/a'}, corpus: OTP ${corpus.otpRelease}, ` +
     `rounds ${opts.cfg.rounds} × ≥${opts.cfg.roundMs} ms after ${opts.cfg.warmupMs} ms warm-up, ${STATISTICS[opts.stat][1]}` +
     (opts.quick ? ' (--quick)' : '');
-  console.log(`\n${header}\nMB/s = 10^6 bytes of the term's minor_version 2 encoding per second; ratios = beamnode MB/s ÷ theirs (> 1: beamnode faster); rt = encode(decode(x)) is byte-equal to x\n`);
+  console.log(`\n${header}\n${LEGEND}\n`);
   console.log(renderReport(results, shown));
   const notes = renderNotes(results, libraries, opts.libs.has('beam') ? beam.error : undefined);
   if (notes) console.log(`\n${notes}`);
@@ -240,6 +275,7 @@ async function main(argv) {
       beamOtpRelease: beam.otpRelease,
       corpusOtpRelease: corpus.otpRelease,
       settings: { ...opts.cfg, quick: opts.quick, statistic: opts.stat },
+      libraries: libraries.map(({ name, label, available, reason }) => ({ name, label, available, reason })),
       unavailable: Object.fromEntries(libraries.filter((l) => !l.available).map((l) => [l.name, l.reason])),
       beamError: beam.error,
       workloads: results,
