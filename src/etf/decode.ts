@@ -6,6 +6,7 @@
 import { inflateCompressed } from './compressed.js';
 import { internAtom, internString } from './intern.js';
 import { wireOrdered } from './order.js';
+import { objectFromShape } from './shapes.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
@@ -330,7 +331,8 @@ class Decoder extends Reader {
     this.claim(n, 2, 'MAP_EXT', at);
     if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
-    const m = this.mapObjects ? {} : new Map<Term, Term>();
+    if (this.mapObjects) return this.object(n);
+    const m = new Map<Term, Term>();
     for (let i = 0; i < n; i++) {
       const kAt = this.pos;
       const k = this.mapObjects ? this.objectKeyAt(kAt) : this.term();
@@ -339,6 +341,34 @@ class Decoder extends Reader {
     if (n > 1 && m instanceof Map) wireOrdered.add(m);
     this.depth--;
     return m;
+  }
+
+  /**
+   * mapsAsObjects: keys and values go to a shared scratch stack, then the object is made in one
+   * step by a per-shape factory (see shapes.ts), or key by key when the shape is new.
+   */
+  object(n: number): Term {
+    const keys = scratchKeys;
+    const vals = scratchVals;
+    const start = scratchTop;
+    scratchTop += n;
+    try {
+      for (let i = 0; i < n; i++) {
+        keys[start + i] = this.objectKeyAt(this.pos);
+        vals[start + i] = this.term();
+      }
+      let o = objectFromShape(keys, vals, start, n) as { [key: string]: Term } | undefined;
+      if (o === undefined) {
+        o = {};
+        for (let i = 0; i < n; i++) this.mapSet(o, keys[start + i], vals[start + i], i, this.pos);
+      }
+      this.depth--;
+      return o;
+    } finally {
+      // drop references so the scratch stack does not keep decoded terms alive
+      for (let i = start; i < start + n; i++) vals[i] = undefined as unknown as Term;
+      scratchTop = start;
+    }
   }
 
   /** A key for mapsAsObjects; short binary keys (erlpack/Elixir style) come from a cache. */
@@ -561,6 +591,11 @@ class Decoder extends Reader {
     return new Fun(h.arity, h.uniq, h.index, h.module, h.oldIndex, h.oldUniq, h.pid, free);
   }
 }
+
+// The scratch stack of object(): nested maps push above their parent's entries.
+const scratchKeys: string[] = [];
+const scratchVals: Term[] = [];
+let scratchTop = 0;
 
 /** Past this many nested containers the decoder switches from recursion to an explicit stack. */
 const RECURSION_MAX = 200;
