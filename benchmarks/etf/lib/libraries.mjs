@@ -90,7 +90,7 @@ function loadErlangJs() {
   try {
     ({ Erlang } = require('erlang_js'));
   } catch (err) {
-    return unavailable('erlang_js', 'erlang_js', `not installed (${err.message})`);
+    return unavailable('erlang_js', 'erlang_js', `not installed (${err.message.split('\n')[0]})`);
   }
   const viaCallback = (call) => {
     let error;
