@@ -29,7 +29,7 @@ test('the acceptor rejects random first messages with a HandshakeError, within s
   let accepted: Promise<unknown> = Promise.resolve();
   let onAccept: (() => void) | undefined;
   const { server, port } = await listening((s) => {
-    accepted = handshakeOtherStarted(s, ME, 'fuzz', { setupTime: 300 });
+    accepted = handshakeOtherStarted(s, ME, 'fuzz', { setupTime: 100 });
     accepted.catch(() => {});
     onAccept?.();
   });
@@ -51,7 +51,7 @@ test('the acceptor rejects random first messages with a HandshakeError, within s
           c.destroy();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   } finally {
     for (const s of sockets) s.destroy();
@@ -76,7 +76,7 @@ test('the initiator rejects random status/challenge answers with a HandshakeErro
         c.on('error', () => {});
         await new Promise<void>((r) => c.once('connect', r));
         try {
-          await withTimeout(handshakeWeStarted(c, ME, 'b@127.0.0.1', { setupTime: 300 }), 2000, 'initiator verdict');
+          await withTimeout(handshakeWeStarted(c, ME, 'b@127.0.0.1', { setupTime: 100 }), 2000, 'initiator verdict');
           assert.fail('random bytes completed a handshake');
         } catch (e) {
           assert.ok(e instanceof HandshakeError, `not a HandshakeError: ${String(e)}`);
@@ -84,7 +84,7 @@ test('the initiator rejects random status/challenge answers with a HandshakeErro
           c.destroy();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
