@@ -238,3 +238,205 @@ export function* fragmentFrame(
     at = next;
   }
 }
+
+// ---- writing frames and fragments -------------------------------------------------------------
+
+/** What FrameSender needs of a socket. */
+export interface FrameSocket {
+  write(chunk: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  once(event: 'drain', listener: () => void): unknown;
+  removeListener(event: 'drain', listener: () => void): unknown;
+  readonly writableLength: number;
+}
+
+export interface FrameSenderOptions {
+  /** Fragment bytes written per event-loop turn before yielding (default 1 MiB). */
+  turnBudget?: number;
+  /** Called when the socket has drained after a write was refused (back-pressure lifted). */
+  onDrain?: () => void;
+}
+
+type Fragments = Iterator<[Buffer, Buffer]>;
+
+/**
+ * Writes a connection's frames: whole frames queued in one event-loop turn go out together at the
+ * end of it (one write; `setImmediate`), and a fragmented message goes out a few fragments per
+ * turn, so that ticks and the event loop keep running during a 100 MB send.
+ *
+ * Order: frames are written in the order given, except `urgent` ones (ticks: no header, no
+ * order to keep) which may pass a fragmented message being written. Other frames wait behind it:
+ * that keeps Erlang's per-pair message order and the atom cache (a later header may reuse a slot
+ * an earlier waiting frame refers to) simple and right.
+ */
+export class FrameSender {
+  private ready: Buffer[] = [];
+  private readyBytes = 0;
+  private job: Fragments | undefined;
+  private jobBytes = 0;
+  private waiting: (Buffer | { parts: Fragments; bytes: number })[] = [];
+  private waitingBytes = 0;
+  private scheduled = false;
+  private blocked = false;
+  private closed = false;
+  private readonly turnBudget: number;
+
+  constructor(
+    private readonly socket: FrameSocket,
+    private readonly o: FrameSenderOptions = {},
+  ) {
+    this.turnBudget = o.turnBudget ?? 1024 * 1024;
+  }
+
+  /** Bytes given to us and not yet to the socket, plus what the socket holds. */
+  get bufferedBytes(): number {
+    return this.readyBytes + this.jobBytes + this.waitingBytes + this.socket.writableLength;
+  }
+
+  /** True while the socket refuses more (wait for onDrain). */
+  get isBlocked(): boolean {
+    return this.blocked;
+  }
+
+  /** True while a fragmented message is being written. */
+  get sendingFragments(): boolean {
+    return this.job !== undefined;
+  }
+
+  /** Queues a whole frame (length prefix included). `urgent`: may pass a fragmented message (ticks). */
+  frame(b: Buffer, urgent = false): void {
+    if (this.closed) return;
+    if (this.job !== undefined && !urgent) {
+      this.waiting.push(b);
+      this.waitingBytes += b.length;
+    } else {
+      this.ready.push(b);
+      this.readyBytes += b.length;
+    }
+    this.schedule();
+  }
+
+  /** Queues a fragmented message (`[head, payload]` pairs, see fragmentFrame) of `bytes` in all. */
+  fragments(parts: Iterable<[Buffer, Buffer]>, bytes: number): void {
+    if (this.closed) return;
+    const it = parts[Symbol.iterator]();
+    if (this.job !== undefined) {
+      this.waiting.push({ parts: it, bytes });
+      this.waitingBytes += bytes;
+    } else {
+      this.startJob(it, bytes);
+    }
+    this.schedule();
+  }
+
+  /** Drops everything queued (the connection is closing or closed). */
+  close(): void {
+    this.closed = true;
+    this.ready = [];
+    this.waiting = [];
+    this.job = undefined;
+    this.readyBytes = this.jobBytes = this.waitingBytes = 0;
+    this.socket.removeListener('drain', this.onDrain);
+  }
+
+  /** Writes what is ready now (used before closing, so queued frames still go out). */
+  flushNow(): void {
+    this.flush();
+  }
+
+  private startJob(it: Fragments, bytes: number): void {
+    // The first fragment carries the atom cache header: it goes out in order with whole frames.
+    const first = it.next();
+    if (first.done) return;
+    for (const b of first.value) {
+      this.ready.push(b);
+      this.readyBytes += b.length;
+      bytes -= b.length;
+    }
+    this.job = it;
+    this.jobBytes = Math.max(0, bytes);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.blocked || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.closed || this.blocked) return;
+    this.writeReady();
+    let budget = this.turnBudget;
+    while (this.job !== undefined && !this.blocked && budget > 0) {
+      const next = this.job.next();
+      if (next.done) {
+        this.job = undefined;
+        this.jobBytes = 0;
+        this.promoteWaiting();
+        this.writeReady();
+        continue;
+      }
+      const [head, payload] = next.value;
+      this.jobBytes = Math.max(0, this.jobBytes - head.length - payload.length);
+      budget -= head.length + payload.length;
+      this.socket.cork();
+      this.socket.write(head);
+      const ok = this.socket.write(payload);
+      this.socket.uncork();
+      if (!ok) this.block();
+    }
+    if (!this.blocked && (this.ready.length > 0 || this.job !== undefined)) this.schedule();
+  };
+
+  /** Moves waiting entries to `ready` up to (and starting) the next fragmented message. */
+  private promoteWaiting(): void {
+    while (this.waiting.length > 0 && this.job === undefined) {
+      const e = this.waiting.shift()!;
+      if (Buffer.isBuffer(e)) {
+        this.waitingBytes -= e.length;
+        this.ready.push(e);
+        this.readyBytes += e.length;
+      } else {
+        this.waitingBytes -= e.bytes;
+        this.startJob(e.parts, e.bytes);
+      }
+    }
+  }
+
+  private writeReady(): void {
+    const n = this.ready.length;
+    if (n === 0) return;
+    const frames = this.ready;
+    const bytes = this.readyBytes;
+    this.ready = [];
+    this.readyBytes = 0;
+    let ok: boolean;
+    if (n === 1) {
+      ok = this.socket.write(frames[0]);
+    } else if (bytes <= 256 * 1024) {
+      // Many small frames (a burst of sends, a tick): one buffer, one syscall.
+      ok = this.socket.write(Buffer.concat(frames, bytes));
+    } else {
+      this.socket.cork();
+      ok = true;
+      for (const f of frames) ok = this.socket.write(f);
+      this.socket.uncork();
+    }
+    if (!ok) this.block();
+  }
+
+  private block(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.socket.once('drain', this.onDrain);
+  }
+
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    if (this.closed) return;
+    this.flush();
+    if (!this.blocked) this.o.onDrain?.();
+  };
+}

@@ -5,7 +5,9 @@ import { encode, Writer } from '../../src/etf/index.js';
 import { atom, Pid, tuple, type Term } from '../../src/etf/types.js';
 import { distHeaderCodec } from '../../src/dist/dist-header.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentCount, fragmentFrame } from '../../src/dist/fragments.js';
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentCount, fragmentFrame, FrameSender } from '../../src/dist/fragments.js';
+import { FrameReader, TICK_FRAME } from '../../src/dist/framing.js';
 
 const from = new Pid(atom('js@127.0.0.1'), 1, 0, 1);
 const to = new Pid(atom('n1@127.0.0.1'), 2, 0, 3);
@@ -170,4 +172,111 @@ test('the first fragment keeps the atom cache header and the whole control term'
   let body;
   for (const b of bodies(parts)) body = rx.decodeFrame(b);
   assert.deepEqual(body?.message, Buffer.alloc(2000));
+});
+
+// ---- FrameSender over a real loopback socket ---------------------------------------------------
+
+
+async function socketPair(): Promise<{ a: Socket; b: Socket; close(): void }> {
+  let accepted!: (s: Socket) => void;
+  const got = new Promise<Socket>((r) => (accepted = r));
+  const server = createServer((s) => accepted(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  const b = await got;
+  await new Promise<void>((r) => (a.readyState === 'open' ? r() : a.once('connect', () => r())));
+  return {
+    a,
+    b,
+    close() {
+      a.destroy();
+      b.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Collects frames on `s` until `count` have arrived (bounded by a timeout). */
+function collect(s: Socket, count: number, ms = 20_000): Promise<Buffer[]> {
+  const r = new FrameReader(4);
+  const out: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${out.length} of ${count} frames`)), ms);
+    s.on('data', (c) =>
+      r.push(c, (f) => {
+        out.push(Buffer.from(f));
+        if (out.length === count) {
+          clearTimeout(t);
+          resolve(out);
+        }
+      }),
+    );
+  });
+}
+
+const frameOf = (body: Buffer): Buffer => {
+  const b = Buffer.alloc(4 + body.length);
+  b.writeUInt32BE(body.length, 0);
+  body.copy(b, 4);
+  return b;
+};
+
+test('FrameSender: ticks pass a fragmented message, other frames wait behind it, order kept', async () => {
+  const { a, b, close } = await socketPair();
+  try {
+    const tx = distHeaderCodec({ fragments: true, fragmentSize: 4096 });
+    const w = new Writer();
+    tx.encodeFrame(w, control, Buffer.alloc(1_000_000, 9));
+    const frame = w.take();
+    const parts = [...tx.splitFrame(frame)!];
+    const sender = new FrameSender(a, { turnBudget: 16 * 1024 });
+    const got = collect(b, parts.length + 1 + 20);
+    sender.frame(frameOf(Buffer.from('before')));
+    sender.fragments(parts, frame.length);
+    // While the fragments go out: ticks every turn and one ordinary frame.
+    sender.frame(frameOf(Buffer.from('after')));
+    for (let i = 0; i < 19; i++) {
+      await new Promise((r) => setImmediate(r));
+      sender.frame(TICK_FRAME, true);
+    }
+    const frames = await got;
+    assert.equal(frames[0].toString(), 'before');
+    const kinds = frames.map((f) => (f.length === 0 ? 'tick' : f[0] === 131 ? `frag${f[1]}` : f.toString()));
+    assert.equal(kinds.indexOf('frag69'), 1);
+    assert.equal(kinds.at(-1), 'after', 'the ordinary frame waits for the whole fragmented message');
+    const lastFrag = kinds.lastIndexOf('frag70');
+    const ticksAmongFragments = kinds.slice(1, lastFrag).filter((k) => k === 'tick').length;
+    assert.ok(ticksAmongFragments >= 5, `ticks between fragments: ${ticksAmongFragments} (${kinds.length} frames)`);
+    const rx = distHeaderCodec();
+    let body;
+    for (const f of frames) if (f[0] === 131) body = rx.decodeFrame(f) ?? body;
+    assert.deepEqual(body?.message, Buffer.alloc(1_000_000, 9));
+  } finally {
+    close();
+  }
+});
+
+test('FrameSender: small frames of one turn are written together; back-pressure blocks then drains', async () => {
+  const { a, b, close } = await socketPair();
+  try {
+    let drained = 0;
+    const sender = new FrameSender(a, { onDrain: () => drained++ });
+    b.pause();
+    const big = frameOf(Buffer.alloc(8 * 1024 * 1024));
+    sender.frame(big);
+    for (let i = 0; i < 100; i++) sender.frame(frameOf(Buffer.from([i])));
+    for (let i = 0; i < 100 && !sender.isBlocked; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(sender.isBlocked, true, 'a paused reader blocks the writer');
+    assert.ok(sender.bufferedBytes >= 8 * 1024 * 1024);
+    const got = collect(b, 101);
+    b.resume();
+    const frames = await got;
+    assert.equal(frames[0].length, 8 * 1024 * 1024);
+    assert.deepEqual(frames.slice(1).map((f) => f[0]), Array.from({ length: 100 }, (_, i) => i));
+    for (let i = 0; i < 100 && drained === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(drained, 1);
+    assert.equal(sender.isBlocked, false);
+  } finally {
+    close();
+  }
 });
