@@ -148,6 +148,24 @@ test('erpc emulation: execute_call replies SPAWN_REPLY with the monitor flag, th
   assert.ok(ns.kind === 'spawn_reply' && ns.result === atom('notsup') && ns.flags === 0);
 });
 
+test('erpc emulation: malformed spawn requests are refused without a crash or a process left behind', () => {
+  const { runtime, outbox } = rt();
+  const before = runtime.processes().length;
+  const handlers = new RpcHandlers();
+  const mk = (fn: string, arity: number) => ({
+    op: 'spawn_request' as const, reqId: rref(1), from: rpid(7), groupLeader: rpid(8),
+    mfa: { module: atom('erpc'), function: atom(fn), arity }, options: [atom('monitor')],
+  });
+  handleSpawnRequest(runtime, handlers, mk('execute_call', 4), 'not a list');
+  handleSpawnRequest(runtime, handlers, mk('execute_call', 4), [1, 2]);
+  handleSpawnRequest(runtime, handlers, mk('execute_call', 4), [rref(2), 'm', atom('f'), []]);
+  handleSpawnRequest(runtime, handlers, mk('execute_call', 4), [rref(2), atom('m'), atom('f'), 'no args list']);
+  handleSpawnRequest(runtime, handlers, mk('execute_cast', 3), [atom('m')]);
+  const results = outbox.sent.map((s) => (s.kind === 'spawn_reply' ? String(s.result) : s.kind));
+  assert.deepEqual(results, ['notsup', 'notsup', 'badarg', 'notsup', 'notsup']);
+  assert.equal(runtime.processes().length, before);
+});
+
 test('gen_server between JS processes: call (alias tag), async reply, cast, noproc, timeout, a crashing handler', async () => {
   const { runtime } = rt();
   const ctx = { runtime, peer: () => Promise.reject(new Error('no network in this test')) };

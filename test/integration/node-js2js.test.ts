@@ -39,6 +39,21 @@ test('beamnode ↔ beamnode: rpc through our rex (value and badrpc), gen_server 
   await assert.rejects(a.call(['nobody', b.name], atom('x')), (e: unknown) => e instanceof CallError && e.reason === atom('noproc'));
 });
 
+test("beamnode ↔ beamnode: rex's C-node form {Self, {call, M, F, A, GL}} answers {rex, Result}", async () => {
+  b.handleRpc('m', 'triple', ([x]) => (x as number) * 3);
+  const p = a.spawn();
+  await p.send(['rex', b.name], T(p.pid, T(atom('call'), atom('m'), atom('triple'), [5], atom('user'))));
+  eq(await p.receive({ timeout: 5000 }), T(atom('rex'), 15));
+  p.close();
+});
+
+test('Node.start honours an aborted signal and a taken EPMD name', async () => {
+  const ac = new AbortController();
+  ac.abort(new Error('not now'));
+  await assert.rejects(Node.start({ name: 'jabort@127.0.0.1', cookie: 'x', epmd: { port: epmd.port }, signal: ac.signal }), /not now/);
+  await assert.rejects(Node.start({ name: 'ja@127.0.0.1', cookie: 'x', epmd: { port: epmd.port } }), (e: unknown) => (e as { code?: string }).code === 'BEAM_ERR_EPMD_NAME_TAKEN');
+});
+
 test('beamnode ↔ beamnode: links, unlink, monitors and exit/2 across the connection', async () => {
   const pa = a.spawn();
   const pb = b.spawn({ trapExit: false });
