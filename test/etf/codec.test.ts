@@ -224,3 +224,21 @@ test('unencodable values are refused with EncodeError', () => {
   // a failed encode leaves the shared writer clean for the next one
   assert.deepEqual([...encode(1)], [131, 97, 1]);
 });
+
+test('mapsAsObjects: repeated shapes, "__proto__" keys and duplicates', () => {
+  const bytes = encode(new Map<Term, Term>([[Buffer.from('__proto__'), 1], [Buffer.from('a'), [2]]]));
+  for (let i = 0; i < 4; i++) {
+    const o = decode(bytes, { mapsAsObjects: true, binariesAsStrings: true }) as { [k: string]: Term };
+    assert.equal(Object.getPrototypeOf(o), Object.prototype);
+    assert.deepEqual(Object.keys(o), ['__proto__', 'a']);
+    assert.equal(o['__proto__'], 1);
+  }
+  const dup = Buffer.from([131, 116, 0, 0, 0, 2, 109, 0, 0, 0, 1, 97, 97, 1, 119, 1, 97, 97, 2]);
+  for (let i = 0; i < 4; i++) {
+    assert.throws(() => decode(dup, { mapsAsObjects: true, binariesAsStrings: true }), { code: 'BEAM_ERR_ETF_DUPLICATE_KEY' });
+  }
+  const nested = encode({ a: { a: { b: 1 } }, b: [{ a: 1 }, { a: 2, b: 3 }] });
+  for (let i = 0; i < 4; i++) {
+    assert.deepEqual(decode(nested, { mapsAsObjects: true, atomsAsStrings: true }), { a: { a: { b: 1 } }, b: [{ a: 1 }, { a: 2, b: 3 }] });
+  }
+});
