@@ -189,6 +189,35 @@ for (const otp of otpMatrix()) {
       }
     });
 
+    test(`${otp.label}: erl and we dial each other at the same moment: one connection, both calls succeed`, async () => {
+      // Whether the attempts overlap depends on timing; each round staggers them a little. When
+      // they do, the greater name's attempt wins (nok / ok_simultaneous), as net_kernel decides.
+      const id = uniq();
+      for (const [ours, theirs] of [[`aa${id}`, `zz${id}`], [`zy${id}`, `ab${id}`]]) {
+        const e = await erl(theirs);
+        for (let round = 0; round < 4; round++) {
+          const me = `${ours}r${round}`;
+          const net = network(me);
+          const port = await net.listen({ address: '127.0.0.1' });
+          const reg = await register({ alive: me, port, hidden: true, epmdPort: epmd.port });
+          try {
+            await e.evalText(`Self = self(), spawn(fun() -> R = net_kernel:connect_node('${me}@127.0.0.1'), Self ! {r, R} end), ok`);
+            await sleep(round);
+            const conn = await net.connect(`${theirs}@127.0.0.1`);
+            assert.equal(await e.evalText('receive {r, R} -> R after 15000 -> timeout end', 20_000), 'true');
+            assert.equal(conn.closed, false);
+            assert.equal(net.connections().size, 1);
+            assert.equal(net.get(`${theirs}@127.0.0.1`), conn);
+            assert.equal(await e.evalText('nodes(hidden)'), `['${me}@127.0.0.1']`);
+          } finally {
+            await reg.close();
+            await net.close();
+            await e.evalText(`erlang:disconnect_node('${me}@127.0.0.1')`);
+          }
+        }
+      }
+    });
+
     test(`${otp.label}: wrong cookie when we dial: BAD_COOKIE here, "Invalid challenge reply" in erl's log`, async () => {
       const id = uniq();
       const e = await erl(`c${id}`);
