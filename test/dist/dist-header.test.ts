@@ -264,3 +264,28 @@ test('FRAGMENTS without DIST_HDR_ATOM_CACHE: headers with 0 refs, as OTP sends',
   assert.deepEqual([...f.subarray(4, 7)], [131, 68, 0]);
   assert.deepEqual(distHeaderCodec().decodeFrame(f.subarray(4))?.message, atom('hello'));
 });
+
+test('captured from OTP 25 (dist-hotpath-wire test): an echo reply with 4 new refs, then all cached', () => {
+  // hp25@127.0.0.1 → js1@127.0.0.1: {22, EchoPid, OurPid} + {hello, world}.
+  const first = hex(
+    '834404cfcf00980e68703235403132372e302e302e317e0d6a7331403132372e302e302e31ed0568656c6c6f7f05776f726c64' +
+      '6803611658520000000055000000006b04a001585201000000010000000000001234680252025203',
+  );
+  const second = hex('834404474700987eed7f6803611658520000000055000000006b04a001585201000000010000000000001234680252025203');
+  const codec = distHeaderCodec();
+  const a = codec.decodeFrame(first);
+  const b = codec.decodeFrame(second);
+  const echo = new Pid(atom('hp25@127.0.0.1'), 85, 0, 0x6b04a001);
+  const us = new Pid(atom('js1@127.0.0.1'), 1, 0, 0x1234);
+  for (const body of [a, b]) {
+    assert.deepEqual(body?.control, tuple(22, echo, us));
+    assert.deepEqual(body?.message, tuple(atom('hello'), atom('world')));
+  }
+  // Our encoder makes a header of the same shape (slots differ: the choice is the sender's).
+  const out = new AtomCacheOut();
+  const ours = sendWith(out, tuple(22, echo, us), tuple(atom('hello'), atom('world')));
+  assert.equal(ours[2], 4);
+  assert.equal(ours.length, first.length);
+  const again = sendWith(out, tuple(22, echo, us), tuple(atom('hello'), atom('world')));
+  assert.equal(again.length, second.length);
+});
