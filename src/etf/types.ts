@@ -26,12 +26,16 @@
 export class Atom {
   /** The atom's text (Unicode; OTP limits it to 255 characters). */
   readonly name: string;
-  /** @internal The encoder's cached bytes for this atom (minor_version 1 and 2). */
-  etf1: Buffer | undefined = undefined;
+  /** @internal The encoder's cached bytes for this atom (minor_version 1 and 2); not enumerable. */
+  declare etf1: Buffer | undefined;
   /** @internal */
-  etf2: Buffer | undefined = undefined;
+  declare etf2: Buffer | undefined;
   private constructor(name: string) {
     this.name = name;
+    Object.defineProperties(this, {
+      etf1: { value: undefined, writable: true, enumerable: false },
+      etf2: { value: undefined, writable: true, enumerable: false },
+    });
   }
   private static readonly table = new Map<string, Atom>();
   /** The one Atom for this text. */
