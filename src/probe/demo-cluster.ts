@@ -32,8 +32,10 @@ export interface DemoPodSpec {
   ready?: boolean;
   /** Another cookie than the cluster's (to show a cookie mismatch). */
   cookie?: string;
-  /** Start no erl here (EPMD only: an unreachable node's host). */
+  /** Start no erl here (an EPMD that lists nothing). Default true. */
   erl?: boolean;
+  /** Start no EPMD (nor erl) here: a host whose EPMD is unreachable. Default true. */
+  epmd?: boolean;
   /** The node's name; default `myapp@<pod>.<svc>.<ns>.svc.cluster.local`. */
   nodeName?: string;
 }
@@ -178,10 +180,10 @@ export class DemoCluster {
         const ip = ips[i];
         const fqdn = `${s.podName}.${this.serviceFqdn}`;
         const nodeName = s.nodeName ?? `${this.alive}@${fqdn}`;
-        const epmd = await startEpmdServer({ port: this.epmdPort, address: ip });
-        this.epmds.push(epmd);
         const pod: DemoPod = { podName: s.podName, ip, fqdn, nodeName, distPort: 0, pid: undefined };
         this.pods[i] = pod;
+        if (s.epmd === false) return;
+        this.epmds.push(await startEpmdServer({ port: this.epmdPort, address: ip }));
         if (s.erl === false) return;
         pod.distPort = await freePortOn(ip);
         await this.startErl(erl, pod, s.cookie ?? this.cookie, inetrc, timeoutMs, o.signal);
@@ -246,6 +248,20 @@ export class DemoCluster {
   setEndpointPodNames(on: boolean): void {
     this.model = { ...this.model, endpointPodNames: on };
     this.dns.setModel(this.model);
+  }
+
+  /**
+   * Kills one pod's erl (by its pid) but keeps its EPMD registration: EPMD still lists the node,
+   * its distribution port refuses connections (as a NetworkPolicy that allows only 4369 would).
+   */
+  async killErl(podName: string): Promise<void> {
+    const pod = this.pods.find((p) => p.podName === podName);
+    const child = this.children.find((c) => c.pid !== undefined && c.pid === pod?.pid);
+    if (!child) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `no running erl in pod ${podName}`);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
   }
 
   /** Stops every erl (SIGTERM, then SIGKILL after 3 s), the registrations, the EPMDs and the DNS; removes the folder. Safe twice. */
