@@ -7,7 +7,8 @@ import { shellWords } from '../shell.js';
 import type { Finding } from '../types.js';
 import { finding, type Rule } from './context.js';
 
-const COOKIE_VAR = /cookie/i;
+// RELEASE_COOKIE, ERLANG_COOKIE, COOKIE, MYAPP_COOKIE; not ERLANG_COOKIE_FILE (a path).
+const COOKIE_VAR = /(^|_)COOKIE$/i;
 const COOKIE_KEY = /(^|[._-])cookie$|^(RELEASE_COOKIE|ERLANG_COOKIE)$/i;
 const FLAG_VARS = ['ERL_FLAGS', 'ERL_AFLAGS', 'ERL_ZFLAGS', 'ELIXIR_ERL_OPTIONS'];
 const FIX = 'keep the cookie in a Secret: env RELEASE_COOKIE with valueFrom.secretKeyRef (or -setcookie "$(RELEASE_COOKIE)" / --cookie "$(RELEASE_COOKIE)" from such a variable)';

@@ -21,7 +21,7 @@ export const shortNames: Rule = (ctx) => {
       const cname = a.container.name;
       if (d.mode === 'sname' && (b.dnsDiscovery || dottedHost)) {
         out.push(
-          finding('short-names', 'error', b.template.object, `short names (${d.modeSource}${d.modeSource === 'RELEASE_DISTRIBUTION' ? '=sname' : ''}) with ${dottedHost ? 'a dotted host or IP in the node name' : 'DNS discovery'}: a short-names node refuses to dial FQDNs and IPs ("System NOT running to use fully qualified hostnames"), and short host names do not resolve across pods`, 'use long names: RELEASE_DISTRIBUTION=name (or erl -name / elixir --name) with RELEASE_NODE=<app>@$(hostname -f) or <app>@$(POD_IP)', cname),
+          finding('short-names', 'error', b.template.object, `short names (${d.modeSource}${d.modeSource === 'RELEASE_DISTRIBUTION' ? '=sname' : ''}) with ${dottedHost ? 'a dotted host or IP in the node name' : 'DNS discovery'}: a short-names node cannot take a dotted host ("Can't set short node name!") nor dial FQDNs and IPs ("System NOT running to use fully qualified hostnames"), and bare pod names do not resolve across pods`, 'use long names: RELEASE_DISTRIBUTION=name (or erl -name / elixir --name) with RELEASE_NODE=<app>@$(hostname -f) or <app>@$(POD_IP)', cname),
         );
       } else if (d.mode === 'release-default' && b.dnsDiscovery) {
         out.push(
@@ -45,15 +45,19 @@ export const longNamesNeedFqdn: Rule = (ctx) => {
       const cname = a.container.name;
       const node = d.node ?? '(bare name)';
       if ((d.host === 'bare' || d.host === undefined || d.host === 'fqdn') && !hasFqdn) {
+        const what =
+          d.host === 'fqdn'
+            ? `${node}: without a subdomain, hostname -f returns the bare pod name, so the node is <app>@<pod> with no dots, which long-names peers refuse to dial ("Hostname … is illegal")`
+            : 'no host in the node name: erl takes the FQDN from /etc/hosts, which holds only the bare pod name without a subdomain, so it fails with "Can\'t set long node name!"';
         out.push(
-          finding('long-names-no-fqdn', 'error', t.object, `long names with the host taken from the pod (${d.host === 'fqdn' ? `${node}` : 'no host in the node name'}), but the pod has no subdomain: /etc/hosts holds only the short pod name, so erl fails with "Can't set long node name!" (or takes a name without dots)`, `set ${t.kind === 'StatefulSet' ? 'spec.serviceName' : 'spec.template.spec.subdomain'} to the headless Service's name, or name nodes by IP: RELEASE_NODE=<app>@$(POD_IP) with POD_IP from fieldRef status.podIP`, cname),
+          finding('long-names-no-fqdn', 'error', t.object, `long names with the host taken from the pod (${what})`, `set ${t.kind === 'StatefulSet' ? 'spec.serviceName' : 'spec.template.spec.subdomain'} to the headless Service's name, or name nodes by IP: RELEASE_NODE=<app>@$(POD_IP) with POD_IP from fieldRef status.podIP`, cname),
         );
       } else if (d.host === 'hostname' && !(t.spec.setHostnameAsFQDN === true && hasFqdn)) {
         out.push(
-          finding('long-names-no-fqdn', 'error', t.object, `long names with the short host name (${node}): the host part has no dots, which a long-names node refuses`, 'use $(hostname -f) (with a subdomain) or the pod IP for the host part', cname),
+          finding('long-names-no-fqdn', 'error', t.object, `long names with the short host name (${node}): the node starts, but the host part has no dots, and long-names peers refuse to dial it ("Hostname … is illegal")`, 'use $(hostname -f) (with a subdomain) or the pod IP for the host part', cname),
         );
       } else if (d.host === 'short') {
-        out.push(finding('long-names-no-fqdn', 'error', t.object, `long names with a host part without dots (${node}): erl refuses it under -name`, 'use the FQDN or an IP for the host part', cname));
+        out.push(finding('long-names-no-fqdn', 'error', t.object, `long names with a host part without dots (${node}): the node starts, but long-names peers refuse to dial it ("Hostname … is illegal")`, 'use the FQDN or an IP for the host part', cname));
       }
     }
   }

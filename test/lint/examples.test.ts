@@ -1,0 +1,62 @@
+// The committed Kubernetes examples lint clean (no finding at all, not even info), and the
+// `beamnode lint` command keeps its exit-status contract: 0 clean, 1 findings, 2 usage.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { lintPaths } from '../../src/lint/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../examples/k8s/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/lint/', import.meta.url));
+
+function beamnode(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('examples/k8s lints clean and is recognised as one BEAM Deployment', () => {
+  const r = lintPaths([EXAMPLES]);
+  assert.deepEqual(r.findings, []);
+  assert.deepEqual(r.beamWorkloads, ['Deployment/myapp']);
+  assert.equal(r.files.length, 5);
+  assert.equal(r.objects, 9); // Service, Deployment, ConfigMap, ServiceAccount + 2 Roles + 2 RoleBindings, Job
+});
+
+test('without the CoreDNS ConfigMap the examples get only the endpoint_pod_names note (info, still clean)', () => {
+  const r = lintPaths([`${EXAMPLES}deployment.yaml`, `${EXAMPLES}headless-service.yaml`]);
+  assert.deepEqual(r.findings.map((f) => [f.rule, f.severity]), [['coredns-endpoint-pod-names', 'info']]);
+  assert.deepEqual(r.counts, { error: 0, warning: 0, info: 1 });
+});
+
+test('beamnode lint examples/k8s exits 0', () => {
+  const r = beamnode('lint', 'examples/k8s');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /BEAM workloads: Deployment\/myapp; 0 errors, 0 warnings, 0 info/);
+});
+
+test('beamnode lint --json on a broken fixture exits 1 with parseable findings', () => {
+  const r = beamnode('lint', '--json', `${FIXTURES}short-names-sname.yaml`);
+  assert.equal(r.status, 1, r.stderr);
+  const j = JSON.parse(r.stdout) as { counts: { error: number }; findings: { rule: string; severity: string; object: string; container?: string }[] };
+  assert.equal(j.counts.error, 1);
+  assert.deepEqual(j.findings.map((f) => [f.rule, f.severity, f.object, f.container]), [['short-names', 'error', 'Deployment/myapp', 'app']]);
+});
+
+test('beamnode lint: warnings alone exit 1, info alone exits 0', () => {
+  assert.equal(beamnode('lint', `${FIXTURES}publish-not-ready.yaml`).status, 1);
+  assert.equal(beamnode('lint', `${FIXTURES}coredns-unknown.yaml`).status, 0);
+});
+
+test('beamnode lint usage errors exit 2', () => {
+  const none = beamnode('lint');
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no files or directories/);
+  const missing = beamnode('lint', 'no/such/dir');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no such file or directory/);
+  assert.equal(beamnode('lint', '--bogus', 'examples/k8s').status, 2);
+  const help = beamnode('lint', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /usage: beamnode lint/);
+});
