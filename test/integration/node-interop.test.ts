@@ -56,6 +56,14 @@ for (const otp of otpMatrix()) {
       assert.deepEqual(await p.node.call(esrv, new Tuple([atom('echo'), [1, 'two']])), [1, Buffer.from('two')]);
     });
 
+    test(`${otp.label}: a hand-written server that replies with a plain send to the pid is understood too`, async () => {
+      await p.erl.evalText(
+        `ManualP_ = self(), spawn(fun() -> register(manual, self()), ManualP_ ! manual_ready, receive {'$gen_call', {From_, Tag_}, Req_} -> From_ ! {Tag_, {plain, Req_}} end end), receive manual_ready -> ok end`,
+      );
+      const r = await p.node.call(['manual', p.erlName], atom('q'));
+      assert.ok(isTuple(r, 2, 'plain') && r.elements[1] === atom('q'));
+    });
+
     test(`${otp.label}: call to a missing name fails noproc at once; a slow server times out; a crashing one gives its exit reason`, async () => {
       const dest: [string, string] = ['no_such_server', p.erlName];
       await assert.rejects(p.node.call(dest, atom('x'), { timeout: 10_000 }), (e: unknown) => e instanceof CallError && e.reason === atom('noproc'));
