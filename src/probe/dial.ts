@@ -183,7 +183,8 @@ export function classifyFailure(e: unknown): { reason: AttemptReason; detail: st
   return { reason: 'handshake-failed', detail };
 }
 
-function defaultLongHost(): string {
+/** This machine's first non-internal IPv4 (a pod's IP), else 127.0.0.1: our host part under long names. */
+export function defaultLongHost(): string {
   for (const list of Object.values(networkInterfaces()))
     for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
   return '127.0.0.1';

@@ -8,6 +8,7 @@ import createDebug from 'debug';
 import { atom, Atom } from '../etf/types.js';
 import type { MeshReport, NodeReport } from './types.js';
 import { mapBounded } from './pool.js';
+import { defaultLongHost } from './dial.js';
 
 const log = createDebug('beamnode:probe:mesh');
 
@@ -37,7 +38,7 @@ export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): P
   const longNames = askable[0].longNames ?? true;
   const { Node } = await import('../dist/node.js');
   const { hostname } = await import('node:os');
-  const host = longNames ? (o.longHost ?? '127.0.0.1') : (o.shortHost ?? hostname().split('.')[0]);
+  const host = longNames ? (o.longHost ?? defaultLongHost()) : (o.shortHost ?? hostname().split('.')[0]);
   const node = await Node.start({
     name: `${o.alive}@${host}`,
     cookie: o.cookie,
