@@ -1,6 +1,25 @@
 /**
  * beamnode: an Erlang distribution node, EPMD, discovery and the probe, for Node.js.
- * The codec alone is `beamnode/etf`.
+ * The codec alone is `beamnode/etf` (no sockets pulled in).
+ *
+ * Flat exports: the codec, the Node and what users of it meet (processes, gen_server, errors).
+ * Namespaces for the lower layers, whose short names (`names`, `register`, `stop`) would
+ * otherwise collide: `epmd`, `dist` (the wire: handshake, flags, connections), `discovery`.
  */
 export * from './etf/index.js';
 export * from './errors.js';
+
+export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodeMonitor, type NodeLink } from './dist/node.js';
+export { Process, type ReceiveOptions } from './dist/process.js';
+export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime.js';
+export { GenServer, noReply, type From, type ServerHandlers } from './dist/gen-server.js';
+export { ErlangException, type RpcHandler } from './dist/erpc.js';
+export type { CallOptions, RpcOptions } from './dist/calls.js';
+export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/node-errors.js';
+export { HandshakeError, ProtocolError, DistError } from './dist/errors.js';
+export { formatTerm, termEquals, isTuple } from './dist/terms.js';
+export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
+
+export * as epmd from './epmd/index.js';
+export * as dist from './dist/wire.js';
+export * as discovery from './discovery/index.js';

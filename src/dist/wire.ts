@@ -1,0 +1,9 @@
+/** The distribution wire, for tools that need it below the Node: handshake, flags, names, connections. */
+export { DistNetwork, type DistNetworkOptions, type ConnectOptions } from './network.js';
+export { Connection, type ConnectionOptions } from './connection.js';
+export { HandshakeError, ProtocolError, DistError, type PeerInfo, type HandshakeStep, type HandshakeErrorCode } from './errors.js';
+export { DFLAG, DEFAULT_FLAGS, MANDATORY_25, MANDATORY_26, ourFlags, flagNames, missingMandatory } from './flags.js';
+export { controlToTuple, tupleToControl, OP, type Control, type ControlOp } from './control.js';
+export { parseNodeName, checkHost, checkDialName, isAllowed } from './names.js';
+export { resolveCookie } from './cookie.js';
+export { handshakeWeStarted, handshakeOtherStarted, type HandshakeIdentity, type HandshakeResult } from './handshake.js';
