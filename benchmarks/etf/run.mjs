@@ -34,6 +34,8 @@ const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --warmup-ms N       warm-up per measurement in ms (default 300; --quick 150)
   --dist DIR          where the built codec lives (default: the repository's dist/)
   --corpus DIR        corpus folder (default: benchmarks/etf/corpus, generated when missing)
+  --codec-rev LABEL   the codec revision shown and saved (default: git's last src/etf commit,
+                      +dirty when the tree differs; set it when --dist is a build of another tree)
   --from-json FILE    measure nothing: print the tables of a saved --json run (e.g. with another --stat)
   -h, --help`;
 
@@ -52,6 +54,7 @@ function parseOptions(argv) {
       dist: { type: 'string' },
       corpus: { type: 'string' },
       'from-json': { type: 'string' },
+      'codec-rev': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -73,6 +76,7 @@ function parseOptions(argv) {
     json: values.json,
     stat: values.stat,
     fromJson: values['from-json'],
+    codecRev: values['codec-rev'],
     dist: resolve(values.dist ?? join(HERE, '..', '..', 'dist')),
     corpus: resolve(values.corpus ?? join(HERE, 'corpus')),
     cfg: {
@@ -254,7 +258,7 @@ async function main(argv) {
   }
 
   const shown = new Set(libraries.map((l) => l.name));
-  const revision = codecRevision();
+  const revision = opts.codecRev ?? codecRevision();
   const header = `ETF benchmark, ${new Date().toISOString()}, codec src/etf ${revision}, node ${process.version}, ` +
     `${cpus().length}× ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
     `BEAM: OTP ${beam.otpRelease ?? 'n/a'}, corpus: OTP ${corpus.otpRelease}, ` +
