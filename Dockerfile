@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# The beamnode probe image: `beamnode probe …`, `beamnode lint …`, `beamnode epmd …`.
+#
+#   docker build -t beamnode .
+#   docker run --rm beamnode --help
+#   docker run --rm -v "$PWD/k8s:/m:ro" beamnode lint /m
+#
+# Node 22, not 20: @kubernetes/client-node 2.x loads undici 8, which needs Node >= 22.19 and throws
+# at import time on Node 20, so `probe --kubernetes` would fail there (docs/discovery.md).
+ARG NODE_IMAGE=node:22-slim
+
+# --- build: dev dependencies + tsc ------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: the only install scripts are erlpack (a native benchmark baseline; needs a
+# C++ toolchain) and esbuild (tsx, for tests); compiling needs neither.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# --- runtime: production dependencies + dist, non-root ---------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /src/dist ./dist
+# Numeric, so that a pod's `runAsNonRoot: true` can verify it (the image's `node` user is 1000).
+USER 1000:1000
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+CMD ["--help"]

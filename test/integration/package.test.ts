@@ -1,0 +1,178 @@
+// The published package and the probe image's recipe, tested without a Docker engine:
+// - `npm pack` of a fresh build holds dist/ (no tests, benchmarks, sources), installs into a clean
+//   folder with `npm install --omit=dev <tgz>` (registry reachable; --prefer-offline), and from
+//   there `beamnode --help`, `beamnode lint`, `import('beamnode')` and `import('beamnode/etf')` work;
+//   production dependencies never include erlpack (a native devDependency).
+// - the Dockerfile's runtime stage, replayed: `npm ci --omit=dev` from the lockfile + the build.
+// - the Dockerfile's shape: two stages, non-root numeric USER, ENTRYPOINT on the built CLI, every
+//   COPY source present and not excluded by .dockerignore.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  files: string[];
+  bin: Record<string, string>;
+  exports: Record<string, unknown>;
+  dependencies: Record<string, string>;
+};
+const work = mkdtempSync(join(tmpdir(), 'beamnode-pkg-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+const NETWORK = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|network/i;
+
+function sh(cmd: string, args: string[], cwd: string, timeout = 240_000) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+}
+
+const stage = join(work, 'stage'); // a copy of what `npm pack` sees, with a fresh build
+let tgz = '';
+let packedFiles: string[] = [];
+
+before(() => {
+  mkdirSync(stage);
+  // `npm run build` into the stage (the same tsc and config, another outDir): the shared dist/ is left alone.
+  const tsc = sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], ROOT);
+  assert.equal(tsc.status, 0, `build failed (the image's "RUN npm run build" would too):\n${tsc.stdout}${tsc.stderr}`);
+  cpSync(join(ROOT, 'package.json'), join(stage, 'package.json'));
+  cpSync(join(ROOT, 'README.md'), join(stage, 'README.md'));
+  // Decoys: `files` must keep them out of the tarball.
+  for (const f of ['test/x.test.js', 'benchmarks/bench.mjs', 'src/x.ts', 'examples/k8s/x.yaml', 'dist/x.test.js.map.orig', 'node_modules/erlpack/index.js']) {
+    mkdirSync(join(stage, f, '..'), { recursive: true });
+    writeFileSync(join(stage, f), '// decoy\n');
+  }
+  rmSync(join(stage, 'dist/x.test.js.map.orig'));
+  const pack = sh('npm', ['pack', '--json', '--pack-destination', work, ...NPM_FLAGS], stage);
+  assert.equal(pack.status, 0, pack.stderr);
+  const info = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  tgz = join(work, info[0].filename);
+  packedFiles = info[0].files.map((f) => f.path).sort();
+});
+
+test('the tarball holds the build, package.json and README only: no tests, benchmarks, sources or examples', () => {
+  assert.ok(existsSync(tgz));
+  for (const p of packedFiles) assert.ok(p.startsWith('dist/') || p === 'package.json' || p === 'README.md', `unexpected ${p} in the tarball`);
+  assert.ok(!packedFiles.some((p) => /(^|\/)(test|benchmarks|node_modules)\/|\.test\.|\.ts$(?<!\.d\.ts)/.test(p)), packedFiles.join('\n'));
+  for (const need of ['dist/cli/main.js', 'dist/cli/lint.js', 'dist/index.js', 'dist/index.d.ts', 'dist/etf/index.js', 'dist/etf/index.d.ts', 'dist/lint/index.js']) {
+    assert.ok(packedFiles.includes(need), `missing ${need}`);
+  }
+});
+
+test('the repository root packs no tests or benchmarks either (npm pack --dry-run)', () => {
+  const r = sh('npm', ['pack', '--dry-run', '--json', ...NPM_FLAGS], ROOT);
+  assert.equal(r.status, 0, r.stderr);
+  const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+  for (const p of files) assert.ok(p.startsWith('dist/') || p === 'package.json' || p === 'README.md', `unexpected ${p}`);
+});
+
+test('package.json: bin, exports and production dependencies (no erlpack)', () => {
+  assert.deepEqual(PKG.bin, { beamnode: './dist/cli/main.js' });
+  assert.ok(PKG.exports['.'] && PKG.exports['./etf']);
+  assert.ok(!('erlpack' in PKG.dependencies));
+  assert.ok(readFileSync(join(stage, 'dist/cli/main.js'), 'utf8').startsWith('#!/usr/bin/env node\n'), 'the bin needs its shebang');
+});
+
+test('npm install --omit=dev <tgz> into a clean folder: beamnode --help, --version, lint, import beamnode and beamnode/etf', (t) => {
+  const app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  const inst = sh('npm', ['install', '--omit=dev', ...NPM_FLAGS, tgz], app);
+  if (inst.status !== 0 && NETWORK.test(inst.stderr)) {
+    t.skip(`registry unreachable and not cached: ${inst.stderr.split('\n')[0]}`);
+    return;
+  }
+  assert.equal(inst.status, 0, inst.stderr);
+  assert.ok(!existsSync(join(app, 'node_modules/erlpack')), 'erlpack must not be installed for users');
+  assert.ok(!existsSync(join(app, 'node_modules/typescript')) && !existsSync(join(app, 'node_modules/tsx')), 'dev dependencies leaked');
+  const ls = sh('npm', ['ls', 'erlpack', '--all', '--json', '--omit=dev'], app);
+  assert.ok(!ls.stdout.includes('"erlpack"'), ls.stdout);
+
+  const bin = join(app, 'node_modules/.bin/beamnode');
+  const help = sh(bin, ['--help'], app);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /usage: beamnode <command>/);
+  assert.match(help.stdout, /lint/);
+  const version = sh(bin, ['--version'], app);
+  assert.equal(version.stdout.trim(), PKG.version);
+  // lint from the installed tree: its YAML loader reaches into @kubernetes/client-node/dist/yaml.js.
+  const lint = sh(bin, ['lint', join(ROOT, 'examples/k8s')], app);
+  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  assert.match(lint.stdout, /0 errors, 0 warnings/);
+
+  // term_to_binary({ok, 42, <<"hi">>}) as OTP 25 writes it, decoded; then our encoding decoded back.
+  const script = `
+    const etf = await import('beamnode/etf');
+    const otp = etf.decode(Buffer.from('8368036400026f6b612a6d000000026869', 'hex'));
+    const again = etf.decode(etf.encode(etf.tuple(etf.atom('ok'), 42, Buffer.from('hi'))));
+    const show = (t) => [t.elements.length, t.elements[0].name, t.elements[1], Buffer.from(t.elements[2]).toString()];
+    const main = await import('beamnode');
+    console.log(JSON.stringify({ otp: show(otp), again: show(again), main: typeof main.decode }));
+  `;
+  const imp = sh(process.execPath, ['--input-type=module', '-e', script], app);
+  assert.equal(imp.status, 0, imp.stderr);
+  const out = JSON.parse(imp.stdout) as { otp: unknown[]; again: unknown[]; main: string };
+  assert.deepEqual(out.otp, [3, 'ok', 42, 'hi']);
+  assert.deepEqual(out.again, [3, 'ok', 42, 'hi']);
+  assert.equal(out.main, 'function');
+});
+
+test("the Dockerfile's runtime stage, replayed: npm ci --omit=dev from the lockfile, then the built CLI runs", (t) => {
+  const app = join(work, 'runtime');
+  mkdirSync(app);
+  cpSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+  cpSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
+  const ci = sh('npm', ['ci', '--omit=dev', '--ignore-scripts', ...NPM_FLAGS], app);
+  if (ci.status !== 0 && NETWORK.test(ci.stderr)) {
+    t.skip(`registry unreachable and not cached: ${ci.stderr.split('\n')[0]}`);
+    return;
+  }
+  assert.equal(ci.status, 0, ci.stderr);
+  for (const dev of ['erlpack', 'typescript', 'tsx', 'fast-check', 'erlang_js']) assert.ok(!existsSync(join(app, 'node_modules', dev)), `${dev} in the runtime image`);
+  cpSync(join(stage, 'dist'), join(app, 'dist'), { recursive: true });
+  const help = sh(process.execPath, [join(app, 'dist/cli/main.js'), '--help'], app);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /usage: beamnode/);
+});
+
+test('Dockerfile: two stages, dev build then production install, non-root numeric USER, ENTRYPOINT on the CLI, COPY sources not dockerignored', () => {
+  const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const froms = lines.filter((l) => l.startsWith('FROM '));
+  assert.deepEqual(froms.map((l) => l.split(/\s+/).pop()), ['build', 'runtime']);
+  const runtimeAt = lines.findIndex((l) => l.startsWith('FROM ') && l.endsWith('runtime'));
+  const build = lines.slice(0, runtimeAt);
+  const runtime = lines.slice(runtimeAt);
+  assert.ok(build.some((l) => /^RUN npm ci\b/.test(l) && !l.includes('--omit=dev')));
+  assert.ok(build.some((l) => l === 'RUN npm run build'));
+  assert.ok(runtime.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)));
+  assert.ok(runtime.some((l) => l === 'COPY --from=build /src/dist ./dist'));
+  const user = runtime.find((l) => l.startsWith('USER '));
+  assert.ok(user && /^USER [1-9]\d*(:\d+)?$/.test(user), `USER must be numeric and not root: ${user}`);
+  assert.ok(runtime.includes('ENTRYPOINT ["node", "/app/dist/cli/main.js"]'));
+  assert.ok(existsSync(join(ROOT, 'src/cli/main.ts')), 'the ENTRYPOINT is the build of src/cli/main.ts');
+
+  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const isIgnored = (p: string) => ignored.some((pat) => new RegExp(`^${pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/|$)`).test(p));
+  for (const l of lines.filter((x) => x.startsWith('COPY ') && !x.includes('--from='))) {
+    const parts = l.split(/\s+/).slice(1, -1);
+    for (const src of parts) {
+      assert.ok(existsSync(join(ROOT, src)), `COPY source ${src} missing`);
+      assert.ok(!isIgnored(src), `COPY source ${src} is excluded by .dockerignore`);
+    }
+  }
+  for (const p of ['node_modules', 'dist', 'test', 'benchmarks', '.git']) assert.ok(isIgnored(p), `${p} should not enter the build context`);
+});
