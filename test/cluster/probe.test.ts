@@ -124,3 +124,105 @@ for (const [i, otp] of matrix.entries()) describe(`probe in a pod: CoreDNS defau
     assert.match(target.logText(), /Connection attempt from node '?probe-[0-9a-f]+@[^ ]*'? rejected\. Invalid challenge reply/);
   });
 });
+
+/** Other shapes of the same mistake, on the host's OTP: what the probe reports and advises for each. */
+describe(`probe in a pod: short names, IP names, a service without ports, a ClusterIP service (${labelOf(matrix[0])})`, { skip }, () => {
+  const otp = matrix[0];
+  const secret = randomBytes(12).toString('hex');
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'beamnode-probe-cluster-'));
+    writeFileSync(join(dir, 'cookie'), secret, { mode: 0o600 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function probeIn(c: Cluster): Promise<{ code: number | null; report: JsonReport }> {
+    const r = await c.exec([process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'probe', 'myapp-headless', '--json', '--cookie-file', join(dir, 'cookie')], {
+      timeoutMs: 90_000,
+    });
+    try {
+      return { code: r.code, report: JSON.parse(r.stdout) as JsonReport };
+    } catch {
+      throw new Error(`no JSON from the probe (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+    }
+  }
+  const codes = (r: JsonReport) => r.advice.map((a) => a.code);
+
+  test(`-sname pods: every dotted name is illegal for a short-names node; name-mode advice (${labelOf(otp)})`, async () => {
+    const c = await createCluster({
+      name: 'bnprobes', otp, subnet: '10.231.71.0/24', pods: PODS.map((podName) => ({ podName, subdomain: 'myapp-headless' })),
+      dnsMode: 'endpoint_pod_names', erl: { alive: 'myapp', cookie: secret, nameMode: 'sname' },
+    });
+    try {
+      const { code, report } = await probeIn(c);
+      assert.equal(code, 1);
+      for (const n of report.nodes) {
+        const pod = c.pods.find((p) => p.ip === n.host)!;
+        assert.equal(n.name, `myapp@${pod.podName}`);
+        const f = Object.fromEntries(n.attempts.map((a) => [a.forms.join('='), a]));
+        assert.equal(f.ip.reason, 'illegal-host');
+        assert.equal(f.dns.reason, 'illegal-host', 'the pod-name FQDN has dots');
+        assert.equal(f['short=fqdn'].reason, 'unresolvable', 'the bare pod name is not in cluster DNS');
+      }
+      assert.ok(codes(report).includes('name-mode'), codes(report).join());
+      assert.ok(!codes(report).includes('endpoint_pod_names'));
+    } finally {
+      await c.destroy();
+    }
+  });
+
+  test(`-name myapp@<pod IP> with SRV discovery: IP accepted, dashed name mismatch; ip-name-mismatch advice (${labelOf(otp)})`, async () => {
+    const c = await createCluster({
+      name: 'bnprobei', otp, subnet: '10.231.72.0/24', pods: PODS.map((podName) => ({ podName })),
+      dnsMode: 'default', erl: { alive: 'myapp', cookie: secret, nameMode: 'ip' },
+    });
+    try {
+      const { code, report } = await probeIn(c);
+      assert.equal(code, 1);
+      for (const n of report.nodes) {
+        const f = Object.fromEntries(n.attempts.map((a) => [a.forms.join('='), a]));
+        assert.equal(n.name, `myapp@${n.host}`);
+        assert.equal(f['ip=fqdn'].accepted, true);
+        assert.equal(f.dns.reason, 'mismatch');
+      }
+      assert.ok(codes(report).includes('ip-name-mismatch'), codes(report).join());
+    } finally {
+      await c.destroy();
+    }
+  });
+
+  test(`a Service without ports: no SRV, hosts from A records (IPs) against FQDN-named nodes; no-ports and name-ip-mismatch advice (${labelOf(otp)})`, async () => {
+    const c = await createCluster({
+      name: 'bnprobep', otp, subnet: '10.231.73.0/24', pods: PODS.map((podName) => ({ podName, subdomain: 'myapp-headless' })),
+      dnsMode: 'endpoint_pod_names', ports: [], erl: { alive: 'myapp', cookie: secret, nameMode: 'name' },
+    });
+    try {
+      const { code, report } = await probeIn(c);
+      assert.equal(code, 1);
+      assert.equal(report.nodes.length, PODS.length);
+      for (const n of report.nodes) {
+        const a = n.attempts.find((x) => x.forms.includes('dns'))!;
+        assert.deepEqual(a.forms, ['ip', 'dns']);
+        assert.equal(a.reason, 'mismatch');
+      }
+      assert.ok(codes(report).includes('no-ports') && codes(report).includes('name-ip-mismatch'), codes(report).join());
+    } finally {
+      await c.destroy();
+    }
+  });
+
+  test(`a ClusterIP Service: the SRV target is the service itself, nothing answers EPMD there; not-headless advice (${labelOf(otp)})`, async () => {
+    const c = await createCluster({
+      name: 'bnprobeh', otp, subnet: '10.231.74.0/24', pods: PODS.map((podName) => ({ podName, subdomain: 'myapp-headless' })),
+      dnsMode: 'endpoint_pod_names', headless: false, erl: { alive: 'myapp', cookie: secret, nameMode: 'name' },
+    });
+    try {
+      const { code, report } = await probeIn(c);
+      assert.equal(code, 1);
+      assert.equal(report.nodes.length, 0);
+      assert.ok(codes(report).includes('not-headless'), codes(report).join());
+    } finally {
+      await c.destroy();
+    }
+  });
+});
