@@ -61,6 +61,11 @@ export interface HandshakeOptions {
   /** Per-step timeout in ms (net_setuptime). Default 7000. */
   setupTime?: number;
   signal?: AbortSignal;
+  /**
+   * Length prefix of the handshake messages: 2 over TCP (inet_tcp_dist, {packet,2}); 4 over TLS
+   * (inet_tls_dist runs the whole handshake with {packet,4}). Default 2.
+   */
+  headerBytes?: 2 | 4;
 }
 
 /** What a completed handshake gives the connection. */
@@ -132,6 +137,7 @@ class HandshakeChannel {
     peer: string,
     private readonly setupTime: number,
     private readonly signal: AbortSignal | undefined,
+    private readonly headerBytes: 2 | 4 = 2,
   ) {
     this.peer = peer;
     socket.on('data', this.onData);
@@ -174,13 +180,14 @@ class HandshakeChannel {
     this.fail(this.error('BEAM_ERR_HANDSHAKE_ABORTED', step, 'aborted', { cause: this.signal?.reason }));
   };
 
-  /** The next whole 2-byte frame out of the buffer, if there is one. */
+  /** The next whole frame (2- or 4-byte length) out of the buffer, if there is one. */
   private takeFrame(): Buffer | undefined {
-    if (this.buf.length < 2) return undefined;
-    const n = this.buf.readUInt16BE(0);
-    if (this.buf.length < 2 + n) return undefined;
-    const f = this.buf.subarray(2, 2 + n);
-    this.buf = this.buf.subarray(2 + n);
+    const h = this.headerBytes;
+    if (this.buf.length < h) return undefined;
+    const n = h === 2 ? this.buf.readUInt16BE(0) : this.buf.readUInt32BE(0);
+    if (this.buf.length < h + n) return undefined;
+    const f = this.buf.subarray(h, h + n);
+    this.buf = this.buf.subarray(h + n);
     return f;
   }
 
@@ -225,7 +232,7 @@ class HandshakeChannel {
   send(step: HandshakeStep, payload: Buffer): void {
     if (this.ended || this.socket.destroyed) throw this.error('BEAM_ERR_HANDSHAKE_CLOSED', step, `the connection was closed before ${step}`);
     if (log.enabled) log('%s %s (%d bytes)', this.peer, step, payload.length);
-    this.socket.write(frame2(payload));
+    this.socket.write(this.headerBytes === 2 ? frame2(payload) : frame4(payload));
   }
 
   /** Fails the current wait (if any) and closes the socket. */
@@ -295,7 +302,7 @@ export async function handshakeWeStarted(
   dialed: string,
   o: HandshakeOptions & InitiatorHooks = {},
 ): Promise<HandshakeResult> {
-  const ch = new HandshakeChannel(socket, dialed, o.setupTime ?? DEFAULT_SETUP_TIME, o.signal);
+  const ch = new HandshakeChannel(socket, dialed, o.setupTime ?? DEFAULT_SETUP_TIME, o.signal, o.headerBytes);
   const nameMe = (me.flags & DFLAG.NAME_ME) !== 0n;
   const s: InitiatorState = { ch, me, dialed, hooks: o, ourName: me.name, ourCreation: nameMe ? 0 : me.creation, nameMe };
   try {
@@ -440,7 +447,7 @@ export async function handshakeOtherStarted(
   from: string,
   o: HandshakeOptions & AcceptHooks = {},
 ): Promise<HandshakeResult> {
-  const ch = new HandshakeChannel(socket, from, o.setupTime ?? DEFAULT_SETUP_TIME, o.signal);
+  const ch = new HandshakeChannel(socket, from, o.setupTime ?? DEFAULT_SETUP_TIME, o.signal, o.headerBytes);
   const s: AcceptorState = {
     ch,
     me,
@@ -623,4 +630,12 @@ function randomAlive(): string {
 /** A non-zero 32-bit creation. */
 function newCreation(): number {
   return (Math.floor(Math.random() * 0xfffffffe) + 1) >>> 0;
+}
+
+/** A handshake message with a 4-byte length (TLS distribution). */
+function frame4(payload: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(4 + payload.length);
+  b.writeUInt32BE(payload.length, 0);
+  payload.copy(b, 4);
+  return b;
 }

@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { createServer, connect as tcpConnect, isIP, type Server, type Socket } from 'node:net';
+import { isIP, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import type { DecodeOptions } from '../etf/index.js';
@@ -31,6 +31,7 @@ import {
   type HandshakeResult,
 } from './handshake.js';
 import { checkDialName, checkOwnName, compareNodeNames, parseNodeName } from './names.js';
+import { tcpTransport, tlsTransport, type DistTlsOptions, type Transport } from './transport.js';
 
 const log = createDebug('beamnode:dist:network');
 
@@ -63,6 +64,8 @@ export interface DistNetworkOptions {
   decodeOptions?: DecodeOptions;
   /** Host name resolution (default dns.lookup: IPv4 first, as inet_tcp_dist; else any family). */
   lookup?: (host: string) => Promise<string>;
+  /** TLS distribution (as `-proto_dist inet_tls`) for dialing and accepting; see transport.ts. Default: plain TCP. */
+  tls?: DistTlsOptions;
 }
 
 export interface ConnectOptions {
@@ -127,6 +130,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
   private port: number | undefined;
   private readonly closing = new AbortController();
   private readonly inbound = new Set<Socket>();
+  private readonly transport: Transport;
 
   constructor(o: DistNetworkOptions) {
     super();
@@ -140,6 +144,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     this.flags = o.flags ?? ourFlags({ published: o.published });
     this.tickTime = o.tickTime ?? DEFAULT_TICK_TIME;
     this.setupTime = o.setupTime ?? DEFAULT_SETUP_TIME;
+    this.transport = o.tls ? tlsTransport(o.tls, this.setupTime) : tcpTransport;
     this.o = o;
   }
 
@@ -179,7 +184,10 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
   listen(o: { port?: number; address?: string } = {}): Promise<number> {
     if (this.server) return Promise.reject(new DistError('BEAM_ERR_DIST_USAGE', 'already listening'));
     if (this.closing.signal.aborted) return Promise.reject(new DistError('BEAM_ERR_DIST_CLOSED', 'the network is closed'));
-    const server = createServer({ noDelay: true }, (s) => this.accept(s));
+    const server = this.transport.createServer(
+      (s) => this.accept(s),
+      (e) => this.emit('handshakeFailed', e, false),
+    );
     this.server = server;
     return new Promise<number>((resolve, reject) => {
       server.once('error', reject);
@@ -199,6 +207,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     socket.on('error', () => {}); // the handshake/connection report errors; never crash on one
     handshakeOtherStarted(socket, this.identity(), from, {
       setupTime: this.setupTime,
+      headerBytes: this.transport.handshakeHeaderBytes,
       signal: this.closing.signal,
       allow: this.o.allow,
       markPending: (peer, hidden) => this.markPending(peer, hidden),
@@ -337,9 +346,10 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     signal.throwIfAborted();
     const port = o.port ?? (await portPlease(alive, address, { port: this.o.epmdPort, timeout: this.setupTime, signal })).port;
     log('%s dialing %s:%d', peer, address, port);
-    const socket = await connectTcp(address, port, this.setupTime, signal, peer);
+    const socket = await this.transport.connect(address, port, this.setupTime, signal, peer);
     const hs = await handshakeWeStarted(socket, this.identity(), peer, {
       setupTime: this.setupTime,
+      headerBytes: this.transport.handshakeHeaderBytes,
       signal,
       onAlive: () => true,
     });
@@ -382,35 +392,6 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     this.server = undefined;
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
-}
-
-/** TCP connect within `ms`, abortable. */
-function connectTcp(host: string, port: number, ms: number, signal: AbortSignal, peer: string): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const s = tcpConnect({ host, port, noDelay: true });
-    const done = (e?: Error) => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', onAbort);
-      s.off('connect', onConnect);
-      s.off('error', onError);
-      if (e) {
-        s.destroy();
-        reject(e);
-      } else resolve(s);
-    };
-    const onConnect = () => done();
-    const onError = (e: NodeJS.ErrnoException) =>
-      done(new DistError('BEAM_ERR_DIST_CONNECT', `cannot connect to ${peer} at ${host}:${port}: ${e.code ?? e.message}`, { cause: e, peer }));
-    const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new DistError('BEAM_ERR_DIST_ABORTED', 'aborted', { peer }));
-    const t = setTimeout(() => done(new DistError('BEAM_ERR_DIST_CONNECT', `connect to ${peer} at ${host}:${port} timed out after ${ms} ms`, { peer })), ms);
-    s.once('connect', onConnect);
-    s.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Races `p` against a timeout and a signal (the underlying work is not cancelled by this). */

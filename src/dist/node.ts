@@ -21,6 +21,7 @@ import { DFLAG } from './flags.js';
 import { noReply, runServer, type GenServer, type ServerHandlers } from './gen-server.js';
 import { checkOwnName } from './names.js';
 import { RegistrationKeeper } from './epmd-keeper.js';
+import type { DistTlsOptions } from './transport.js';
 import { DistNetwork } from './network.js';
 import { NodeError } from './node-errors.js';
 import type { Process } from './process.js';
@@ -61,6 +62,8 @@ export interface NodeStartOptions {
   connectTimeout?: number;
   /** net_kernel:allow/1: only these names (`alive@host`, `host`, `alive@`) may connect to us. */
   allow?: readonly string[];
+  /** TLS distribution (as erl's `-proto_dist inet_tls`), both ways; EPMD stays plain TCP. See docs/security.md. */
+  tls?: DistTlsOptions;
   /** Most queued messages per process (default 100 000). */
   mailboxLimit?: number;
   signal?: AbortSignal;
@@ -238,6 +241,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
       setupTime: o.setupTime,
       epmdPort: o.epmd?.port,
       allow: o.allow,
+      tls: o.tls,
     });
     let epmdServer: EpmdServer | undefined;
     let registration: EpmdRegistration | undefined;
