@@ -19,12 +19,15 @@ import { LibraryWorker, timeInterleaved } from './lib/workers.mjs';
 import { renderNotes, renderReport } from './lib/table.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ALL_LIBS = ['beamnode', 'beamnode-pack', 'erlpack', 'erlang_js', 'beam'];
+const ALL_LIBS = ['beamnode', 'beamnode-pack', 'beamnode-objects', 'erlpack', 'erlang_js', 'beam'];
+/** Run only when named in --libs: a what-if for the codec's own work, not a comparison. */
+const OPTIONAL_LIBS = new Set(['beamnode-objects']);
 
 const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --quick             short warm-up and rounds (numbers for a smoke test, not for decisions)
   --filter LIST       workloads whose name contains any of these comma-separated words
-  --libs LIST         libraries to run, comma-separated, of: ${ALL_LIBS.join(', ')} (default: all)
+  --libs LIST         libraries to run, comma-separated, of: ${ALL_LIBS.join(', ')}
+                      (default: all but beamnode-objects = decode with mapsAsObjects + binariesAsStrings)
   --json FILE         also write the results as JSON
   --stat cpu|wall|best  what the table shows: the median round's CPU time per call (default;
                       steady on a machine shared with other work), its wall time, or the fastest
@@ -64,7 +67,7 @@ function parseOptions(argv) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} wants a positive integer, got ${values[name]}`);
     return n;
   };
-  const libs = values.libs ? values.libs.split(',').map((s) => s.trim()).filter(Boolean) : ALL_LIBS;
+  const libs = values.libs ? values.libs.split(',').map((s) => s.trim()).filter(Boolean) : ALL_LIBS.filter((l) => !OPTIONAL_LIBS.has(l));
   if (!['cpu', 'wall', 'best'].includes(values.stat)) throw new Error(`--stat wants cpu, wall or best, got ${values.stat}`);
   const unknown = libs.filter((l) => !ALL_LIBS.includes(l));
   if (unknown.length) throw new Error(`unknown --libs ${unknown.join(', ')} (known: ${ALL_LIBS.join(', ')})`);

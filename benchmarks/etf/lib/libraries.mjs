@@ -17,17 +17,17 @@ function unavailable(name, label, reason) {
 async function loadBeamnode(distDir) {
   const entry = join(distDir, 'etf', 'index.js');
   if (!existsSync(entry)) {
-    return [
-      unavailable('beamnode', 'beamnode', `${entry} missing: run npm run build`),
-      unavailable('beamnode-pack', 'beamnode pack/unpack', `${entry} missing: run npm run build`),
-    ];
+    const reason = `${entry} missing: run npm run build`;
+    return [unavailable('beamnode', 'beamnode', reason), unavailable('beamnode-objects', 'beamnode objects+strings', reason),
+      unavailable('beamnode-pack', 'beamnode pack/unpack', reason)];
   }
   let etf;
   try {
     etf = await import(pathToFileURL(entry).href);
   } catch (err) {
     const reason = `cannot import ${entry}: ${err.message}`;
-    return [unavailable('beamnode', 'beamnode', reason), unavailable('beamnode-pack', 'beamnode pack/unpack', reason)];
+    return [unavailable('beamnode', 'beamnode', reason), unavailable('beamnode-objects', 'beamnode objects+strings', reason),
+      unavailable('beamnode-pack', 'beamnode pack/unpack', reason)];
   }
   const libs = [];
   if (typeof etf.decode === 'function' && typeof etf.encode === 'function') {
@@ -41,6 +41,18 @@ async function loadBeamnode(distDir) {
   } else {
     libs.push(unavailable('beamnode', 'beamnode', 'dist/etf/index.js does not export decode/encode yet'));
   }
+  // The same codec with the convenience options (plain objects for maps, strings for binaries),
+  // to show what the default representation (Map, Buffer views) costs.
+  const objectOptions = { mapsAsObjects: true, binariesAsStrings: true };
+  libs.push(typeof etf.decode === 'function' && typeof etf.encode === 'function'
+    ? {
+      name: 'beamnode-objects',
+      label: 'beamnode objects+strings',
+      available: true,
+      decode: (buf) => etf.decode(buf, objectOptions),
+      encode: (value) => etf.encode(value),
+    }
+    : unavailable('beamnode-objects', 'beamnode objects+strings', 'dist/etf/index.js does not export decode/encode yet'));
   if (typeof etf.pack === 'function' && typeof etf.unpack === 'function') {
     libs.push({
       name: 'beamnode-pack',

@@ -48,6 +48,7 @@ const mbps = (m) => (m && !m.na ? m.mbPerS : undefined);
 export function renderReport(results, shown) {
   const main = [];
   const compat = [];
+  const variants = [];
   for (const w of results) {
     for (const dir of ['decode', 'encode']) {
       const bn = w.libs.beamnode?.[dir];
@@ -62,6 +63,11 @@ export function renderReport(results, shown) {
         formatRatio(mbps(bn), mbps(ep)), formatRatio(mbps(bn), mbps(ej)), formatRatio(mbps(bn), mbps(beam)),
         rt === undefined ? '-' : rt ? '✓' : '✗',
       ]);
+      if (shown.has('beamnode-objects')) {
+        const bo = w.libs['beamnode-objects']?.[dir];
+        variants.push([w.name, dir, formatBytes(w.bytes), cell(bn), cell(bo), formatRatio(mbps(bo), mbps(bn)),
+          w.libs['beamnode-objects']?.roundTrip === undefined ? '-' : w.libs['beamnode-objects'].roundTrip ? '✓' : '✗']);
+      }
       const bp = w.libs['beamnode-pack']?.[dir];
       if (shown.has('beamnode-pack')) {
         compat.push([w.name, dir, formatBytes(w.bytes), cell(bp), cell(ep), formatRatio(mbps(bp), mbps(ep))]);
@@ -72,6 +78,10 @@ export function renderReport(results, shown) {
     renderTable(['workload', 'dir', 'size', 'beamnode MB/s', 'ops/s', 'erlpack', 'erlang_js', 'BEAM',
       'bn/erlpack', 'bn/erlang_js', 'bn/BEAM', 'rt'], main),
   ];
+  if (variants.length) {
+    out.push('', 'beamnode decode options (encode: of the value decode gave; rt ✗ expected where atoms or maps with non-binary keys were in the input):',
+      renderTable(['workload', 'dir', 'size', 'default MB/s', 'objects+strings MB/s', 'ratio', 'rt'], variants));
+  }
   if (compat.length) {
     out.push('', 'erlpack-compatible API (beamnode pack/unpack, the same JS values as erlpack):',
       renderTable(['workload', 'dir', 'size', 'bn pack/unpack MB/s', 'erlpack MB/s', 'ratio'], compat));
