@@ -131,7 +131,7 @@ async function addressesOf(dns: DnsClient, name: string, q: { signal?: AbortSign
 
 /** Service name and namespace from `svc`, `svc.ns`, or `svc.ns.svc.<zone>`. */
 export function splitService(service: string, fqdn: string, namespace?: string): { name: string; namespace: string | undefined } {
-  const labels = (isIP(fqdn) ? service : fqdn.includes('.svc.') ? fqdn : service).split('.');
+  const labels = (fqdn.includes('.svc.') && !isIP(fqdn) ? fqdn : service).split('.');
   return { name: labels[0], namespace: namespace ?? labels[1] };
 }
 
@@ -145,9 +145,10 @@ async function kubernetesFacts(
   const facts: KubernetesFacts = { namespace: namespace ?? 'default', endpoints: [], pods: [] };
   try {
     const client = await k.client();
-    facts.namespace = k.namespace ?? (service.includes('.') ? (namespace ?? client.namespace) : client.namespace);
+    // --namespace, else the one in the name DNS answered for (a pod's search list starts with its own), else the client's.
+    facts.namespace = namespace ?? client.namespace;
     const zone = /\.svc\.(.+)$/.exec(fqdn)?.[1];
-    const d = await client.discover(name, { signal, ...(zone ? { clusterDomain: zone } : {}) });
+    const d = await client.discover(name, { signal, namespace: facts.namespace, ...(zone ? { clusterDomain: zone } : {}) });
     facts.headless = d.service.headless;
     facts.publishNotReadyAddresses = d.service.publishNotReadyAddresses;
     for (const ep of d.endpoints)

@@ -77,6 +77,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   let nodes: NodeReport[];
   let mesh: ProbeReport['mesh'];
   try {
+    hosts.sort((a, b) => compareIps(a.ip, b.ip)); // stable output: DNS shuffles the records
     const perHost = await mapBounded(hosts, concurrency, (h) => probeHost(h, dialer, { epmdPort, timeoutMs, signal: o.signal }));
     nodes = perHost.flat();
     if (o.mesh) mesh = await probeMesh(nodes, { cookie, known, timeoutMs, signal: o.signal, alive: `${dialer.alive}-mesh`, longHost: o.probeName?.longHost, shortHost: o.probeName?.shortHost });
@@ -129,6 +130,12 @@ function pickCookie(given: string | undefined): { cookie: string; known: boolean
     // No cookie anywhere: names can still be checked (the challenge comes before the cookie).
     return { cookie: randomBytes(16).toString('hex'), known: false };
   }
+}
+
+/** IPv4 before IPv6, then numerically. */
+function compareIps(a: string, b: string): number {
+  const key = (ip: string) => (ip.includes(':') ? `6${ip}` : `4${ip.split('.').map((p) => p.padStart(3, '0')).join('.')}`);
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
 /** sha256 of the cookie, 8 hex digits: enough to compare two runs, useless to recover it. */
