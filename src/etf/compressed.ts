@@ -2,7 +2,8 @@
  * COMPRESSED (80): `131, 80, UncompressedSize:32, zlib stream`. Inflation is bounded by the
  * declared size and by maxInflatedSize, so a zip bomb stops at the limit instead of at memory.
  */
-import { deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
+import { inflateSync, type ZlibOptions } from 'node:zlib';
+import { zlibDeflate } from './deflate.js';
 import { DecodeError, LimitError } from './errors.js';
 
 interface InflateInfo {
@@ -38,7 +39,9 @@ export function inflateCompressed(body: Buffer, size: number, maxInflated: numbe
  * that is not longer than the plain form, else the plain `131 + body` (OTP keeps the smaller).
  */
 export function compressBody(body: Buffer, level: number): Buffer {
-  const z = deflateSync(body, { level });
+  // Not node:zlib's deflate: Node bundles Chromium's zlib, whose output differs from the stock
+  // zlib OTP links. zlibDeflate reproduces stock zlib byte for byte.
+  const z = zlibDeflate(body, level);
   if (z.length + 6 > body.length + 1) {
     const plain = Buffer.allocUnsafe(body.length + 1);
     plain[0] = 131;

@@ -4,7 +4,7 @@
 -module(etfgen).
 -export([gen/3, check/2]).
 
-%% File of records <<Minor:8, Compressed:8, Len:32, Bytes:Len/binary>>.
+%% File of records <<Minor:8, Level:8, Len:32, Bytes:Len/binary>> (Level 0: not compressed).
 gen(Path, Seed, Count) ->
     rand:seed(exsss, {Seed, Seed * 7 + 1, Seed * 13 + 2}),
     Port = open_port({spawn, "cat"}, []),
@@ -16,7 +16,14 @@ gen(Path, Seed, Count) ->
 
 rec(T, I) ->
     {Minor, Opts} = case I rem 3 of 0 -> {1, [{minor_version, 1}]}; _ -> {2, [{minor_version, 2}]} end,
-    {C, Opts2} = case I rem 10 of 0 -> {1, [compressed | Opts]}; _ -> {0, Opts} end,
+    %% every 10th term compressed: [compressed] (level 6) or {compressed, 1..9}
+    {C, Opts2} = case I rem 10 of
+                     0 -> case (I div 10) rem 4 of
+                              0 -> {6, [compressed | Opts]};
+                              _ -> L = 1 + (I div 10) rem 9, {L, [{compressed, L} | Opts]}
+                          end;
+                     _ -> {0, Opts}
+                 end,
     B = term_to_binary(T, Opts2),
     <<Minor:8, C:8, (byte_size(B)):32, B/binary>>.
 
@@ -35,7 +42,7 @@ fixed(Ctx) ->
              deep(600), self(), maps:get(pid, Ctx), make_ref(), maps:get(port, Ctx), hd(erlang:ports()),
              lists:duplicate(300, make_ref())],
     [rec(T, I) || {T, I} <- lists:zip(Terms, lists:seq(1, length(Terms)))]
-        ++ [rec(T, 10) || T <- Terms].
+        ++ [rec(T, 10) || T <- Terms] ++ [rec(T, 20) || T <- Terms].
 
 deep(0) -> [];
 deep(N) -> case N rem 3 of 0 -> {deep(N - 1)}; 1 -> [deep(N - 1)]; _ -> #{k => deep(N - 1)} end.
