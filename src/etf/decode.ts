@@ -702,6 +702,12 @@ function versioned(d: Decoder): Term {
   return d.term();
 }
 
+function checkOffset(buf: Uint8Array, offset: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
+    throw new DecodeError('BEAM_ERR_ETF_BAD_OFFSET', `offset ${offset} is outside the ${buf.length}-byte buffer`, 0);
+  }
+}
+
 /** Decodes one whole term (`131`, then the term; COMPRESSED handled). Trailing bytes are an error. */
 export function decode(buf: Uint8Array, opts: DecodeOptions = EMPTY_OPTIONS): Term {
   const d = new Decoder(buf, 0, opts);
@@ -714,6 +720,7 @@ export function decode(buf: Uint8Array, opts: DecodeOptions = EMPTY_OPTIONS): Te
 
 /** Decodes the term at `offset` (which must hold 131); `end` is where the next one starts. */
 export function decodeAt(buf: Uint8Array, offset: number, opts: DecodeOptions = EMPTY_OPTIONS): { term: Term; end: number } {
+  checkOffset(buf, offset);
   const d = new Decoder(buf, offset, opts);
   return guarded(d, () => ({ term: versioned(d), end: d.pos }));
 }
@@ -725,6 +732,7 @@ export function decodeCompat(buf: Uint8Array): Term {
 }
 
 export function decodeBodyAt(buf: Uint8Array, offset: number, opts: DecodeOptions = EMPTY_OPTIONS): { term: Term; end: number } {
+  checkOffset(buf, offset);
   const d = new Decoder(buf, offset, opts);
   return guarded(d, () => ({ term: d.term(), end: d.pos }));
 }

@@ -51,6 +51,13 @@ test('trailing bytes after the term are refused by decode (decodeAt returns end 
   assert.deepEqual(decodeAt(buf, 0), { term: 1, end: 3 });
 });
 
+test('decodeAt/decodeBodyAt refuse offsets outside the buffer', () => {
+  for (const at of [-1, 4, 1.5, NaN]) {
+    assert.throws(() => decodeAt(encode(1), at), { code: 'BEAM_ERR_ETF_BAD_OFFSET' });
+  }
+  assert.throws(() => decodeAt(encode(1), 3), { code: 'BEAM_ERR_ETF_TRUNCATED' });
+});
+
 test('hostile lengths fail before allocating', () => {
   const u32max = [0xff, 0xff, 0xff, 0xff];
   for (const tag of [108, 116, 105, 109, 77, 111]) {
