@@ -24,9 +24,15 @@ export function reachableByDiscovery(n: NodeReport, cookieKnown: boolean): boole
   return a.accepted || (!cookieKnown && a.reason === 'bad-cookie');
 }
 
+/** Hosts whose EPMD answered but listed no application node. */
+function emptyHosts(r: Pick<ProbeReport, 'nodes' | 'hosts'>): string[] {
+  return r.hosts.filter((h) => h.epmd === 'ok' && !r.nodes.some((n) => n.host === h.ip)).map((h) => h.ip);
+}
+
 export function judge(r: Pick<ProbeReport, 'nodes' | 'hosts' | 'cookie' | 'mesh'>): Verdict {
   if (r.nodes.length === 0) return 'broken';
   if (r.hosts.some((h) => h.epmd !== 'ok')) return 'broken';
+  if (emptyHosts(r).length) return 'broken'; // a pod in discovery without a node: the cluster lacks it
   if (!r.nodes.every((n) => reachableByDiscovery(n, r.cookie.known))) return 'broken';
   if (r.mesh && r.mesh.matrix.some((m) => m.result !== 'pong')) return 'broken';
   return 'ok';
@@ -82,8 +88,13 @@ export function advise(r: ProbeReport): Advice[] {
       `EPMD did not answer on ${deadEpmd.map((h) => h.ip).join(', ')}: epmd is not running there (release started with -start_epmd false and nothing else listens), ` +
         `or a NetworkPolicy / service-mesh sidecar blocks TCP 4369. Allow TCP 4369 between the pods (and exclude it from the mesh's inbound capture).`,
     );
-  if (r.hosts.length > 0 && deadEpmd.length < r.hosts.length && r.nodes.length === 0)
-    add('no-nodes', `EPMD answered but lists no node (other than shells or probes): the release is not running, or runs without distribution (RELEASE_DISTRIBUTION=none).`);
+  const empty = emptyHosts(r);
+  if (empty.length)
+    add(
+      'no-nodes',
+      `EPMD on ${empty.join(', ')} answered but lists no application node (only shells or probes, or nothing): the release is not running there, ` +
+        `or runs without distribution (RELEASE_DISTRIBUTION=none).`,
+    );
   const distBlocked = r.nodes.some((n) => n.attempts.some((a) => a.reason === 'unreachable' && !/EPMD/.test(a.detail ?? '')) || (n.firstContact && /connect/.test(n.firstContact)));
   if (distBlocked)
     add(
@@ -173,7 +184,10 @@ export function advise(r: ProbeReport): Advice[] {
         `Pass the cluster's cookie to confirm it and to use --mesh.`,
     );
   if (r.nodes.some((n) => n.attempts.some((a) => a.reason === 'not-allowed')))
-    add('not-allowed', `a node answered not_allowed: its net_kernel:allow/1 list excludes the probe's name (${'probe-…'}); add the probe's host to it or run the probe from an allowed host.`);
+    add(
+      'not-allowed',
+      `a node answered not_allowed: its net_kernel:allow/1 list excludes the probe (probe-…@<probe host>); add the probe's host to the list, or run the probe from an allowed host.`,
+    );
 
   // --- Kubernetes facts -----------------------------------------------------------------------
   if (k8s) {

@@ -108,13 +108,18 @@ describe(`probe: unreachable EPMD and dist port (${otp.label})`, () => {
     c = await DemoCluster.start({
       net: '127.79.0',
       endpointPodNames: true,
-      pods: [{ podName: 'myapp-7d9f8b6c5-abcde' }, { podName: 'myapp-7d9f8b6c5-fghij' }, { podName: 'myapp-7d9f8b6c5-klmno', epmd: false }],
+      pods: [
+        { podName: 'myapp-7d9f8b6c5-abcde' },
+        { podName: 'myapp-7d9f8b6c5-fghij' },
+        { podName: 'myapp-7d9f8b6c5-klmno', epmd: false },
+        { podName: 'myapp-7d9f8b6c5-pqrst', erl: false },
+      ],
     });
     await c.killErl('myapp-7d9f8b6c5-fghij'); // EPMD still lists it; its dist port refuses
   });
   after(() => c?.stop());
 
-  test(`an EPMD that refuses is reported per host; a refused dist port makes every attempt unreachable; broken (${otp.label})`, async () => {
+  test(`an EPMD that refuses is reported per host; a refused dist port makes every attempt unreachable; an empty EPMD gives no-nodes; broken (${otp.label})`, async () => {
     const r = await probe(c);
     assert.equal(r.verdict, 'broken');
     const dead = r.hosts.find((h) => h.ip === c.pods[2].ip)!;
@@ -127,8 +132,12 @@ describe(`probe: unreachable EPMD and dist port (${otp.label})`, () => {
     assert.match(blocked.firstContact!, /ECONNREFUSED/);
     const f = byForm(blocked);
     assert.deepEqual([f.dns.reason, f.ip.reason, f.localhost.reason], ['unreachable', 'unreachable', 'illegal-host']);
+    const empty = r.hosts.find((h) => h.ip === c.pods[3].ip)!;
+    assert.equal(empty.epmd, 'ok');
+    assert.ok(!r.nodes.some((n) => n.host === empty.ip), 'an EPMD with no node gives no node');
     const codes = r.advice.map((a) => a.code);
-    assert.ok(codes.includes('epmd-unreachable') && codes.includes('dist-port'), codes.join());
+    assert.ok(codes.includes('epmd-unreachable') && codes.includes('dist-port') && codes.includes('no-nodes'), codes.join());
+    assert.match(r.advice.find((a) => a.code === 'no-nodes')!.text, new RegExp(c.pods[3].ip.replace(/\./g, '\\.')));
   });
 });
 

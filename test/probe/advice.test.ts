@@ -169,3 +169,13 @@ test('dnsMode from SRV target shapes (and the Corefile when known)', () => {
   assert.equal(inferDnsMode([]), 'unknown');
   assert.equal(inferDnsMode([{ name: `10-99-0-11.${SVC}` }], true), 'endpoint_pod_names');
 });
+
+test('a host whose EPMD lists no application node makes the verdict broken, with no-nodes advice naming it', () => {
+  const n = podNamesNode('myapp-7d9f8b6c5-abcde', '10.99.0.11');
+  const r = report({ dnsMode: 'endpoint_pod_names', nodes: [n], hosts: [host(n.host, n.dnsName), host('10.99.0.12', `myapp-7d9f8b6c5-fghij.${SVC}`, { skipped: ['rpc-1a2b-myapp'] })] });
+  assert.equal(judge(r), 'broken');
+  const a = advise(r).find((x) => x.code === 'no-nodes');
+  assert.ok(a);
+  assert.match(a.text, /10\.99\.0\.12/);
+  assert.doesNotMatch(a.text, /10\.99\.0\.11/);
+});
