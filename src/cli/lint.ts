@@ -48,14 +48,14 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const result = lintPaths(positionals, { namespace: values.namespace, clusterDomain: values['cluster-domain'] });
+    const result = await lintPaths(positionals, { namespace: values.namespace, clusterDomain: values['cluster-domain'] });
     const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
     console.log(values.json ? renderJson(result) : renderText(result, { colour, minSeverity: values.quiet ? 'warning' : 'info' }));
     return exitStatus(result);
   } catch (err) {
     if (err instanceof LintError) {
       console.error(`beamnode lint: ${err.message}`);
-      return err.code === 'BEAM_ERR_LINT_PATH' ? 2 : 1;
+      return err.code === 'BEAM_ERR_LINT_PATH' ? 2 : 1; // a limit or the loader: not a usage error
     }
     throw err;
   }

@@ -47,8 +47,8 @@ export interface LintResult {
 }
 
 /** Reads every manifest under `paths` and lints them as one set (Services and workloads are matched across files). */
-export function lintPaths(paths: readonly string[], options: LintOptions = {}, limits: LoadLimits = DEFAULT_LOAD_LIMITS): LintResult {
-  const loaded = loadManifests(paths, options.namespace ?? 'default', limits);
+export async function lintPaths(paths: readonly string[], options: LintOptions = {}, limits: LoadLimits = DEFAULT_LOAD_LIMITS): Promise<LintResult> {
+  const loaded = await loadManifests(paths, options.namespace ?? 'default', limits);
   const { findings, beamWorkloads } = lintObjects(loaded.objects, options);
   const all = sortFindings([...loaded.findings, ...findings]);
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };

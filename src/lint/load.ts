@@ -6,17 +6,32 @@
  *
  * Why the deep import: the package's main entry pulls in undici 8, which throws at import time on
  * Node 20 (see docs/discovery.md); its `dist/yaml.js` needs only js-yaml and the model classes.
+ * Why it is loaded lazily: those model classes take about half a second to load, and importing
+ * `beamnode` must not pay that unless manifests are read.
  * Why we split documents ourselves: `loadAllYaml` throws a TypeError on an empty document (a
  * trailing `---` is common), and per-document parsing lets findings name the line.
  */
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import createDebug from 'debug';
-import { loadAllYaml } from '@kubernetes/client-node/dist/yaml.js';
 import { LintError } from './errors.js';
 import type { Finding, KubeObject, LoadLimits, ManifestObject } from './types.js';
 
 const log = createDebug('beamnode:lint:load');
+
+type LoadAllYaml = (text: string) => unknown[];
+let yamlModule: Promise<LoadAllYaml> | undefined;
+
+/** @kubernetes/client-node's `loadAllYaml`, imported once on first use. */
+export function yamlLoader(): Promise<LoadAllYaml> {
+  yamlModule ??= import('@kubernetes/client-node/dist/yaml.js').then(
+    (m) => m.loadAllYaml as LoadAllYaml,
+    (err: unknown) => {
+      throw new LintError('BEAM_ERR_LINT_LOADER', '@kubernetes/client-node/dist/yaml.js', `cannot load the YAML parser of @kubernetes/client-node: ${(err as Error).message}`, { cause: err });
+    },
+  );
+  return yamlModule;
+}
 
 export const DEFAULT_LOAD_LIMITS: LoadLimits = { maxFileBytes: 8 << 20, maxFiles: 5000, maxDepth: 32 };
 
@@ -66,7 +81,8 @@ export function manifestFiles(paths: readonly string[], limits: LoadLimits = DEF
 }
 
 /** Reads and parses every manifest under `paths`. */
-export function loadManifests(paths: readonly string[], defaultNamespace = 'default', limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoadedManifests {
+export async function loadManifests(paths: readonly string[], defaultNamespace = 'default', limits: LoadLimits = DEFAULT_LOAD_LIMITS): Promise<LoadedManifests> {
+  const loadAll = await yamlLoader();
   const files = manifestFiles(paths, limits);
   const objects: ManifestObject[] = [];
   const findings: Finding[] = [];
@@ -79,7 +95,7 @@ export function loadManifests(paths: readonly string[], defaultNamespace = 'defa
     } catch (err) {
       throw new LintError('BEAM_ERR_LINT_PATH', file, `${file}: ${(err as Error).message}`, { cause: err });
     }
-    const parsed = parseManifestText(text, file, defaultNamespace);
+    const parsed = parseWith(loadAll, text, file, defaultNamespace);
     objects.push(...parsed.objects);
     findings.push(...parsed.findings);
     log('%s: %d objects, %d problems', file, parsed.objects.length, parsed.findings.length);
@@ -128,7 +144,11 @@ const HELM_TEMPLATE = /\{\{-?\s*(\.Values|\.Release|\.Chart|\.Capabilities|inclu
 const isObject = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses one file's text into objects (only those with a `kind`) and problems. */
-export function parseManifestText(text: string, file: string, defaultNamespace = 'default'): { objects: ManifestObject[]; findings: Finding[] } {
+export async function parseManifestText(text: string, file: string, defaultNamespace = 'default'): Promise<{ objects: ManifestObject[]; findings: Finding[] }> {
+  return parseWith(await yamlLoader(), text, file, defaultNamespace);
+}
+
+function parseWith(loadAllYaml: LoadAllYaml, text: string, file: string, defaultNamespace: string): { objects: ManifestObject[]; findings: Finding[] } {
   const objects: ManifestObject[] = [];
   const findings: Finding[] = [];
   if (HELM_TEMPLATE.test(text)) {
@@ -146,7 +166,7 @@ export function parseManifestText(text: string, file: string, defaultNamespace =
   for (const chunk of splitDocuments(text)) {
     let values: unknown[];
     try {
-      values = loadAllYaml(chunk.text) as unknown[];
+      values = loadAllYaml(chunk.text);
     } catch (err) {
       const e = err as { mark?: { line?: number }; message?: string };
       const line = chunk.startLine + (typeof e.mark?.line === 'number' ? e.mark.line : 0);

@@ -15,27 +15,27 @@ function beamnode(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('examples/k8s lints clean and is recognised as one BEAM Deployment', () => {
-  const r = lintPaths([EXAMPLES]);
+test('examples/k8s lints clean and is recognised as one BEAM Deployment', async () => {
+  const r = await lintPaths([EXAMPLES]);
   assert.deepEqual(r.findings, []);
   assert.deepEqual(r.beamWorkloads, ['Deployment/myapp']);
   assert.equal(r.files.length, 5);
   assert.equal(r.objects, 9); // Service, Deployment, ConfigMap, ServiceAccount + 2 Roles + 2 RoleBindings, Job
 });
 
-test('without the CoreDNS ConfigMap the examples get only the endpoint_pod_names note (info, still clean)', () => {
-  const r = lintPaths([`${EXAMPLES}deployment.yaml`, `${EXAMPLES}headless-service.yaml`]);
+test('without the CoreDNS ConfigMap the examples get only the endpoint_pod_names note (info, still clean)', async () => {
+  const r = await lintPaths([`${EXAMPLES}deployment.yaml`, `${EXAMPLES}headless-service.yaml`]);
   assert.deepEqual(r.findings.map((f) => [f.rule, f.severity]), [['coredns-endpoint-pod-names', 'info']]);
   assert.deepEqual(r.counts, { error: 0, warning: 0, info: 1 });
 });
 
-test('beamnode lint examples/k8s exits 0', () => {
+test('beamnode lint examples/k8s exits 0', async () => {
   const r = beamnode('lint', 'examples/k8s');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /BEAM workloads: Deployment\/myapp; 0 errors, 0 warnings, 0 info/);
 });
 
-test('beamnode lint --json on a broken fixture exits 1 with parseable findings', () => {
+test('beamnode lint --json on a broken fixture exits 1 with parseable findings', async () => {
   const r = beamnode('lint', '--json', `${FIXTURES}short-names-sname.yaml`);
   assert.equal(r.status, 1, r.stderr);
   const j = JSON.parse(r.stdout) as { counts: { error: number }; findings: { rule: string; severity: string; object: string; container?: string }[] };
@@ -43,12 +43,12 @@ test('beamnode lint --json on a broken fixture exits 1 with parseable findings',
   assert.deepEqual(j.findings.map((f) => [f.rule, f.severity, f.object, f.container]), [['short-names', 'error', 'Deployment/myapp', 'app']]);
 });
 
-test('beamnode lint: warnings alone exit 1, info alone exits 0', () => {
+test('beamnode lint: warnings alone exit 1, info alone exits 0', async () => {
   assert.equal(beamnode('lint', `${FIXTURES}publish-not-ready.yaml`).status, 1);
   assert.equal(beamnode('lint', `${FIXTURES}coredns-unknown.yaml`).status, 0);
 });
 
-test('beamnode lint usage errors exit 2', () => {
+test('beamnode lint usage errors exit 2', async () => {
   const none = beamnode('lint');
   assert.equal(none.status, 2);
   assert.match(none.stderr, /no files or directories/);

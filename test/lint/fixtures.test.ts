@@ -49,13 +49,13 @@ const EXPECTED: Record<string, Expect> = {
 
 const summary = (fs: Finding[]) => fs.map((f) => [f.rule, f.severity, f.object] as const).sort();
 
-test('every fixture file has an expectation', () => {
+test('every fixture file has an expectation', async () => {
   assert.deepEqual(readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')).sort(), Object.keys(EXPECTED).sort());
 });
 
 for (const [file, expected] of Object.entries(EXPECTED)) {
-  test(`lint ${file}: ${expected.length ? expected.map(([r, s]) => `${s} ${r}`).join(', ') : 'clean'}`, () => {
-    const r = lintPaths([join(FIXTURES, file)]);
+  test(`lint ${file}: ${expected.length ? expected.map(([r, s]) => `${s} ${r}`).join(', ') : 'clean'}`, async () => {
+    const r = await lintPaths([join(FIXTURES, file)]);
     assert.deepEqual(summary(r.findings), [...expected].map((e) => [...e] as const).sort());
     for (const f of r.findings) {
       assert.equal(f.file, join(FIXTURES, file));
@@ -64,15 +64,15 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
   });
 }
 
-test('findings never carry the cookie value', () => {
-  const r = lintPaths([join(FIXTURES, 'plain-cookie-env.yaml'), join(FIXTURES, 'plain-cookie-setcookie.yaml'), join(FIXTURES, 'plain-cookie-configmap.yaml')]);
+test('findings never carry the cookie value', async () => {
+  const r = await lintPaths([join(FIXTURES, 'plain-cookie-env.yaml'), join(FIXTURES, 'plain-cookie-setcookie.yaml'), join(FIXTURES, 'plain-cookie-configmap.yaml')]);
   const text = JSON.stringify(r.findings);
   for (const secret of ['not-a-secret-at-all', 'plaintextcookie', 'still-not-a-secret']) assert.ok(!text.includes(secret), secret);
   assert.equal(r.findings.filter((f) => f.rule === 'plain-text-cookie').length, 3);
 });
 
-test('findings name the line where the object starts', () => {
-  const r = lintPaths([join(FIXTURES, 'subdomain-no-service.yaml')]);
+test('findings name the line where the object starts', async () => {
+  const r = await lintPaths([join(FIXTURES, 'subdomain-no-service.yaml')]);
   const f = r.findings.find((x) => x.rule === 'subdomain-no-service');
   assert.ok(f);
   assert.equal(f.line, 15); // the Deployment's apiVersion line, after the comment and the Service

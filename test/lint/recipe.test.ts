@@ -14,15 +14,15 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/k8s/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'beamnode-recipe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function patchedCorefile(): string {
-  const { objects } = parseManifestText(readFileSync(join(EXAMPLES, 'coredns-endpoint-pod-names.yaml'), 'utf8'), 'x');
+async function patchedCorefile(): Promise<string> {
+  const { objects } = await parseManifestText(readFileSync(join(EXAMPLES, 'coredns-endpoint-pod-names.yaml'), 'utf8'), 'x');
   assert.equal(objects.length, 1);
   assert.deepEqual([objects[0].kind, objects[0].namespace, objects[0].name], ['ConfigMap', 'kube-system', 'coredns']);
   return (objects[0].raw as { data: { Corefile: string } }).data.Corefile;
 }
 
-test('the patch file is a kubeadm-style Corefile with endpoint_pod_names in the kubernetes block', () => {
-  const k = parseCorefile(patchedCorefile()).kubernetes;
+test('the patch file is a kubeadm-style Corefile with endpoint_pod_names in the kubernetes block', async () => {
+  const k = parseCorefile(await patchedCorefile()).kubernetes;
   assert.equal(k.length, 1);
   assert.equal(k[0].endpointPodNames, true);
   assert.equal(k[0].podsMode, 'insecure');
@@ -30,11 +30,11 @@ test('the patch file is a kubeadm-style Corefile with endpoint_pod_names in the 
   assert.equal(k[0].ttl, 30);
 });
 
-test("the README's sed line turns the default Corefile into one with endpoint_pod_names, nothing else changed", () => {
+test("the README's sed line turns the default Corefile into one with endpoint_pod_names, nothing else changed", async () => {
   const readme = readFileSync(join(EXAMPLES, 'README.md'), 'utf8');
   const sed = readme.split('\n').find((l) => /^\s*sed -i .*endpoint_pod_names' Corefile$/.test(l));
   assert.ok(sed, 'the sed line is in the README');
-  const patched = patchedCorefile();
+  const patched = await patchedCorefile();
   const original = patched.replace(/^\s*endpoint_pod_names\n/m, '');
   assert.equal(parseCorefile(original).kubernetes[0].endpointPodNames, false);
   writeFileSync(join(dir, 'Corefile'), original);
