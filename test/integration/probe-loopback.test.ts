@@ -219,3 +219,45 @@ describe(`beamnode probe CLI (${otp.label})`, () => {
     }
   });
 });
+
+describe(`probe: bounded waits and abort (${otp.label})`, () => {
+  test('an EPMD that accepts and never answers is an EPMD error after --timeout, not a hang', async () => {
+    const c = await DemoCluster.start({ net: '127.83.0', pods: [{ podName: 'myapp-7d9f8b6c5-abcde', epmd: false }] });
+    const { createServer } = await import('node:net');
+    const held = new Set<import('node:net').Socket>();
+    const silent = createServer((s) => void held.add(s)); // accepts, reads, never answers
+    await new Promise<void>((resolve) => silent.listen(c.epmdPort, c.pods[0].ip, resolve));
+    try {
+      const started = Date.now();
+      const r = await probe(c, { timeoutMs: 500 });
+      assert.equal(r.hosts[0].epmd, 'error');
+      assert.match(r.hosts[0].error!, /did not answer NAMES within 500 ms/);
+      assert.equal(r.verdict, 'broken');
+      assert.ok(Date.now() - started < 20_000, 'bounded by the step timeout');
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await c.stop();
+    }
+  });
+
+  test('aborting the run rejects with the signal\'s reason while a DNS question is pending', async () => {
+    const { createSocket } = await import('node:dgram');
+    const dead = createSocket('udp4'); // a nameserver that never answers
+    await new Promise<void>((resolve) => dead.bind(0, '127.0.0.1', resolve));
+    try {
+      const { port } = dead.address();
+      const ac = new AbortController();
+      const reason = new Error('stop now');
+      setTimeout(() => ac.abort(reason), 100);
+      const started = Date.now();
+      await assert.rejects(
+        runProbe({ service: 'myapp-headless.default.svc.cluster.local', dns: new DnsClient({ nameserver: `127.0.0.1:${port}`, timeoutMs: 10_000, attempts: 1 }), cookie: 'x', signal: ac.signal }),
+        (e) => e === reason,
+      );
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      dead.close();
+    }
+  });
+});
