@@ -103,7 +103,7 @@ export class DemoCluster {
   private readonly registrations: EpmdRegistration[] = [];
   private stopped = false;
 
-  private constructor(o: DemoClusterOptions, epmdPort: number) {
+  private constructor(o: DemoClusterOptions & { net: string }, epmdPort: number) {
     this.service = o.service ?? 'myapp-headless';
     this.namespace = o.namespace ?? 'default';
     this.alive = o.alive ?? 'myapp';
@@ -111,7 +111,7 @@ export class DemoCluster {
     this.epmdPort = epmdPort;
     this.serviceFqdn = `${this.service}.${this.namespace}.svc.cluster.local`;
     this.search = [`${this.namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'];
-    this.dir = mkdtempSync(join(tmpdir(), 'beamnode-demo-'));
+    this.dir = mkdtempSync(join(tmpdir(), `beamnode-demo-${o.net}-`)); // the net in the name: concurrent demos tell theirs apart
   }
 
   /** Starts the DNS, one EPMD per pod address and the erl nodes; stops what started if anything fails. */
@@ -121,7 +121,7 @@ export class DemoCluster {
     const specs = o.pods ?? DEFAULT_PODS;
     const ips = specs.map((_, i) => `${net}.${11 + i}`);
     const epmdPort = await sharedFreePort(ips);
-    const c = new DemoCluster(o, epmdPort);
+    const c = new DemoCluster({ ...o, net }, epmdPort);
     try {
       await c.boot(o, specs, ips);
       return c;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { runDemo } from '../../src/probe/demo.js';
 import { hostOtp } from '../support/otp.js';
@@ -18,7 +18,6 @@ function demoErls(): string[] {
 }
 
 test(`demo: broken without endpoint_pod_names, ok with it, and the lesson (${otp.label})`, async () => {
-  const before = readdirSync(tmpdir()).filter((d) => d.startsWith('beamnode-demo-'));
   const r = await runDemo({ net: '127.81.0' });
   assert.equal(r.before.verdict, 'broken');
   assert.equal(r.before.dnsMode, 'default');
@@ -36,6 +35,40 @@ test(`demo: broken without endpoint_pod_names, ok with it, and the lesson (${otp
   assert.match(r.text, /verdict: BROKEN[\s\S]*verdict: OK[\s\S]*The lesson/);
   assert.match(r.text, /endpoint_pod_names/);
   assert.deepEqual(demoErls(), [], 'every erl the demo started is gone');
-  const after = readdirSync(tmpdir()).filter((d) => d.startsWith('beamnode-demo-') && !before.includes(d));
-  assert.deepEqual(after.filter((d) => existsSync(`${tmpdir()}/${d}`)), [], 'its folder is removed');
+  assert.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith('beamnode-demo-127.81.0-')), [], 'its folder is removed');
+});
+
+test('demo: an erl that cannot run is a BEAM_ERR_PROBE_DEMO error, and nothing is left behind', async () => {
+  const { ProbeError } = await import('../../src/probe/errors.js');
+  await assert.rejects(runDemo({ net: '127.85.0', erl: '/nonexistent/erl' }), (e: unknown) => e instanceof ProbeError && e.code === 'BEAM_ERR_PROBE_DEMO' && /needs Erlang\/OTP/.test(e.message));
+  assert.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith('beamnode-demo-127.85.0-')), [], 'its folder is removed');
+});
+
+test(`beamnode demo: SIGINT stops every erl it started and exits 1 (${otp.label})`, async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--net', '127.84.0'], { env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (b) => (err += b));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    // Interrupt once the pods run (before or during the first probe).
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b) => {
+        out += b;
+        if (out.includes('pods: ')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`demo exited before its pods started: ${out}${err}`)));
+    });
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 1, err);
+    assert.match(err, /interrupted; everything started was stopped/);
+    const left = spawnSync('pgrep', ['-f', 'beamnode_demo_epmd.*127\\.84\\.0\\.'], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', 'no erl of the demo is left');
+  } finally {
+    clearTimeout(guard);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
