@@ -254,16 +254,18 @@ export interface FrameSocket {
 export interface FrameSenderOptions {
   /** Fragment bytes written per event-loop turn before yielding (default 1 MiB). */
   turnBudget?: number;
-  /** Called when the socket has drained after a write was refused (back-pressure lifted). */
+  /** Buffered bytes (ours and the socket's) from which accepting() says no (default 1 MiB). */
+  highWater?: number;
+  /** Called once the buffered bytes are below highWater again after accepting() said no. */
   onDrain?: () => void;
 }
 
 type Fragments = Iterator<[Buffer, Buffer]>;
 
 /**
- * Writes a connection's frames: whole frames queued in one event-loop turn go out together at the
- * end of it (one write; `setImmediate`), and a fragmented message goes out a few fragments per
- * turn, so that ticks and the event loop keep running during a 100 MB send.
+ * Writes a connection's frames: whole frames queued by one synchronous run of code go out together
+ * (one write, from a microtask), and a fragmented message goes out a few fragments per event-loop
+ * turn (setImmediate), so that ticks and the event loop keep running during a 100 MB send.
  *
  * Order: frames are written in the order given, except `urgent` ones (ticks: no header, no
  * order to keep) which may pass a fragmented message being written. Other frames wait behind it:
@@ -280,13 +282,27 @@ export class FrameSender {
   private scheduled = false;
   private blocked = false;
   private closed = false;
+  /** accepting() said no: call onDrain when there is room again. */
+  private owesDrain = false;
   private readonly turnBudget: number;
+  private readonly highWater: number;
 
   constructor(
     private readonly socket: FrameSocket,
     private readonly o: FrameSenderOptions = {},
   ) {
     this.turnBudget = o.turnBudget ?? 1024 * 1024;
+    this.highWater = o.highWater ?? 1024 * 1024;
+  }
+
+  /**
+   * True while there is room for more (buffered bytes below highWater and the socket not full).
+   * After a false, onDrain is called once there is room again: the contract of a stream's write().
+   */
+  accepting(): boolean {
+    if (!this.blocked && this.bufferedBytes < this.highWater) return true;
+    this.owesDrain = true;
+    return false;
   }
 
   /** Bytes given to us and not yet to the socket, plus what the socket holds. */
@@ -340,9 +356,9 @@ export class FrameSender {
     this.socket.removeListener('drain', this.onDrain);
   }
 
-  /** Writes what is ready now (used before closing, so queued frames still go out). */
+  /** Writes the whole frames queued now (before closing, so that they still go out). */
   flushNow(): void {
-    this.flush();
+    if (!this.closed) this.writeReady();
   }
 
   private startJob(it: Fragments, bytes: number): void {
@@ -358,10 +374,15 @@ export class FrameSender {
     this.jobBytes = Math.max(0, bytes);
   }
 
+  /**
+   * Whole frames go out in a microtask: after the synchronous code that queued them (a loop of
+   * sends becomes one write) yet before anything that awaits a send, so a caller never sees its
+   * frame still unwritten. Fragments continue on setImmediate, so that I/O (ticks) runs between.
+   */
   private schedule(): void {
     if (this.scheduled || this.blocked || this.closed) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    queueMicrotask(this.flush);
   }
 
   private readonly flush = (): void => {
@@ -387,8 +408,22 @@ export class FrameSender {
       this.socket.uncork();
       if (!ok) this.block();
     }
-    if (!this.blocked && (this.ready.length > 0 || this.job !== undefined)) this.schedule();
+    if (!this.blocked && !this.scheduled) {
+      if (this.job !== undefined) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      } else if (this.ready.length > 0) {
+        this.schedule();
+      }
+    }
+    this.maybeDrained();
   };
+
+  private maybeDrained(): void {
+    if (!this.owesDrain || this.blocked || this.closed || this.bufferedBytes >= this.highWater) return;
+    this.owesDrain = false;
+    this.o.onDrain?.();
+  }
 
   /** Moves waiting entries to `ready` up to (and starting) the next fragmented message. */
   private promoteWaiting(): void {
@@ -435,8 +470,6 @@ export class FrameSender {
 
   private readonly onDrain = (): void => {
     this.blocked = false;
-    if (this.closed) return;
-    this.flush();
-    if (!this.blocked) this.o.onDrain?.();
+    if (!this.closed) this.flush();
   };
 }

@@ -267,6 +267,7 @@ test('FrameSender: small frames of one turn are written together; back-pressure 
     for (let i = 0; i < 100; i++) sender.frame(frameOf(Buffer.from([i])));
     for (let i = 0; i < 100 && !sender.isBlocked; i++) await new Promise((r) => setImmediate(r));
     assert.equal(sender.isBlocked, true, 'a paused reader blocks the writer');
+    assert.equal(sender.accepting(), false);
     assert.ok(sender.bufferedBytes >= 8 * 1024 * 1024);
     const got = collect(b, 101);
     b.resume();
