@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import createDebug from 'debug';
-import { candidateNames, canonicalIp, DnsClient, readResolvConf, type KubernetesDiscovery, type ResolvConf } from '../discovery/index.js';
+import { candidateNames, canonicalIp, DnsClient, DnsError, readResolvConf, type KubernetesDiscovery, type ResolvConf } from '../discovery/index.js';
 import { resolveCookie } from '../dist/cookie.js';
 import { names as epmdNames, defaultEpmdPort } from '../epmd/client.js';
 import { adviseAndJudge } from './advice.js';
@@ -56,8 +56,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   const started = Date.now();
   o.signal?.throwIfAborted();
   if (!o.service || /\s/.test(o.service)) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `not a service name: ${JSON.stringify(o.service)}`);
-  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const concurrency = o.concurrency ?? DEFAULT_CONCURRENCY;
+  const timeoutMs = positive('timeoutMs', o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const concurrency = positive('concurrency', o.concurrency ?? DEFAULT_CONCURRENCY);
   const dns = o.dns ?? (await dnsClient(o, timeoutMs));
   const nameserverLabel = dns.nameservers.map((n) => (n.port === 53 ? n.address : `${n.address}:${n.port}`)).join(', ');
   const { cookie, known } = pickCookie(o.cookie);
@@ -71,7 +71,14 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
           (async () => (await import('../discovery/kubernetes.js')).KubernetesDiscovery.create({ namespace: o.kubernetes?.namespace, timeoutMs: timeoutMs * 3 })),
       }
     : undefined;
-  const { discovery, hosts } = await discoverHosts({ dns, service: o.service, nameserverLabel, kubernetes, signal: o.signal, timeoutMs });
+  let found: Awaited<ReturnType<typeof discoverHosts>>;
+  try {
+    found = await discoverHosts({ dns, service: o.service, nameserverLabel, kubernetes, signal: o.signal, timeoutMs });
+  } catch (e) {
+    if (e instanceof DnsError && e.code === 'BEAM_ERR_DNS_USAGE') throw new ProbeError('BEAM_ERR_PROBE_USAGE', e.message, { cause: e });
+    throw e;
+  }
+  const { discovery, hosts } = found;
 
   const dialer = new ProbeDialer({ cookie, dns, epmdPort, timeoutMs, ...o.probeName });
   let nodes: NodeReport[];
@@ -122,8 +129,19 @@ async function dnsClient(o: ProbeOptions, timeoutMs: number): Promise<DnsClient>
   }
 }
 
+function positive(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `${what} must be a positive integer, not ${n}`);
+  return n;
+}
+
 function pickCookie(given: string | undefined): { cookie: string; known: boolean } {
-  if (given !== undefined) return { cookie: given, known: true };
+  if (given !== undefined) {
+    try {
+      return { cookie: resolveCookie({ cookie: given }), known: true }; // erl's rules (Latin-1, ≤ 255 characters)
+    } catch (e) {
+      throw new ProbeError('BEAM_ERR_PROBE_USAGE', (e as Error).message, { cause: e });
+    }
+  }
   try {
     return { cookie: resolveCookie(), known: true };
   } catch {

@@ -210,6 +210,8 @@ describe(`beamnode probe CLI (${otp.label})`, () => {
       [[SVC, 'second-service'], 2, /exactly one service/],
       [[SVC, '--bogus'], 2, /bogus/],
       [[SVC, '--cookie-file', join(dir, 'missing')], 2, /ENOENT/],
+      [['bad..name', '--nameserver', '127.0.0.1:9'], 2, /bad\.\.name|empty label|not a DNS name/i],
+      [[SVC, '--nameserver', '127.0.0.1:9', '--cookie', 'x'.repeat(300)], 2, /255/],
       [['--help'], 0],
     ];
     for (const [args, code, msg] of cases) {
