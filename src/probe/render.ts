@@ -101,8 +101,12 @@ function explain(a: Attempt): string {
   switch (a.reason) {
     case 'mismatch':
       return `node calls itself ${a.actual ?? '?'}`;
-    case 'illegal-host':
-      return a.detail?.replace(/^.*refuses to dial it: /, '') ?? '';
+    case 'illegal-host': {
+      // "a node running with long names (-name) refuses to dial it: System running …; Hostname X is illegal"
+      const m = /\((-s?name)\) refuses to dial it: .*; (Hostname .* is illegal)$/.exec(a.detail ?? '');
+      if (!m) return a.detail ?? '';
+      return m[1] === '-name' ? `a -name node refuses hosts without a dot ("${m[2]}")` : `an -sname node refuses hosts with a dot ("${m[2]}")`;
+    }
     case 'unresolvable':
       return a.detail ?? '';
     case 'bad-cookie':

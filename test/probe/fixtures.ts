@@ -22,7 +22,7 @@ export function defaultModeNode(pod: string, ip: string): NodeReport {
     longNames: true,
     attempts: [
       attempt('ip', `myapp@${ip}`, { reason: 'mismatch', actual: name, address: ip }),
-      attempt('localhost', 'myapp@localhost', { reason: 'illegal-host', detail: 'System running to use fully qualified hostnames; Hostname localhost is illegal' }),
+      attempt('localhost', 'myapp@localhost', { reason: 'illegal-host', detail: 'a node running with long names (-name) refuses to dial it: System running to use fully qualified hostnames; Hostname localhost is illegal' }),
       attempt('short', `myapp@${pod}`, { reason: 'illegal-host' }),
       attempt('dns', `myapp@${dashed}`, { reason: 'mismatch', actual: name, address: ip }),
       attempt('fqdn', name, { reason: 'unresolvable', detail: `${fqdn}: NXDOMAIN` }),

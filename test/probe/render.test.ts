@@ -20,7 +20,7 @@ test('table: verdict, DNS mode, every attempt with its reason and the true name,
   assert.match(t, /DNS mode +CoreDNS default/);
   assert.match(t, /cookie +sha256 1a2b3c4d/);
   assert.match(t, /\n {2}ip +myapp@10\.99\.0\.11 +name mismatch: node calls itself myapp@myapp-7d9f8b6c5-abcde\.myapp-headless/);
-  assert.match(t, /\n {2}localhost +myapp@localhost +illegal host: System running to use fully qualified hostnames; Hostname localhost is illegal/);
+  assert.match(t, /\n {2}localhost +myapp@localhost +illegal host: a -name node refuses hosts without a dot \("Hostname localhost is illegal"\)/);
   assert.match(t, /\n {2}dns +myapp@10-99-0-11\.myapp-headless\.default\.svc\.cluster\.local +name mismatch/);
   assert.match(t, /\n {2}fqdn +myapp@myapp-7d9f8b6c5-abcde\.myapp-headless\.default\.svc\.cluster\.local +unresolvable: .*NXDOMAIN/);
   assert.match(t, /\nadvice\n {2}\[endpoint_pod_names\]/);
