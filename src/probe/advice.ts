@@ -58,7 +58,13 @@ export function advise(r: ProbeReport): Advice[] {
 
   // --- discovery itself ---------------------------------------------------------------------
   if (r.hosts.length === 0) {
-    if ([d.srv.bare, d.srv.a, d.srv.epmd].every((s) => s === 'nxdomain'))
+    if ([d.srv.bare, d.srv.a, d.srv.epmd, d.srv.aaaa].every((s) => s === 'timeout' || s === 'failed'))
+      add(
+        'dns-unreachable',
+        `no DNS answer from ${d.nameserver} (${d.srv.bare}): the nameserver is wrong or unreachable from here. In a pod it is the cluster DNS ` +
+          `from /etc/resolv.conf (kube-dns Service, usually 10.96.0.10); give it with --nameserver IP[:PORT] when probing from elsewhere.`,
+      );
+    else if ([d.srv.bare, d.srv.a, d.srv.epmd].every((s) => s === 'nxdomain'))
       add(
         'no-service',
         `DNS has no name ${svcFqdn} (NXDOMAIN through ${d.nameserver}): no such Service in that namespace, or it has no ready endpoints ` +
@@ -151,6 +157,16 @@ export function advise(r: ProbeReport): Advice[] {
         `Set \`subdomain: ${svcName}\` in the pod template (spec.template.spec.subdomain), equal to the headless Service's name.`,
     );
   }
+
+  const byName = new Map<string, NodeReport[]>();
+  for (const n of known) byName.set(n.name, [...(byName.get(n.name) ?? []), n]);
+  const dup = [...byName.values()].find((l) => l.length > 1);
+  if (dup)
+    add(
+      'duplicate-name',
+      `${dup.length} hosts (${dup.map((n) => n.host).join(', ')}) run a node named ${dup[0].name}: only one of them can be in the cluster at a time. ` +
+        `A fixed spec.hostname in a Deployment's pod template gives every replica the same FQDN; remove it (the pod name becomes the hostname) or use a StatefulSet.`,
+    );
 
   const ipDiscovered = known.filter((n) => isIP(n.dnsName) !== 0 && isIP(hostOf(n.name)) === 0 && n.longNames !== false);
   if (ipDiscovered.length)

@@ -42,10 +42,14 @@ const MAX_TARGETS = 256;
 
 export async function discoverHosts(o: DiscoverOptions): Promise<Discovered> {
   const q = { signal: o.signal, timeoutMs: o.timeoutMs };
+  // A nameserver that does not answer the first question would make each further one wait its
+  // full timeout × attempts: ask the rest only when the first got an answer.
   const epmdSrv = await o.dns.lookup(`_epmd._tcp.${o.service}`, 'SRV', q);
-  const bareSrv = await o.dns.lookup(o.service, 'SRV', q);
-  const a = await o.dns.lookup(o.service, 'A', q);
-  const aaaa = await o.dns.lookup(o.service, 'AAAA', q);
+  const dead = epmdSrv.status === 'timeout' || epmdSrv.status === 'failed';
+  const skipped = (type: 'SRV' | 'A' | 'AAAA'): DnsLookup => ({ query: o.service, type, status: epmdSrv.status, name: o.service, tried: [], records: [] });
+  const bareSrv = dead ? skipped('SRV') : await o.dns.lookup(o.service, 'SRV', q);
+  const a = dead ? skipped('A') : await o.dns.lookup(o.service, 'A', q);
+  const aaaa = dead ? skipped('AAAA') : await o.dns.lookup(o.service, 'AAAA', q);
   const fqdn = [bareSrv, a, aaaa, epmdSrv].find((l) => l.status === 'ok')?.name.replace(/^_epmd\._tcp\./, '') ?? bareSrv.name;
   log('%s: epmd SRV %s, SRV %s, A %s, AAAA %s (fqdn %s)', o.service, epmdSrv.status, bareSrv.status, a.status, aaaa.status, fqdn);
 

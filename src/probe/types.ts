@@ -93,6 +93,8 @@ export type AdviceCode =
   | 'name-ip-mismatch'
   | 'ip-name-mismatch'
   | 'no-service'
+  | 'dns-unreachable'
+  | 'duplicate-name'
   | 'no-ports'
   | 'no-nodes'
   | 'epmd-unreachable'

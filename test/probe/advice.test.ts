@@ -179,3 +179,21 @@ test('a host whose EPMD lists no application node makes the verdict broken, with
   assert.match(a.text, /10\.99\.0\.12/);
   assert.doesNotMatch(a.text, /10\.99\.0\.11/);
 });
+
+test('two hosts with one node name: duplicate-name advice (fixed hostname in a Deployment)', () => {
+  const a = podNamesNode('myapp-7d9f8b6c5-abcde', '10.99.0.11');
+  const b = { ...podNamesNode('myapp-7d9f8b6c5-abcde', '10.99.0.12') };
+  const adv = advise(report({ dnsMode: 'endpoint_pod_names', nodes: [a, b] }));
+  const d = adv.find((x) => x.code === 'duplicate-name');
+  assert.ok(d, JSON.stringify(adv));
+  assert.match(d.text, /10\.99\.0\.11, 10\.99\.0\.12/);
+  assert.ok(!advise(report({ nodes: [a] })).some((x) => x.code === 'duplicate-name'));
+});
+
+test('no DNS answer at all: dns-unreachable, not no-service', () => {
+  const r = report({ nodes: [] });
+  r.hosts = [];
+  r.discovery.srv = { epmd: 'timeout', bare: 'timeout', a: 'timeout', aaaa: 'timeout' };
+  assert.deepEqual(advise(r).map((a) => a.code), ['dns-unreachable']);
+  assert.match(advise(r)[0].text, /--nameserver/);
+});
