@@ -90,6 +90,49 @@ describe(`probe --kubernetes (${otp.label})`, () => {
     assert.equal(r.verdict, 'broken');
   });
 
+  test(`beamnode probe --kubernetes with a kubeconfig (KUBECONFIG): the API's hosts and advice in the JSON (${otp.label})`, { skip: clientMissing }, async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawn } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'beamnode-probe-k8s-'));
+    try {
+      const kubeconfig = join(dir, 'config');
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          `clusters: [{name: test, cluster: {server: "${url}", insecure-skip-tls-verify: true}}]`,
+          `users: [{name: probe, user: {token: ${TOKEN}}}]`,
+          'contexts: [{name: test, context: {cluster: test, user: probe, namespace: default}}]',
+          'current-context: test',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(join(dir, 'cookie'), c.cookie);
+      const args = ['--import', 'tsx', 'src/cli/main.ts', 'probe', 'myapp-headless.default.svc.cluster.local', '--kubernetes', '--json',
+        '--nameserver', c.dns.nameserver, '--epmd-port', String(c.epmdPort), '--cookie-file', join(dir, 'cookie'), '--timeout', '2000'];
+      const child = spawn(process.execPath, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b) => (stdout += b));
+      child.stderr.on('data', (b) => (stderr += b));
+      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      clearTimeout(guard);
+      assert.equal(code, 1, stderr);
+      const j = JSON.parse(stdout);
+      assert.equal(j.discovery.kubernetes.namespace, 'default');
+      assert.equal(j.discovery.kubernetes.error, undefined, j.discovery.kubernetes.error);
+      assert.ok(j.hosts.some((h: { ip: string; sources: string[] }) => h.ip === `${NET}.13` && h.sources.includes('kubernetes')));
+      assert.ok(j.advice.some((a: { code: string }) => a.code === 'publish-not-ready'));
+      assert.ok(!(stdout + stderr).includes(c.cookie));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test(`an API that cannot be used is recorded and advised on; DNS discovery goes on (${otp.label})`, async () => {
     const r = await probe(() => KubernetesDiscovery.create({ server: 'http://127.0.0.1:1', token: TOKEN, namespace: 'default', timeoutMs: 2000 }));
     assert.match(r.discovery.kubernetes!.error!, clientMissing ? /Node/ : /ECONNREFUSED|refused|unreachable/i);
