@@ -4,6 +4,7 @@ import { governingService, epmdServiceHeadless, selectorMatches, headlessService
 import { shortNames, longNamesNeedFqdn, envExpansion, fixedHostname, coreDnsEndpointPodNames, coreDnsCorefile } from './rules/naming.js';
 import { nameLengths } from './rules/lengths.js';
 import { plainTextCookie } from './rules/cookie.js';
+import { networkPolicies } from './rules/network.js';
 import { DEFAULT_LOAD_LIMITS, loadManifests } from './load.js';
 import type { Finding, LintOptions, LoadLimits, ManifestObject, Severity } from './types.js';
 
@@ -18,6 +19,7 @@ const RULES: readonly Rule[] = [
   fixedHostname,
   nameLengths,
   plainTextCookie,
+  networkPolicies,
   coreDnsEndpointPodNames,
   coreDnsCorefile,
 ];

@@ -37,6 +37,25 @@ export interface CoreDnsView {
   error?: string;
 }
 
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface NetworkPolicyPort {
+  port?: number | string;
+  endPort?: number;
+  protocol?: string;
+}
+
+export interface NetworkPolicyView {
+  object: ManifestObject;
+  podSelector: LabelSelector;
+  /** Directions this policy restricts (policyTypes, defaulting as the API does). */
+  ingress?: { ports?: NetworkPolicyPort[] }[];
+  egress?: { ports?: NetworkPolicyPort[] }[];
+}
+
 export interface ManifestSet {
   objects: ManifestObject[];
   templates: PodTemplate[];
@@ -44,6 +63,7 @@ export interface ManifestSet {
   /** `namespace/name` → data (string values only). */
   configMaps: Map<string, Record<string, string>>;
   coreDns: CoreDnsView[];
+  networkPolicies: NetworkPolicyView[];
 }
 
 const WORKLOADS_WITH_TEMPLATE = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'DaemonSet']);
@@ -99,6 +119,40 @@ function serviceView(o: ManifestObject): ServiceView {
   };
 }
 
+function networkPolicyView(o: ManifestObject): NetworkPolicyView {
+  const spec = (o.raw.spec ?? {}) as {
+    podSelector?: LabelSelector;
+    policyTypes?: string[];
+    ingress?: { ports?: NetworkPolicyPort[] }[];
+    egress?: { ports?: NetworkPolicyPort[] }[];
+  };
+  // API default: Ingress always; Egress when the policy has egress rules.
+  const types = spec.policyTypes ?? ['Ingress', ...(spec.egress ? ['Egress'] : [])];
+  return {
+    object: o,
+    podSelector: spec.podSelector ?? {},
+    ...(types.includes('Ingress') ? { ingress: spec.ingress ?? [] } : {}),
+    ...(types.includes('Egress') ? { egress: spec.egress ?? [] } : {}),
+  };
+}
+
+/** Kubernetes label selector semantics (matchLabels AND matchExpressions; an empty selector selects everything). */
+export function labelsMatch(sel: LabelSelector, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const values = e.values ?? [];
+    const ok =
+      e.operator === 'In' ? has && values.includes(labels[e.key]) :
+      e.operator === 'NotIn' ? !has || !values.includes(labels[e.key]) :
+      e.operator === 'Exists' ? has :
+      e.operator === 'DoesNotExist' ? !has :
+      false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /** A ConfigMap that is CoreDNS's: named `coredns` with a `Corefile` key (kube-system in every distribution we know). */
 function coreDnsView(o: ManifestObject, data: Record<string, string>): CoreDnsView | undefined {
   if (o.name !== 'coredns' || typeof data.Corefile !== 'string') return undefined;
@@ -111,9 +165,10 @@ function coreDnsView(o: ManifestObject, data: Record<string, string>): CoreDnsVi
 }
 
 export function buildManifestSet(objects: ManifestObject[]): ManifestSet {
-  const set: ManifestSet = { objects, templates: [], services: [], configMaps: new Map(), coreDns: [] };
+  const set: ManifestSet = { objects, templates: [], services: [], configMaps: new Map(), coreDns: [], networkPolicies: [] };
   for (const o of objects) {
     if (o.kind === 'Service') set.services.push(serviceView(o));
+    else if (o.kind === 'NetworkPolicy') set.networkPolicies.push(networkPolicyView(o));
     else if (o.kind === 'ConfigMap') {
       const data = record((o.raw as KubeObject & { data?: unknown }).data);
       set.configMaps.set(`${o.namespace}/${o.name}`, data);

@@ -26,7 +26,8 @@ export type LintRule =
   | 'plain-text-cookie' // the cookie written in a manifest (env value, ConfigMap, -setcookie)
   | 'coredns-endpoint-pod-names' // Deployment + subdomain: CoreDNS must run with endpoint_pod_names
   | 'coredns-corefile' // a CoreDNS ConfigMap whose Corefile does not parse
-  | 'fixed-hostname'; // hostname: in a Deployment template: every pod gets the same name
+  | 'fixed-hostname' // hostname: in a Deployment template: every pod gets the same name
+  | 'network-policy'; // a NetworkPolicy selecting BEAM pods blocks EPMD, the distribution port or DNS
 
 export interface Finding {
   rule: LintRule;

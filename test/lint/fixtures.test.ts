@@ -43,6 +43,10 @@ const EXPECTED: Record<string, Expect> = {
   'plain-cookie-setcookie.yaml': [['plain-text-cookie', 'error', 'Deployment/myapp']],
   'plain-cookie-configmap.yaml': [['plain-text-cookie', 'error', 'Deployment/myapp']],
   'fixed-hostname.yaml': [['fixed-hostname', 'error', 'Deployment/myapp']],
+  'network-policy-clean.yaml': [],
+  'network-policy-dist-blocked.yaml': [['network-policy', 'error', 'Deployment/myapp']],
+  'network-policy-egress-dns.yaml': [['network-policy', 'error', 'Deployment/myapp']],
+  'network-policy-unpinned.yaml': [['network-policy', 'warning', 'Deployment/myapp']],
   'helm-template.yaml': [['template', 'warning', join(FIXTURES, 'helm-template.yaml')]],
   'not-yaml.yaml': [['yaml-parse', 'error', join(FIXTURES, 'not-yaml.yaml')]],
 };
@@ -69,6 +73,14 @@ test('findings never carry the cookie value', async () => {
   const text = JSON.stringify(r.findings);
   for (const secret of ['not-a-secret-at-all', 'plaintextcookie', 'still-not-a-secret']) assert.ok(!text.includes(secret), secret);
   assert.equal(r.findings.filter((f) => f.rule === 'plain-text-cookie').length, 3);
+});
+
+test('network-policy names what is blocked', async () => {
+  const dist = (await lintPaths([join(FIXTURES, 'network-policy-dist-blocked.yaml')])).findings[0];
+  assert.match(dist.message, /restricts ingress .* does not allow the distribution port 9000:/);
+  assert.doesNotMatch(dist.message, /EPMD \(TCP 4369\)/);
+  const dns = (await lintPaths([join(FIXTURES, 'network-policy-egress-dns.yaml')])).findings[0];
+  assert.match(dns.message, /restricts egress .* does not allow DNS \(UDP and TCP 53\)/);
 });
 
 test('findings name the line where the object starts', async () => {
