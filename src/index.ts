@@ -23,3 +23,18 @@ export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
 export * as epmd from './epmd/index.js';
 export * as dist from './dist/wire.js';
 export * as discovery from './discovery/index.js';
+export * as probe from './probe/index.js';
+export {
+  runProbe,
+  renderTable,
+  renderJson,
+  ProbeError,
+  type ProbeOptions,
+  type ProbeReport,
+  type Attempt,
+  type AttemptReason,
+  type Advice,
+  type AdviceCode,
+  type Verdict,
+  type DnsMode,
+} from './probe/index.js';
