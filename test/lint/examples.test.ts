@@ -1,14 +1,30 @@
 // The committed Kubernetes examples lint clean (no finding at all, not even info), and the
 // `beamnode lint` command keeps its exit-status contract: 0 clean, 1 findings, 2 usage.
-import { test } from 'node:test';
+import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { lintPaths } from '../../src/lint/index.js';
+import { run } from '../../src/cli/lint.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../examples/k8s/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/lint/', import.meta.url));
+
+/** `beamnode lint …` in-process: run() with console captured (fast; the spawned CLI is tested once below). */
+async function lintCli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const log = mock.method(console, 'log', (...a: unknown[]) => void (stdout += a.join(' ') + '\n'));
+  const err = mock.method(console, 'error', (...a: unknown[]) => void (stderr += a.join(' ') + '\n'));
+  try {
+    const status = await run(args);
+    return { status, stdout, stderr };
+  } finally {
+    log.mock.restore();
+    err.mock.restore();
+  }
+}
 
 function beamnode(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
@@ -29,14 +45,14 @@ test('without the CoreDNS ConfigMap the examples get only the endpoint_pod_names
   assert.deepEqual(r.counts, { error: 0, warning: 0, info: 1 });
 });
 
-test('beamnode lint examples/k8s exits 0', async () => {
+test('beamnode lint examples/k8s (the real command, spawned) exits 0', async () => {
   const r = beamnode('lint', 'examples/k8s');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /BEAM workloads: Deployment\/myapp; 0 errors, 0 warnings, 0 info/);
 });
 
 test('beamnode lint --json on a broken fixture exits 1 with parseable findings', async () => {
-  const r = beamnode('lint', '--json', `${FIXTURES}short-names-sname.yaml`);
+  const r = await lintCli('--json', `${FIXTURES}short-names-sname.yaml`);
   assert.equal(r.status, 1, r.stderr);
   const j = JSON.parse(r.stdout) as { counts: { error: number }; findings: { rule: string; severity: string; object: string; container?: string }[] };
   assert.equal(j.counts.error, 1);
@@ -44,19 +60,22 @@ test('beamnode lint --json on a broken fixture exits 1 with parseable findings',
 });
 
 test('beamnode lint: warnings alone exit 1, info alone exits 0', async () => {
-  assert.equal(beamnode('lint', `${FIXTURES}publish-not-ready.yaml`).status, 1);
-  assert.equal(beamnode('lint', `${FIXTURES}coredns-unknown.yaml`).status, 0);
+  assert.equal((await lintCli(`${FIXTURES}publish-not-ready.yaml`)).status, 1);
+  assert.equal((await lintCli(`${FIXTURES}coredns-unknown.yaml`)).status, 0);
+  const quiet = await lintCli('--quiet', `${FIXTURES}coredns-unknown.yaml`);
+  assert.doesNotMatch(quiet.stdout, /\[coredns-endpoint-pod-names\]/);
+  assert.match(quiet.stdout, /1 info/);
 });
 
 test('beamnode lint usage errors exit 2', async () => {
-  const none = beamnode('lint');
+  const none = await lintCli();
   assert.equal(none.status, 2);
   assert.match(none.stderr, /no files or directories/);
-  const missing = beamnode('lint', 'no/such/dir');
+  const missing = await lintCli('no/such/dir');
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no such file or directory/);
-  assert.equal(beamnode('lint', '--bogus', 'examples/k8s').status, 2);
-  const help = beamnode('lint', '--help');
+  assert.equal((await lintCli('--bogus', 'examples/k8s')).status, 2);
+  const help = await lintCli('--help');
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: beamnode lint/);
 });

@@ -23,9 +23,12 @@ export const shortNames: Rule = (ctx) => {
         out.push(
           finding('short-names', 'error', b.template.object, `short names (${d.modeSource}${d.modeSource === 'RELEASE_DISTRIBUTION' ? '=sname' : ''}) with ${dottedHost ? 'a dotted host or IP in the node name' : 'DNS discovery'}: a short-names node cannot take a dotted host ("Can't set short node name!") nor dial FQDNs and IPs ("System NOT running to use fully qualified hostnames"), and bare pod names do not resolve across pods`, 'use long names: RELEASE_DISTRIBUTION=name (or erl -name / elixir --name) with RELEASE_NODE=<app>@$(hostname -f) or <app>@$(POD_IP)', cname),
         );
-      } else if (d.mode === 'release-default' && b.dnsDiscovery) {
+      } else if (d.mode === 'release-default' && (b.dnsDiscovery || dottedHost)) {
+        const why = dottedHost
+          ? `with RELEASE_NODE ${d.node} (a dotted host or IP) the release then stops at boot with "Can't set short node name!"`
+          : 'which cannot cluster over DNS names or IPs';
         out.push(
-          finding('short-names', 'warning', b.template.object, 'RELEASE_DISTRIBUTION is not set in the manifest: a mix release defaults to sname, which cannot cluster over DNS names or IPs (unless rel/env.sh.eex in the image sets it)', 'set env RELEASE_DISTRIBUTION=name in the container (visible, and checked by this lint)', cname),
+          finding('short-names', 'warning', b.template.object, `RELEASE_DISTRIBUTION is not set in the manifest: a mix release defaults to sname, ${why} (unless rel/env.sh.eex in the image sets it)`, 'set env RELEASE_DISTRIBUTION=name in the container (visible, and checked by this lint)', cname),
         );
       }
     }
