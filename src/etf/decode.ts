@@ -597,8 +597,8 @@ const scratchKeys: string[] = [];
 const scratchVals: Term[] = [];
 let scratchTop = 0;
 
-/** Past this many nested containers the decoder switches from recursion to an explicit stack. */
-const RECURSION_MAX = 200;
+/** Past this many nested containers the decoder switches from recursion to an explicit stack (the JS stack holds ~2 000 levels). */
+const RECURSION_MAX = 500;
 const K_TUPLE = 0;
 const K_LIST = 1;
 const K_MAP = 2;

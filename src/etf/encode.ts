@@ -271,6 +271,7 @@ function writeList(c: Ctx, a: Term[]): void {
     w.pos = p;
     return;
   }
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, a);
   w.u8(T.LIST_EXT).u32(n);
   enter(c);
   for (let i = 0; i < n; i++) writeTerm(c, a[i]);
@@ -284,6 +285,7 @@ function writeImproper(c: Ctx, l: ImproperList): void {
   // OTP folds a list-valued tail into the list ([1|[2]] is [1,2]).
   if (Array.isArray(l.tail)) return writeList(c, l.elements.concat(l.tail));
   if (l.tail instanceof ImproperList) return writeImproper(c, new ImproperList(l.elements.concat(l.tail.elements), l.tail.tail));
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, l);
   c.w.u8(T.LIST_EXT).u32(n);
   enter(c);
   for (let i = 0; i < n; i++) writeTerm(c, l.elements[i]);
@@ -292,6 +294,7 @@ function writeImproper(c: Ctx, l: ImproperList): void {
 }
 
 function writeTuple(c: Ctx, els: Term[]): void {
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, new Tuple(els));
   const w = c.w;
   const n = els.length;
   if (n < 256) {
@@ -310,6 +313,7 @@ function writeTuple(c: Ctx, els: Term[]): void {
 const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y[0]);
 
 function writeMap(c: Ctx, m: Map<Term, Term>): void {
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, m);
   const w = c.w;
   const n = m.size;
   w.u8(T.MAP_EXT).u32(n);
@@ -360,6 +364,7 @@ function keyAtom(k: string, minor2: boolean): Buffer {
 }
 
 function writeObject(c: Ctx, o: { [key: string]: Term }): void {
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, o);
   const w = c.w;
   let keys = Object.keys(o);
   const n = keys.length;
@@ -423,6 +428,16 @@ function writeReference(c: Ctx, r: Reference): void {
 }
 
 function writeFun(c: Ctx, f: Fun): void {
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, f);
+  const sizeAt = writeFunHead(c, f);
+  enter(c);
+  for (const v of f.freeVars) writeTerm(c, v);
+  c.depth--;
+  c.w.patchU32(sizeAt, c.w.pos - sizeAt);
+}
+
+/** NEW_FUN_EXT up to its free variables; returns where the Size word goes. */
+function writeFunHead(c: Ctx, f: Fun): number {
   const w = c.w;
   w.u8(T.NEW_FUN_EXT);
   const sizeAt = w.reserve(4);
@@ -432,10 +447,103 @@ function writeFun(c: Ctx, f: Fun): void {
   writeInteger(w, f.oldIndex);
   writeInteger(w, f.oldUniq);
   writePid(c, f.pid);
-  enter(c);
-  for (const v of f.freeVars) writeTerm(c, v);
-  c.depth--;
-  w.patchU32(sizeAt, w.pos - sizeAt);
+  return sizeAt;
+}
+
+// ---- deep terms: an explicit stack instead of recursion ------------------------------------
+
+/** Past this many nested containers the encoder stops recursing (the JS stack holds ~2 000). */
+const RECURSION_MAX = 500;
+
+/** One open container: the children still to write, and what closes it. */
+interface OpenTerm {
+  items: Term[];
+  i: number;
+  nil: boolean;
+  sizeAt: number;
+}
+
+function entriesInOrder(m: Map<Term, Term>): Term[] {
+  let es = [...m.entries()];
+  if (es.length <= FLATMAP_MAX && !wireOrdered.has(m)) es = es.sort(byKey);
+  const out: Term[] = [];
+  for (const [k, v] of es) out.push(k, v);
+  return out;
+}
+
+/**
+ * Writes the header of container `t` and returns its children, or writes `t` whole and returns
+ * undefined when it has none to visit (leaves, byte lists, folded improper lists' leaf tails).
+ */
+function openTerm(c: Ctx, t: Term): OpenTerm | undefined {
+  const w = c.w;
+  if (Array.isArray(t)) {
+    if (t.length === 0 || (!c.pack && t.length < 65536 && isByteList(t))) {
+      writeList(c, t);
+      return undefined;
+    }
+    w.u8(T.LIST_EXT).u32(t.length);
+    return { items: t, i: 0, nil: true, sizeAt: -1 };
+  }
+  if (typeof t !== 'object' || t === null) {
+    writeTerm(c, t);
+    return undefined;
+  }
+  const k = t.constructor;
+  if (t instanceof Tuple) {
+    const n = t.elements.length;
+    if (n < 256) w.u8(T.SMALL_TUPLE_EXT).u8(n);
+    else w.u8(T.LARGE_TUPLE_EXT).u32(n);
+    return { items: t.elements, i: 0, nil: false, sizeAt: -1 };
+  }
+  if (t instanceof Map) {
+    w.u8(T.MAP_EXT).u32(t.size);
+    return { items: entriesInOrder(t), i: 0, nil: false, sizeAt: -1 };
+  }
+  if (t instanceof ImproperList) {
+    const els = t.elements;
+    if (els.length === 0) return openTerm(c, t.tail);
+    if (Array.isArray(t.tail)) return openTerm(c, els.concat(t.tail));
+    if (t.tail instanceof ImproperList) return openTerm(c, new ImproperList(els.concat(t.tail.elements), t.tail.tail));
+    w.u8(T.LIST_EXT).u32(els.length);
+    return { items: [...els, t.tail], i: 0, nil: false, sizeAt: -1 };
+  }
+  if (t instanceof Fun) return { items: t.freeVars, i: 0, nil: false, sizeAt: writeFunHead(c, t) };
+  if (k === Object || k === undefined) {
+    const o = t as { [key: string]: Term };
+    let keys = Object.keys(o);
+    if (!c.pack && keys.length <= FLATMAP_MAX) keys = keys.sort(compareText);
+    w.u8(T.MAP_EXT).u32(keys.length);
+    const items: Term[] = [];
+    for (const key of keys) items.push(c.pack ? key : Atom.of(key), o[key]);
+    return { items, i: 0, nil: false, sizeAt: -1 };
+  }
+  writeTerm(c, t);
+  return undefined;
+}
+
+function writeDeep(c: Ctx, root: Term): void {
+  const stack: OpenTerm[] = [];
+  let t = root;
+  for (;;) {
+    const open = openTerm(c, t);
+    if (open !== undefined) {
+      enter(c);
+      stack.push(open);
+    }
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return;
+      if (top.i < top.items.length) {
+        t = top.items[top.i++];
+        break;
+      }
+      stack.pop();
+      c.depth--;
+      if (top.nil) c.w.u8(T.NIL_EXT);
+      if (top.sizeAt >= 0) c.w.patchU32(top.sizeAt, c.w.pos - top.sizeAt);
+    }
+  }
 }
 
 function writeExport(c: Ctx, f: ExportFun): void {
@@ -558,8 +666,14 @@ export function encode(term: Term, opts?: EncodeOptions): Buffer {
 
 /** Appends `131` + the term (never compressed) to `w`, with UTF-8 atoms (as on the wire). */
 export function encodeInto(w: Writer, term: Term): void {
+  const start = w.pos;
   w.u8(T.VERSION);
-  run({ w, minor2: true, pack: false, depth: 0 }, term);
+  try {
+    run({ w, minor2: true, pack: false, depth: 0 }, term);
+  } catch (e) {
+    w.pos = start; // leave the writer as it was: no stray version byte
+    throw e;
+  }
 }
 
 /** Appends the term without `131` (after a distribution header). */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
-import { decode, decodeAt, DecodeError, encode, LimitError, atom, tuple, type Term } from '../../src/etf/index.js';
+import { decode, decodeAt, DecodeError, encode, Fun, ImproperList, Pid, LimitError, atom, tuple, type Term } from '../../src/etf/index.js';
 import { OTP25_VECTORS } from './vectors.js';
 import { termArb } from './arbitraries.js';
 
@@ -111,6 +111,29 @@ test('1e6 levels of nesting is a LimitError, not a stack overflow', () => {
   for (let i = 0; i < 2000; i++) t = tuple(t);
   assert.deepEqual(encode(decode(encode(t))), encode(t));
   assert.throws(() => decode(encode(t), { limits: { maxDepth: 100 } }), { code: 'BEAM_ERR_ETF_LIMIT_DEPTH' });
+});
+
+test('terms 10 000 levels deep encode and decode (explicit stacks past the JS stack)', () => {
+  const kinds: ((t: Term) => Term)[] = [
+    (t) => tuple(t),
+    (t) => [t, 1],
+    (t) => new Map<Term, Term>([[atom('k'), t]]),
+    (t) => ({ k: t }),
+    (t) => new ImproperList([t], atom('tail')),
+    (t) => new Fun(1, Buffer.alloc(16, 7), 3, atom('mod'), 3, 12345, new Pid(atom('a@b'), 1, 0, 2), [t, 5]),
+  ];
+  for (const [i, wrap] of kinds.entries()) {
+    let t: Term = atom('leaf');
+    for (let d = 0; d < 9_999; d++) t = wrap(t);
+    const bytes = encode(t);
+    assert.deepEqual(encode(decode(bytes)), bytes, `kind ${i}`);
+    assert.throws(() => encode(wrap(wrap(t))), { code: 'BEAM_ERR_ETF_TOO_DEEP' });
+    assert.throws(() => decode(encode(wrap(t)), { limits: { maxDepth: 9_999 } }), { code: 'BEAM_ERR_ETF_LIMIT_DEPTH' });
+  }
+  // a mixed deep term with funs, byte lists and compressed output survives too
+  let m: Term = [1, 2, 3];
+  for (let d = 0; d < 3_000; d++) m = d % 3 === 0 ? tuple(m, 'x') : d % 3 === 1 ? [m] : { a: m, b: [] };
+  assert.deepEqual(encode(decode(encode(m, { compressed: 6 }))), encode(m));
 });
 
 test('maxTerms bounds the number of terms', () => {
