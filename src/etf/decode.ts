@@ -530,9 +530,16 @@ class Decoder extends Reader {
       if (this.compat && (n > 4 || v > (sign === 1 ? 0x7fffffff : 0xffffffff))) return String(sign === 1 ? -v : v);
       return sign === 1 ? -v : v;
     }
-    let hex = '';
-    for (let i = n - 1; i >= 0; i--) hex += HEX[b[p + i]];
-    let v = BigInt('0x' + hex);
+    if (n <= 8) {
+      // up to 64 bits: a double is exact below 2^53, which is when it is returned as a number
+      let d = 0;
+      for (let i = n - 1; i >= 0; i--) d = d * 256 + b[p + i];
+      if (d <= Number.MAX_SAFE_INTEGER && !this.compat) return sign === 1 ? -d : d;
+    }
+    // big-endian hex of the little-endian magnitude, converted natively in one go
+    const be = n <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) be[i] = b[p + n - 1 - i];
+    let v = BigInt('0x' + be.toString('hex', 0, n));
     if (sign === 1) v = -v;
     if (this.compat) return v.toString();
     if (v <= MAX_SAFE && v >= -MAX_SAFE) return Number(v);
@@ -640,7 +647,7 @@ function withTail(els: Term[], tail: Term): Term {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const SCRATCH = Buffer.alloc(4096);
 
 /** Integral floats are boxed so they re-encode as floats; -0.0 stays a plain -0. */
 function floatTerm(f: number): number | Float {

@@ -161,7 +161,8 @@ function writeBigint(w: Writer, v: bigint): void {
     b[p++] = n;
   }
   b[p++] = neg ? 1 : 0;
-  for (let i = n - 1; i >= 0; i--) b[p++] = parseInt(hex.substr(i * 2, 2), 16);
+  const be = Buffer.from(hex, 'hex'); // big-endian magnitude; ETF wants it little-endian
+  for (let i = n - 1; i >= 0; i--) b[p++] = be[i];
   w.pos = p;
 }
 
