@@ -6,6 +6,7 @@
  */
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import { basename, shellAssignments, shellScript, shellWords, variableRefs } from './shell.js';
+import { isRecord, objectsOf, stringOf, stringsOf } from './shape.js';
 
 export type EnvSource = 'literal' | 'secret' | 'configmap' | 'field' | 'resource' | 'unknown';
 
@@ -69,33 +70,39 @@ export type ConfigMapLookup = (name: string) => Record<string, string> | undefin
 
 function envEntries(c: V1Container, configMap: ConfigMapLookup): EnvEntry[] {
   const out: EnvEntry[] = [];
-  for (const from of c.envFrom ?? []) {
-    const prefix = from.prefix ?? '';
-    if (from.configMapRef?.name) {
-      const data = configMap(from.configMapRef.name);
-      for (const [k, v] of Object.entries(data ?? {})) out.push({ name: prefix + k, index: -1, source: 'configmap', value: v, ref: from.configMapRef.name });
+  for (const from of objectsOf<Record<string, unknown>>(c.envFrom)) {
+    const prefix = stringOf(from.prefix) ?? '';
+    const ref = isRecord(from.configMapRef) ? stringOf(from.configMapRef.name) : undefined;
+    if (ref) {
+      for (const [k, v] of Object.entries(configMap(ref) ?? {})) out.push({ name: prefix + k, index: -1, source: 'configmap', value: v, ref });
     }
   }
-  (c.env ?? []).forEach((e: V1EnvVar, index) => {
+  objectsOf<Record<string, unknown>>(c.env).forEach((e, index) => {
     if (typeof e.name !== 'string') return;
-    const vf = e.valueFrom;
-    if (vf?.secretKeyRef) out.push({ name: e.name, index, source: 'secret', ref: vf.secretKeyRef.name });
-    else if (vf?.configMapKeyRef) {
-      const ref = vf.configMapKeyRef.name;
-      out.push({ name: e.name, index, source: 'configmap', ref, value: ref ? configMap(ref)?.[vf.configMapKeyRef.key] : undefined });
-    } else if (vf?.fieldRef) out.push({ name: e.name, index, source: 'field', fieldPath: vf.fieldRef.fieldPath });
-    else if (vf?.resourceFieldRef) out.push({ name: e.name, index, source: 'resource' });
+    const vf = isRecord(e.valueFrom) ? e.valueFrom : undefined;
+    const sub = (k: string) => (vf && isRecord(vf[k]) ? (vf[k] as Record<string, unknown>) : undefined);
+    const secret = sub('secretKeyRef');
+    const cm = sub('configMapKeyRef');
+    const field = sub('fieldRef');
+    if (secret) out.push({ name: e.name, index, source: 'secret', ref: stringOf(secret.name) });
+    else if (cm) {
+      const ref = stringOf(cm.name);
+      const key = stringOf(cm.key);
+      out.push({ name: e.name, index, source: 'configmap', ref, value: ref && key ? configMap(ref)?.[key] : undefined });
+    } else if (field) out.push({ name: e.name, index, source: 'field', fieldPath: stringOf(field.fieldPath) });
+    else if (sub('resourceFieldRef')) out.push({ name: e.name, index, source: 'resource' });
     else if (vf) out.push({ name: e.name, index, source: 'unknown' });
-    else out.push({ name: e.name, index, source: 'literal', value: e.value === undefined || e.value === null ? '' : String(e.value) });
+    else out.push({ name: e.name, index, source: 'literal', value: typeof e.value === 'string' || typeof e.value === 'number' || typeof e.value === 'boolean' ? String(e.value) : '' });
   });
   return out;
 }
 
 /** Analyses one container. `configMap` looks up ConfigMaps of the pod's namespace in the set. */
-export function analyseContainer(c: V1Container, configMap: ConfigMapLookup): ContainerAnalysis {
+export function analyseContainer(given: V1Container, configMap: ConfigMapLookup): ContainerAnalysis {
+  const c: V1Container = typeof given.name === 'string' ? given : { ...given, name: '(unnamed)' };
   const env = envEntries(c, configMap);
   const envByName = new Map(env.map((e) => [e.name, e] as const));
-  const argv = [...(c.command ?? []), ...(c.args ?? [])].map(String);
+  const argv = [...stringsOf(c.command), ...stringsOf(c.args)];
   const script = shellScript(argv);
   const scriptWords = script !== undefined ? shellWords(script) : [];
   const scriptVars = shellAssignments(scriptWords);
@@ -116,8 +123,8 @@ export function analyseContainer(c: V1Container, configMap: ConfigMapLookup): Co
     (n) => n.startsWith('RELEASE_') || n.startsWith('ERL_') || n === 'ELIXIR_ERL_OPTIONS' || n === 'ERLANG_COOKIE',
   );
   if (beamEnv.length) reasons.push(`sets ${beamEnv.slice(0, 3).join(', ')}`);
-  if ((c.ports ?? []).some((p) => p.containerPort === 4369 || p.name === 'epmd')) reasons.push('exposes the EPMD port 4369');
-  const imageRepo = (c.image ?? '').replace(/[:@].*$/, '');
+  if (objectsOf<Record<string, unknown>>(c.ports).some((p) => p.containerPort === 4369 || p.name === 'epmd')) reasons.push('exposes the EPMD port 4369');
+  const imageRepo = (stringOf(c.image) ?? '').replace(/[:@].*$/, '');
   if (BEAM_IMAGES.has(basename(imageRepo))) reasons.push(`uses the ${basename(imageRepo)} image`);
 
   const isElixirRelease =

@@ -15,6 +15,7 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import createDebug from 'debug';
 import { LintError } from './errors.js';
+import { isRecord, stringOf } from './shape.js';
 import type { Finding, KubeObject, LoadLimits, ManifestObject } from './types.js';
 
 const log = createDebug('beamnode:lint:load');
@@ -141,7 +142,15 @@ function contentLine(chunk: Chunk): number {
 // Helm's own vocabulary, so that Go templates inside ConfigMap data (alert rules) are not mistaken for a chart.
 const HELM_TEMPLATE = /\{\{-?\s*(\.Values|\.Release|\.Chart|\.Capabilities|include\s|template\s|define\s|toYaml\s|tpl\s)/;
 
-const isObject = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is KubeObject => isRecord(v);
+
+/** A parsed value as a ManifestObject, when it is a Kubernetes object (has a string `kind`); names and namespaces of the wrong type read as absent. */
+export function manifestObject(v: unknown, file: string, line: number, defaultNamespace = 'default'): ManifestObject | undefined {
+  if (!isObject(v) || typeof v.kind !== 'string') return undefined; // not a Kubernetes object (values.yaml, scalars)
+  const meta = isRecord(v.metadata) ? v.metadata : {};
+  const name = stringOf(meta.name) ?? (stringOf(meta.generateName) ? `${stringOf(meta.generateName)}*` : '(unnamed)');
+  return { file, line, kind: v.kind, name, namespace: stringOf(meta.namespace) ?? defaultNamespace, raw: v };
+}
 
 /** Parses one file's text into objects (only those with a `kind`) and problems. */
 export async function parseManifestText(text: string, file: string, defaultNamespace = 'default'): Promise<{ objects: ManifestObject[]; findings: Finding[] }> {
@@ -183,9 +192,8 @@ function parseWith(loadAllYaml: LoadAllYaml, text: string, file: string, default
     }
     const line = contentLine(chunk);
     const push = (v: unknown) => {
-      if (!isObject(v) || typeof v.kind !== 'string') return; // not a Kubernetes object (values.yaml, scalars)
-      const name = v.metadata?.name ?? (v.metadata?.generateName ? `${v.metadata.generateName}*` : '(unnamed)');
-      objects.push({ file, line, kind: v.kind, name, namespace: v.metadata?.namespace ?? defaultNamespace, raw: v });
+      const o = manifestObject(v, file, line, defaultNamespace);
+      if (o) objects.push(o);
     };
     for (const v of values) {
       if (isObject(v) && v.kind === 'List' && Array.isArray(v.items)) v.items.forEach(push);

@@ -5,7 +5,8 @@
  */
 import type { V1Container, V1PodSpec, V1ServicePort } from '@kubernetes/client-node';
 import { parseCorefile, type KubernetesPluginConfig } from '../discovery/corefile.js';
-import type { KubeObject, ManifestObject } from './types.js';
+import { isRecord, objectsOf, stringMap } from './shape.js';
+import type { ManifestObject } from './types.js';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'DaemonSet' | 'Pod';
 
@@ -68,11 +69,7 @@ export interface ManifestSet {
 
 const WORKLOADS_WITH_TEMPLATE = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'DaemonSet']);
 
-const record = (v: unknown): Record<string, string> => {
-  const out: Record<string, string> = {};
-  if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
-  return out;
-};
+const record = stringMap;
 
 interface TemplateLike {
   metadata?: { labels?: Record<string, string> };
@@ -80,59 +77,74 @@ interface TemplateLike {
 }
 
 function podTemplate(o: ManifestObject): PodTemplate | undefined {
-  const spec = o.raw.spec as (Record<string, unknown> & { template?: TemplateLike; serviceName?: string; replicas?: number }) | undefined;
-  if (!spec) return undefined;
+  const spec = o.raw.spec;
+  if (!isRecord(spec)) return undefined;
   let labels: Record<string, string>;
-  let podSpec: V1PodSpec | undefined;
+  let raw: unknown;
   if (o.kind === 'Pod') {
-    labels = record(o.raw.metadata?.labels);
-    podSpec = spec as unknown as V1PodSpec;
+    labels = record(isRecord(o.raw.metadata) ? o.raw.metadata.labels : undefined);
+    raw = spec;
   } else if (WORKLOADS_WITH_TEMPLATE.has(o.kind)) {
-    labels = record(spec.template?.metadata?.labels);
-    podSpec = spec.template?.spec;
+    const template = isRecord(spec.template) ? spec.template : {};
+    labels = record(isRecord(template.metadata) ? template.metadata.labels : undefined);
+    raw = template.spec;
   } else return undefined;
-  if (!podSpec || !Array.isArray(podSpec.containers)) return undefined;
+  if (!isRecord(raw) || !Array.isArray(raw.containers)) return undefined;
+  // Only the fields the rules read, each of its declared type (anything else reads as absent).
+  const podSpec: V1PodSpec = {
+    containers: objectsOf<V1Container>(raw.containers),
+    ...(typeof raw.subdomain === 'string' ? { subdomain: raw.subdomain } : {}),
+    ...(typeof raw.hostname === 'string' ? { hostname: raw.hostname } : {}),
+    ...(typeof raw.setHostnameAsFQDN === 'boolean' ? { setHostnameAsFQDN: raw.setHostnameAsFQDN } : {}),
+  };
   const kind = o.kind as WorkloadKind;
   let governingService: string | undefined;
   let governingField: PodTemplate['governingField'];
   if (kind === 'StatefulSet' && typeof spec.serviceName === 'string' && spec.serviceName) {
     governingService = spec.serviceName; // the controller sets each pod's subdomain to it
     governingField = 'spec.serviceName';
-  } else if (typeof podSpec.subdomain === 'string' && podSpec.subdomain) {
+  } else if (podSpec.subdomain) {
     governingService = podSpec.subdomain;
     governingField = kind === 'Pod' ? 'spec.subdomain' : 'spec.template.spec.subdomain';
   }
-  const replicas = kind === 'Pod' ? 1 : typeof spec.replicas === 'number' ? spec.replicas : 1;
+  const replicas = kind === 'Pod' ? 1 : typeof spec.replicas === 'number' && Number.isSafeInteger(spec.replicas) && spec.replicas >= 0 ? spec.replicas : 1;
   return { object: o, kind, labels, spec: podSpec, containers: podSpec.containers, governingService, governingField, replicas };
 }
 
 function serviceView(o: ManifestObject): ServiceView {
-  const spec = (o.raw.spec ?? {}) as { clusterIP?: string; selector?: Record<string, string>; ports?: V1ServicePort[]; publishNotReadyAddresses?: boolean; type?: string };
-  const annotations = o.raw.metadata?.annotations ?? {};
+  const spec = isRecord(o.raw.spec) ? o.raw.spec : {};
+  const annotations = record(isRecord(o.raw.metadata) ? o.raw.metadata.annotations : undefined);
+  const selector = record(spec.selector);
   return {
     object: o,
     headless: spec.clusterIP === 'None',
-    selector: spec.selector && Object.keys(spec.selector).length ? record(spec.selector) : undefined,
-    ports: Array.isArray(spec.ports) ? spec.ports : [],
+    selector: Object.keys(selector).length ? selector : undefined,
+    ports: objectsOf<V1ServicePort>(spec.ports),
     // The legacy annotation still works on older clusters.
     publishNotReadyAddresses: spec.publishNotReadyAddresses === true || annotations['service.alpha.kubernetes.io/tolerate-unready-endpoints'] === 'true',
   };
 }
 
 function networkPolicyView(o: ManifestObject): NetworkPolicyView {
-  const spec = (o.raw.spec ?? {}) as {
-    podSelector?: LabelSelector;
-    policyTypes?: string[];
-    ingress?: { ports?: NetworkPolicyPort[] }[];
-    egress?: { ports?: NetworkPolicyPort[] }[];
+  const spec = isRecord(o.raw.spec) ? o.raw.spec : {};
+  const sel = isRecord(spec.podSelector) ? spec.podSelector : {};
+  const podSelector: LabelSelector = {
+    matchLabels: record(sel.matchLabels),
+    matchExpressions: objectsOf<Record<string, unknown>>(sel.matchExpressions).map((e) => ({
+      key: String(e.key),
+      operator: String(e.operator),
+      values: Array.isArray(e.values) ? e.values.map(String) : [],
+    })),
   };
+  const rules = (v: unknown) =>
+    objectsOf<Record<string, unknown>>(v).map((r) => (Array.isArray(r.ports) ? { ports: objectsOf<NetworkPolicyPort>(r.ports) } : {}));
   // API default: Ingress always; Egress when the policy has egress rules.
-  const types = spec.policyTypes ?? ['Ingress', ...(spec.egress ? ['Egress'] : [])];
+  const types = Array.isArray(spec.policyTypes) ? spec.policyTypes : ['Ingress', ...(spec.egress ? ['Egress'] : [])];
   return {
     object: o,
-    podSelector: spec.podSelector ?? {},
-    ...(types.includes('Ingress') ? { ingress: spec.ingress ?? [] } : {}),
-    ...(types.includes('Egress') ? { egress: spec.egress ?? [] } : {}),
+    podSelector,
+    ...(types.includes('Ingress') ? { ingress: rules(spec.ingress) } : {}),
+    ...(types.includes('Egress') ? { egress: rules(spec.egress) } : {}),
   };
 }
 
@@ -170,7 +182,7 @@ export function buildManifestSet(objects: ManifestObject[]): ManifestSet {
     if (o.kind === 'Service') set.services.push(serviceView(o));
     else if (o.kind === 'NetworkPolicy') set.networkPolicies.push(networkPolicyView(o));
     else if (o.kind === 'ConfigMap') {
-      const data = record((o.raw as KubeObject & { data?: unknown }).data);
+      const data = record(o.raw.data);
       set.configMaps.set(`${o.namespace}/${o.name}`, data);
       const dns = coreDnsView(o, data);
       if (dns) set.coreDns.push(dns);

@@ -6,6 +6,7 @@
  * here, not `from`/`to` peers.
  */
 import type { ContainerAnalysis } from '../beam.js';
+import { objectsOf } from '../shape.js';
 import { labelsMatch, type NetworkPolicyPort, type NetworkPolicyView } from '../model.js';
 import type { Finding } from '../types.js';
 import { finding, type BeamTemplate, type Rule } from './context.js';
@@ -66,7 +67,9 @@ function checkTemplate(b: BeamTemplate, all: NetworkPolicyView[]): Finding[] {
   if (policies.length === 0) return [];
   const out: Finding[] = [];
   const names = new Map<string, number>();
-  for (const c of t.containers) for (const p of c.ports ?? []) if (p.name) names.set(p.name, p.containerPort);
+  for (const c of t.containers) {
+    for (const p of objectsOf<Record<string, unknown>>(c.ports)) if (typeof p.name === 'string' && typeof p.containerPort === 'number') names.set(p.name, p.containerPort);
+  }
   const dist = b.beam.map(distPortRange).find((r) => r !== undefined);
   for (const dir of ['ingress', 'egress'] as const) {
     const a = allowed(policies, dir);
