@@ -14,7 +14,7 @@ import { decodeBodyAt, encodeBodyInto, type DecodeOptions, type Writer } from '.
 import { Atom, Pid, Reference, Tuple, type Term } from '../etf/types.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentFrame, type FragmentLimits } from './fragments.js';
-import { passThroughCodec, PASS_THROUGH, type FrameBody, type FrameCodec } from './framing.js';
+import { passThroughCodec, PASS_THROUGH, type FrameBody } from './framing.js';
 
 export const VERSION_MAGIC = 131;
 /** `131, 68`: a whole message. */
@@ -332,7 +332,9 @@ export interface DistHeaderCodecOptions {
  * `131,68/69/70` in (and `112` pass-through in, which OTP never sends then, but costs nothing).
  * decodeFrame() returns undefined for a fragment that does not complete a message.
  */
-export interface DistHeaderCodec extends Omit<FrameCodec, 'decodeFrame'> {
+export interface DistHeaderCodec {
+  /** Appends one whole `len:32, 131, 68, …` frame for `control` [+ `message`] to `w`. */
+  encodeFrame(w: Writer, control: Term, message?: Term): void;
   decodeFrame(payload: Buffer): FrameBody | undefined;
   /**
    * For the frame just encoded by encodeFrame() (and taken out of the writer): its fragments as
@@ -343,6 +345,7 @@ export interface DistHeaderCodec extends Omit<FrameCodec, 'decodeFrame'> {
   splitFrame(frame: Buffer): Iterable<[Buffer, Buffer]> | undefined;
   /** Frees reassembly state (the connection closed). */
   close(): void;
+  pendingBytes(): number;
   readonly assembler: FragmentAssembler;
 }
 
@@ -404,6 +407,9 @@ export function distHeaderCodec(o: DistHeaderCodecOptions = {}): DistHeaderCodec
     },
     close(): void {
       assembler.clear();
+    },
+    pendingBytes(): number {
+      return assembler.pendingBytes;
     },
   };
 }
