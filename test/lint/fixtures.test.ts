@@ -26,6 +26,7 @@ const EXPECTED: Record<string, Expect> = {
     ['subdomain-not-selected', 'error', 'Deployment/myapp'],
   ],
   'statefulset-service-name.yaml': [['subdomain-no-service', 'error', 'StatefulSet/myapp']],
+  'statefulset-clean.yaml': [],
   'service-not-headless.yaml': [['service-not-headless', 'error', 'Service/myapp-epmd']],
   'service-no-ports.yaml': [['service-no-ports', 'error', 'Service/myapp-headless']],
   'service-unnamed-ports.yaml': [['service-unnamed-ports', 'warning', 'Service/myapp-headless']],
