@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container } from '@kubernetes/client-node';
 import { parseManifestText } from '../../src/lint/index.js';
 import { names } from '../../src/epmd/client.js';
-import { freePort, sleep, startEpmd, type Epmd } from '../support/otp.js';
+import { freePort, hostOtp, sleep, startEpmd, type Epmd } from '../support/otp.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/k8s/', import.meta.url));
 const POD = 'myapp-7d9f8b6c5-abcde';
@@ -24,6 +24,8 @@ const COOKIE = 'test-cookie-from-the-secret';
 
 const hasMix = spawnSync('mix', ['--version'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
 const skip = hasMix ? false : 'mix (Elixir) is not installed';
+const elixirVersion = hasMix ? (/Elixir (\S+)/.exec(spawnSync('elixir', ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '')?.[1] ?? '?') : '';
+const on = hasMix ? `Elixir ${elixirVersion} release, ${hostOtp().label}` : 'no Elixir';
 
 const work = mkdtempSync(join(tmpdir(), 'beamnode-k8s-example-'));
 let epmd: Epmd | undefined;
@@ -138,7 +140,7 @@ function rpcSelf(cookie: string): { status: number | null; stdout: string; stder
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-test('examples/k8s Deployment: the release names itself myapp@<pod FQDN> on the pinned port, and the Secret cookie admits an rpc (Elixir release, OTP 25)', { skip }, async () => {
+test(`examples/k8s Deployment: the release names itself myapp@<pod FQDN> on the pinned port, and the Secret cookie admits an rpc (${on})`, { skip }, async () => {
   const distPort = await freePort();
   const node = run(podArgv(), podEnv(distPort));
   try {
@@ -154,7 +156,7 @@ test('examples/k8s Deployment: the release names itself myapp@<pod FQDN> on the 
   }
 });
 
-test('lint short-names (release default): without RELEASE_DISTRIBUTION the same command fails with "Can\'t set short node name!"', { skip }, async () => {
+test(`lint short-names (release default): without RELEASE_DISTRIBUTION the same command fails with "Can't set short node name!" (${on})`, { skip }, async () => {
   const node = run(podArgv(), podEnv(await freePort(), ['RELEASE_DISTRIBUTION']));
   try {
     const code = await within(node.exited, 30_000);
@@ -166,7 +168,7 @@ test('lint short-names (release default): without RELEASE_DISTRIBUTION the same 
   }
 });
 
-test('lint env-shell-command: RELEASE_NODE=myapp@$(hostname -f) as an env value (no shell) never becomes the pod FQDN', { skip }, async () => {
+test(`lint env-shell-command: RELEASE_NODE=myapp@$(hostname -f) as an env value (no shell) never becomes the pod FQDN (${on})`, { skip }, async () => {
   const env = podEnv(await freePort(), [], { RELEASE_NODE: 'myapp@$(hostname -f)' });
   const node = run([releaseBin, 'start'], env);
   try {
