@@ -2,6 +2,7 @@
  * `beamnode lint <files or dirs…>`: checks Kubernetes manifests for BEAM clustering mistakes.
  *
  *   beamnode lint PATH… [--json] [--namespace NS] [--cluster-domain D] [--quiet]
+ *   kubectl get deploy,sts,svc -o yaml | beamnode lint -      (`-` reads stdin)
  *
  * Exit status: 0 clean (info notes allowed), 1 errors or warnings, 2 usage (or a path that does not exist).
  */
@@ -9,10 +10,12 @@ import { parseArgs } from 'node:util';
 import { lintPaths } from '../lint/lint.js';
 import { renderJson, renderText, exitStatus } from '../lint/report.js';
 import { LintError } from '../lint/errors.js';
+import { DEFAULT_LOAD_LIMITS, type ManifestText } from '../lint/load.js';
 
 const USAGE = `usage: beamnode lint PATH… [--json] [--namespace NS] [--cluster-domain D] [--quiet]
-  check Kubernetes manifests (YAML/JSON files, directories walked for *.yaml, *.yml, *.json)
-  for the mistakes that keep BEAM nodes from clustering; all files are linted as one set
+  check Kubernetes manifests (YAML/JSON files, directories walked for *.yaml, *.yml, *.json;
+  - reads stdin, e.g. helm template . | beamnode lint -, kubectl get deploy,svc -o yaml | beamnode lint -)
+  for the mistakes that keep BEAM nodes from clustering; all inputs are linted as one set
 
   --json              machine-readable findings
   --namespace NS      namespace of objects without one (default: default)
@@ -48,7 +51,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const result = await lintPaths(positionals, { namespace: values.namespace, clusterDomain: values['cluster-domain'] });
+    const texts: ManifestText[] = positionals.includes('-') ? [{ file: '<stdin>', text: await readStdin(DEFAULT_LOAD_LIMITS.maxFileBytes) }] : [];
+    const paths = positionals.filter((p) => p !== '-');
+    const result = await lintPaths(paths, { namespace: values.namespace, clusterDomain: values['cluster-domain'] }, DEFAULT_LOAD_LIMITS, texts);
     const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
     console.log(values.json ? renderJson(result) : renderText(result, { colour, minSeverity: values.quiet ? 'warning' : 'info' }));
     return exitStatus(result);
@@ -59,4 +64,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** All of stdin as text, refusing more than `max` bytes (checked as chunks arrive, before keeping them). */
+async function readStdin(max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += b.length;
+    if (size > max) throw new LintError('BEAM_ERR_LINT_LIMIT', '<stdin>', `<stdin>: more than ${max} bytes`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -6,6 +6,7 @@ import { nameLengths } from './rules/lengths.js';
 import { plainTextCookie } from './rules/cookie.js';
 import { networkPolicies } from './rules/network.js';
 import { DEFAULT_LOAD_LIMITS, loadManifests } from './load.js';
+import type { ManifestText } from './load.js';
 import type { Finding, LintOptions, LoadLimits, ManifestObject, Severity } from './types.js';
 
 const RULES: readonly Rule[] = [
@@ -48,9 +49,12 @@ export interface LintResult {
   counts: Record<Severity, number>;
 }
 
-/** Reads every manifest under `paths` and lints them as one set (Services and workloads are matched across files). */
-export async function lintPaths(paths: readonly string[], options: LintOptions = {}, limits: LoadLimits = DEFAULT_LOAD_LIMITS): Promise<LintResult> {
-  const loaded = await loadManifests(paths, options.namespace ?? 'default', limits);
+/**
+ * Reads every manifest under `paths` (and `texts`, e.g. stdin) and lints them as one set:
+ * Services and workloads are matched across files.
+ */
+export async function lintPaths(paths: readonly string[], options: LintOptions = {}, limits: LoadLimits = DEFAULT_LOAD_LIMITS, texts: readonly ManifestText[] = []): Promise<LintResult> {
+  const loaded = await loadManifests(paths, options.namespace ?? 'default', limits, texts);
   const { findings, beamWorkloads } = lintObjects(loaded.objects, options);
   const all = sortFindings([...loaded.findings, ...findings]);
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };

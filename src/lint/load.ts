@@ -81,12 +81,29 @@ export function manifestFiles(paths: readonly string[], limits: LoadLimits = DEF
   return out;
 }
 
-/** Reads and parses every manifest under `paths`. */
-export async function loadManifests(paths: readonly string[], defaultNamespace = 'default', limits: LoadLimits = DEFAULT_LOAD_LIMITS): Promise<LoadedManifests> {
+/** Manifest text that does not come from a file (stdin, an API answer); `file` names it in findings. */
+export interface ManifestText {
+  file: string;
+  text: string;
+}
+
+/** Reads and parses every manifest under `paths`, then `texts`. */
+export async function loadManifests(
+  paths: readonly string[],
+  defaultNamespace = 'default',
+  limits: LoadLimits = DEFAULT_LOAD_LIMITS,
+  texts: readonly ManifestText[] = [],
+): Promise<LoadedManifests> {
   const loadAll = await yamlLoader();
   const files = manifestFiles(paths, limits);
   const objects: ManifestObject[] = [];
   const findings: Finding[] = [];
+  for (const t of texts) {
+    if (Buffer.byteLength(t.text) > limits.maxFileBytes) throw new LintError('BEAM_ERR_LINT_LIMIT', t.file, `${t.file}: larger than ${limits.maxFileBytes} bytes`);
+    const parsed = parseWith(loadAll, t.text, t.file, defaultNamespace);
+    objects.push(...parsed.objects);
+    findings.push(...parsed.findings);
+  }
   for (const file of files) {
     const size = statSync(file).size;
     if (size > limits.maxFileBytes) throw new LintError('BEAM_ERR_LINT_LIMIT', file, `${file}: ${size} bytes is larger than ${limits.maxFileBytes}`);
@@ -101,7 +118,7 @@ export async function loadManifests(paths: readonly string[], defaultNamespace =
     findings.push(...parsed.findings);
     log('%s: %d objects, %d problems', file, parsed.objects.length, parsed.findings.length);
   }
-  return { files, objects, findings };
+  return { files: [...files, ...texts.map((t) => t.file)], objects, findings };
 }
 
 interface Chunk {

@@ -4,6 +4,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { lintPaths } from '../../src/lint/index.js';
 import { run } from '../../src/cli/lint.js';
 
@@ -26,8 +27,8 @@ async function lintCli(...args: string[]) {
   }
 }
 
-function beamnode(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+function beamnode(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, input, env: { ...process.env, NO_COLOR: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -46,9 +47,21 @@ test('without the CoreDNS ConfigMap the examples get only the endpoint_pod_names
 });
 
 test('beamnode lint examples/k8s (the real command, spawned) exits 0', async () => {
-  const r = beamnode('lint', 'examples/k8s');
+  const r = beamnode(['lint', 'examples/k8s']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /BEAM workloads: Deployment\/myapp; 0 errors, 0 warnings, 0 info/);
+});
+
+test('beamnode lint - reads stdin (kubectl get -o yaml output) together with files', () => {
+  const list = readFileSync(`${FIXTURES}kubectl-get-list.yaml`, 'utf8');
+  const r = beamnode(['lint', '--json', '-', `${EXAMPLES}coredns-endpoint-pod-names.yaml`], list);
+  assert.equal(r.status, 1, r.stderr);
+  const j = JSON.parse(r.stdout) as { files: string[]; findings: { rule: string; file: string; namespace: string }[] };
+  assert.ok(j.files.includes('<stdin>'));
+  assert.deepEqual(j.findings.map((f) => [f.rule, f.file, f.namespace]).sort(), [
+    ['service-not-headless', '<stdin>', 'shop'],
+    ['subdomain-not-headless', '<stdin>', 'shop'],
+  ]);
 });
 
 test('beamnode lint --json on a broken fixture exits 1 with parseable findings', async () => {

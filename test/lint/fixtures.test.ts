@@ -48,6 +48,11 @@ const EXPECTED: Record<string, Expect> = {
   'network-policy-dist-blocked.yaml': [['network-policy', 'error', 'Deployment/myapp']],
   'network-policy-egress-dns.yaml': [['network-policy', 'error', 'Deployment/myapp']],
   'network-policy-unpinned.yaml': [['network-policy', 'warning', 'Deployment/myapp']],
+  'kubectl-get-list.yaml': [
+    ['service-not-headless', 'error', 'Service/myapp'],
+    ['subdomain-not-headless', 'error', 'Deployment/myapp'],
+    ['coredns-endpoint-pod-names', 'info', 'Deployment/myapp'],
+  ],
   'helm-template.yaml': [['template', 'warning', join(FIXTURES, 'helm-template.yaml')]],
   'not-yaml.yaml': [['yaml-parse', 'error', join(FIXTURES, 'not-yaml.yaml')]],
 };
