@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { lintPaths, type Finding, type LintRule, type Severity } from '../../src/lint/index.js';
+import { lintPaths, lintObjects, parseManifestText, type Finding, type LintRule, type Severity } from '../../src/lint/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/lint/', import.meta.url));
 
@@ -94,4 +94,24 @@ test('findings name the line where the object starts', async () => {
   const f = r.findings.find((x) => x.rule === 'subdomain-no-service');
   assert.ok(f);
   assert.equal(f.line, 15); // the Deployment's apiVersion line, after the comment and the Service
+});
+
+test('env-var-reference: $(X) undefined warns, but Service link variables the kubelet injects do not', async () => {
+  const yaml = [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata: {name: p}',
+    'spec:',
+    '  containers:',
+    '  - name: c',
+    '    image: elixir:1.17',
+    '    env:',
+    '    - {name: PEER, value: "$(MYAPP_SERVICE_HOST):$(MYAPP_PORT_4369_TCP_PORT)"}',
+    '    - {name: OTHER, value: "$(NOPE)"}',
+  ].join('\n');
+  const { objects } = await parseManifestText(yaml, 'pod.yaml');
+  const found = lintObjects(objects).findings.filter((f) => f.rule === 'env-var-reference');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /\$\(NOPE\)/);
+  assert.equal(found[0].severity, 'warning');
 });

@@ -67,6 +67,9 @@ export const longNamesNeedFqdn: Rule = (ctx) => {
   return out;
 };
 
+// Docker-link style variables the kubelet injects for every Service: FOO_SERVICE_HOST, FOO_PORT_4369_TCP_ADDR, …
+const SERVICE_LINK_VAR = /_SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?$|_PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?$/;
+
 /** env-shell-command, env-var-reference: what Kubernetes does (and does not) expand in env values. */
 export const envExpansion: Rule = (ctx) => {
   const out: Finding[] = [];
@@ -94,6 +97,7 @@ function envExpansionOf(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
       const ref = m[1];
       const defs = a.env.filter((x) => x.name === ref);
       if (defs.some((x) => x.index < e.index)) continue;
+      if (SERVICE_LINK_VAR.test(ref) && defs.length === 0) continue; // injected by the kubelet for Services (enableServiceLinks)
       if (defs.length) {
         out.push(finding('env-var-reference', 'error', o, `env ${e.name} refers to $(${ref}), which is defined after it: Kubernetes expands only variables defined earlier in the list, so the value stays literally $(${ref})`, `move ${ref} above ${e.name} in env`, cname));
       } else {
