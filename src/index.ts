@@ -38,3 +38,4 @@ export {
   type Verdict,
   type DnsMode,
 } from './probe/index.js';
+export * as lint from './lint/index.js';
