@@ -42,6 +42,8 @@ const MAX_ATOM_BYTES = 255 * 4;
 const CONTROL_SCAN_BUDGET = 256;
 /** Tuple nesting the cache-aware writer follows; deeper terms go to the codec as they are. */
 const MAX_DEPTH = 64;
+const ATOM_TRUE = Atom.of('true');
+const ATOM_FALSE = Atom.of('false');
 
 /** The receiving direction's cache: slot → atom, as the peer's headers filled it. */
 export type AtomCacheSlots = (Atom | undefined)[];
@@ -168,13 +170,14 @@ export interface AtomCacheOutOptions {
 export class AtomCacheOut {
   private readonly slots: AtomCacheSlots = newAtomCacheSlots();
   private readonly budget: number;
-  // Per-message state, reused.
-  private readonly refIndex = new Map<Atom, number>();
-  private readonly refs: Atom[] = [];
-  private readonly refSlot: number[] = [];
-  private readonly refNew: boolean[] = [];
-  /** slotStamp[slot] === stamp: the slot is taken by a ref of the message being encoded. */
+  // Per-message state, reused: the refs in header order, and per slot the ref that holds it
+  // (valid when slotStamp[slot] === stamp). No Map: a slot names at most one ref per message.
+  private readonly refs: Atom[] = new Array<Atom>(MAX_ATOM_CACHE_REFS);
+  private readonly refSlot = new Uint16Array(MAX_ATOM_CACHE_REFS);
+  private readonly refNew = new Uint8Array(MAX_ATOM_CACHE_REFS);
+  private count = 0;
   private readonly slotStamp = new Uint32Array(ATOM_CACHE_SIZE);
+  private readonly slotRef = new Uint8Array(ATOM_CACHE_SIZE);
   private stamp = 0;
   private scanLeft = 0;
 
@@ -196,7 +199,11 @@ export class AtomCacheOut {
    * an EncodeError leaves it as it was (the caller drops the bytes).
    */
   encode(w: Writer, control: Term, message: Term | undefined): number {
-    this.begin();
+    this.count = 0;
+    if (++this.stamp === 0xffffffff) {
+      this.slotStamp.fill(0);
+      this.stamp = 1;
+    }
     this.scanLeft = CONTROL_SCAN_BUDGET;
     this.collect(control, 0);
     if (message !== undefined && this.budget > 0) {
@@ -210,62 +217,67 @@ export class AtomCacheOut {
       if (this.budget > 0) this.writeTerm(w, message, 0);
       else encodeBodyInto(w, message);
     }
-    this.commit();
+    for (let i = 0; i < this.count; i++) if (this.refNew[i] === 1) this.slots[this.refSlot[i]] = this.refs[i];
     return messageAt;
   }
 
-  private begin(): void {
-    this.refIndex.clear();
-    this.refs.length = 0;
-    this.refSlot.length = 0;
-    this.refNew.length = 0;
-    if (++this.stamp === 0xffffffff) {
-      this.slotStamp.fill(0);
-      this.stamp = 1;
-    }
-  }
-
-  private commit(): void {
-    for (let i = 0; i < this.refs.length; i++) if (this.refNew[i]) this.slots[this.refSlot[i]] = this.refs[i];
+  /** The ref index of `a` in this message, or -1. */
+  private refOf(a: Atom): number {
+    const slot = atomSlot(a);
+    if (this.slotStamp[slot] !== this.stamp) return -1;
+    const i = this.slotRef[slot];
+    return this.refs[i] === a ? i : -1;
   }
 
   /** Registers `a` as a ref of this message if there is room and its slot is free. */
   private want(a: Atom): void {
-    if (this.refIndex.has(a) || this.refs.length >= MAX_ATOM_CACHE_REFS) return;
     const slot = atomSlot(a);
-    if (this.slotStamp[slot] === this.stamp) return; // another atom of this message holds it: inline
-    if (Buffer.byteLength(a.name, 'utf8') > MAX_ATOM_BYTES) return; // let the codec reject it
+    if (this.slotStamp[slot] === this.stamp) return; // this atom already, or another one: inline
+    if (this.count >= MAX_ATOM_CACHE_REFS) return;
+    // 340 UTF-16 units are at most 1020 UTF-8 bytes; longer names are measured (the codec rejects them).
+    const name = a.name;
+    if (name.length > 340 && Buffer.byteLength(name, 'utf8') > MAX_ATOM_BYTES) return;
+    const i = this.count++;
     this.slotStamp[slot] = this.stamp;
-    this.refIndex.set(a, this.refs.length);
-    this.refs.push(a);
-    this.refSlot.push(slot);
-    this.refNew.push(this.slots[slot] !== a);
+    this.slotRef[slot] = i;
+    this.refs[i] = a;
+    this.refSlot[i] = slot;
+    this.refNew[i] = this.slots[slot] === a ? 0 : 1;
   }
 
   /** Walks tuples, pids and references for atoms (the shapes of control tuples and small messages). */
   private collect(t: Term, depth: number): void {
     if (this.scanLeft-- <= 0) return;
-    if (t instanceof Atom) this.want(t);
-    else if (typeof t === 'boolean') this.want(Atom.of(t ? 'true' : 'false'));
-    else if (t instanceof Tuple && depth < MAX_DEPTH) {
-      const e = t.elements;
+    if (typeof t !== 'object' || t === null) {
+      if (typeof t === 'boolean') this.want(t ? ATOM_TRUE : ATOM_FALSE);
+      return;
+    }
+    // constructor checks: one load each, where instanceof walks a Buffer's prototype chain.
+    const k = t.constructor;
+    if (k === Atom) this.want(t as Atom);
+    else if (k === Tuple) {
+      if (depth >= MAX_DEPTH) return;
+      const e = (t as Tuple).elements;
       for (let i = 0; i < e.length; i++) this.collect(e[i], depth + 1);
-    } else if (t instanceof Pid || t instanceof Reference) this.want(t.node);
+    } else if (k === Pid || k === Reference) this.want((t as Pid | Reference).node);
   }
 
   private writeRefs(w: Writer): void {
-    const n = this.refs.length;
+    const n = this.count;
     w.u8(n);
     if (n === 0) return;
     let long = false;
-    for (let i = 0; i < n; i++) if (this.refNew[i] && Buffer.byteLength(this.refs[i].name, 'utf8') > 255) long = true;
-    const flagsAt = w.reserve((n >> 1) + 1);
-    w.buf.fill(0, flagsAt, flagsAt + (n >> 1) + 1);
+    for (let i = 0; i < n; i++) if (this.refNew[i] === 1 && Buffer.byteLength(this.refs[i].name, 'utf8') > 255) long = true;
+    const flagBytes = (n >> 1) + 1;
+    const flagsAt = w.reserve(flagBytes);
+    const b = w.buf;
+    for (let j = 0; j < flagBytes; j++) b[flagsAt + j] = 0;
     for (let i = 0; i < n; i++) {
-      const nibble = (this.refNew[i] ? 8 : 0) | (this.refSlot[i] >> 8);
-      w.buf[flagsAt + (i >> 1)] |= nibble << ((i & 1) << 2);
-      w.u8(this.refSlot[i] & 0xff);
-      if (this.refNew[i]) {
+      const slot = this.refSlot[i];
+      const isNew = this.refNew[i] === 1;
+      w.buf[flagsAt + (i >> 1)] |= ((isNew ? 8 : 0) | (slot >> 8)) << ((i & 1) << 2);
+      w.u8(slot & 0xff);
+      if (isNew) {
         const text = Buffer.from(this.refs[i].name, 'utf8');
         if (long) w.u16(text.length);
         else w.u8(text.length);
@@ -275,35 +287,44 @@ export class AtomCacheOut {
     if (long) w.buf[flagsAt + (n >> 1)] |= 1 << ((n & 1) << 2);
   }
 
-  private writeAtom(w: Writer, a: Atom): boolean {
-    const i = this.refIndex.get(a);
-    if (i === undefined) return false;
-    w.u8(ATOM_CACHE_REF).u8(i);
-    return true;
-  }
-
   /** Writes `t` with cache refs for the registered atoms; other shapes go to the codec. */
   private writeTerm(w: Writer, t: Term, depth: number): void {
-    if (t instanceof Atom) {
-      if (!this.writeAtom(w, t)) encodeBodyInto(w, t);
-    } else if (typeof t === 'boolean') {
-      if (!this.writeAtom(w, Atom.of(t ? 'true' : 'false'))) encodeBodyInto(w, t);
-    } else if (t instanceof Tuple && depth < MAX_DEPTH) {
-      const e = t.elements;
+    if (typeof t !== 'object' || t === null) {
+      if (typeof t === 'boolean') {
+        const i = this.refOf(t ? ATOM_TRUE : ATOM_FALSE);
+        if (i >= 0) w.u8(ATOM_CACHE_REF).u8(i);
+        else encodeBodyInto(w, t);
+      } else if (typeof t === 'number' && (t & 0xff) === t && !Object.is(t, -0)) {
+        w.u8(SMALL_INTEGER_EXT).u8(t);
+      } else {
+        encodeBodyInto(w, t);
+      }
+      return;
+    }
+    const k = t.constructor;
+    if (k === Atom) {
+      const i = this.refOf(t as Atom);
+      if (i >= 0) w.u8(ATOM_CACHE_REF).u8(i);
+      else encodeBodyInto(w, t);
+    } else if (k === Tuple && depth < MAX_DEPTH) {
+      const e = (t as Tuple).elements;
       if (e.length < 256) w.u8(SMALL_TUPLE_EXT).u8(e.length);
       else w.u8(LARGE_TUPLE_EXT).u32(e.length);
       for (let i = 0; i < e.length; i++) this.writeTerm(w, e[i], depth + 1);
-    } else if (t instanceof Pid && this.refIndex.has(t.node)) {
-      w.u8(NEW_PID_EXT);
-      this.writeAtom(w, t.node);
-      w.u32(t.id).u32(t.serial).u32(t.creation);
-    } else if (t instanceof Reference && this.refIndex.has(t.node) && t.ids.length >= 1 && t.ids.length <= 5) {
-      w.u8(NEWER_REFERENCE_EXT).u16(t.ids.length);
-      this.writeAtom(w, t.node);
-      w.u32(t.creation);
-      for (let i = 0; i < t.ids.length; i++) w.u32(t.ids[i]);
-    } else if (typeof t === 'number' && t >= 0 && t <= 255 && Number.isInteger(t) && !Object.is(t, -0)) {
-      w.u8(SMALL_INTEGER_EXT).u8(t);
+    } else if (k === Pid) {
+      const p = t as Pid;
+      const i = this.refOf(p.node);
+      if (i < 0) return encodeBodyInto(w, t);
+      w.u8(NEW_PID_EXT).u8(ATOM_CACHE_REF).u8(i);
+      w.u32(p.id).u32(p.serial).u32(p.creation);
+    } else if (k === Reference) {
+      const r = t as Reference;
+      const i = this.refOf(r.node);
+      const n = r.ids.length;
+      if (i < 0 || n < 1 || n > 5) return encodeBodyInto(w, t);
+      w.u8(NEWER_REFERENCE_EXT).u16(n).u8(ATOM_CACHE_REF).u8(i);
+      w.u32(r.creation);
+      for (let j = 0; j < n; j++) w.u32(r.ids[j]);
     } else {
       encodeBodyInto(w, t);
     }

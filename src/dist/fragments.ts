@@ -249,11 +249,17 @@ export interface FrameSocket {
   once(event: 'drain', listener: () => void): unknown;
   removeListener(event: 'drain', listener: () => void): unknown;
   readonly writableLength: number;
+  readonly writableHighWaterMark: number;
 }
 
 export interface FrameSenderOptions {
-  /** Fragment bytes written per event-loop turn before yielding (default 1 MiB). */
+  /** Fragment bytes written per event-loop turn before yielding (default 4 MiB). */
   turnBudget?: number;
+  /**
+   * Bytes the socket may hold before fragments wait for its 'drain' (default 4 MiB). The socket's
+   * own high-water mark (16 KiB) would make every 64 KiB fragment wait for a drain of its own.
+   */
+  socketLimit?: number;
   /** Buffered bytes (ours and the socket's) from which accepting() says no (default 1 MiB). */
   highWater?: number;
   /** Called once the buffered bytes are below highWater again after accepting() said no. */
@@ -285,14 +291,18 @@ export class FrameSender {
   /** accepting() said no: call onDrain when there is room again. */
   private owesDrain = false;
   private readonly turnBudget: number;
+  private readonly socketLimit: number;
   private readonly highWater: number;
 
   constructor(
     private readonly socket: FrameSocket,
     private readonly o: FrameSenderOptions = {},
   ) {
-    this.turnBudget = o.turnBudget ?? 1024 * 1024;
-    this.highWater = o.highWater ?? 1024 * 1024;
+    this.turnBudget = o.turnBudget ?? 4 * 1024 * 1024;
+    // Both at least the socket's own mark: past it, a write has said false, so 'drain' will come.
+    const floor = socket.writableHighWaterMark;
+    this.socketLimit = Math.max(o.socketLimit ?? 4 * 1024 * 1024, floor);
+    this.highWater = Math.max(o.highWater ?? 1024 * 1024, floor);
   }
 
   /**
@@ -390,6 +400,8 @@ export class FrameSender {
     if (this.closed || this.blocked) return;
     this.writeReady();
     let budget = this.turnBudget;
+    // One cork per turn: the fragments of this turn leave in one writev.
+    this.socket.cork();
     while (this.job !== undefined && !this.blocked && budget > 0) {
       const next = this.job.next();
       if (next.done) {
@@ -402,12 +414,12 @@ export class FrameSender {
       const [head, payload] = next.value;
       this.jobBytes = Math.max(0, this.jobBytes - head.length - payload.length);
       budget -= head.length + payload.length;
-      this.socket.cork();
       this.socket.write(head);
-      const ok = this.socket.write(payload);
-      this.socket.uncork();
-      if (!ok) this.block();
+      this.socket.write(payload);
+      // write() said false long ago (16 KiB); wait for 'drain' only when the socket holds a lot.
+      if (this.socket.writableLength >= this.socketLimit) this.block();
     }
+    this.socket.uncork();
     if (!this.blocked && !this.scheduled) {
       if (this.job !== undefined) {
         this.scheduled = true;
@@ -420,9 +432,14 @@ export class FrameSender {
   };
 
   private maybeDrained(): void {
-    if (!this.owesDrain || this.blocked || this.closed || this.bufferedBytes >= this.highWater) return;
-    this.owesDrain = false;
-    this.o.onDrain?.();
+    if (!this.owesDrain || this.blocked || this.closed) return;
+    if (this.bufferedBytes < this.highWater) {
+      this.owesDrain = false;
+      this.o.onDrain?.();
+    } else if (this.ready.length === 0 && this.job === undefined) {
+      // Only the socket holds too much: its 'drain' is due (it holds more than its own mark).
+      this.block();
+    }
   }
 
   /** Moves waiting entries to `ready` up to (and starting) the next fragmented message. */
@@ -447,19 +464,17 @@ export class FrameSender {
     const bytes = this.readyBytes;
     this.ready = [];
     this.readyBytes = 0;
-    let ok: boolean;
     if (n === 1) {
-      ok = this.socket.write(frames[0]);
+      this.socket.write(frames[0]);
     } else if (bytes <= 256 * 1024) {
       // Many small frames (a burst of sends, a tick): one buffer, one syscall.
-      ok = this.socket.write(Buffer.concat(frames, bytes));
+      this.socket.write(Buffer.concat(frames, bytes));
     } else {
       this.socket.cork();
-      ok = true;
-      for (const f of frames) ok = this.socket.write(f);
+      for (const f of frames) this.socket.write(f);
       this.socket.uncork();
     }
-    if (!ok) this.block();
+    if (this.socket.writableLength >= this.socketLimit) this.block();
   }
 
   private block(): void {
