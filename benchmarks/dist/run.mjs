@@ -176,8 +176,10 @@ async function jsMeasurements(node) {
       await coord.send(sink2, tuple(atom('big'), coord.pid, big));
       await coord.receive({ match: isTag('got_big'), timeout: 300_000 });
       if (r > 0) out.bigTo.push(performance.now() - t0);
+      await coord.send(sink2, tuple(atom('prepare'), BIG, coord.pid));
+      await coord.receive({ match: isTag('prepared'), timeout: 300_000 });
       t0 = performance.now();
-      await coord.send(sink2, tuple(atom('bigsend'), tuple(atom('jsink'), node.atom), BIG));
+      await coord.send(sink2, tuple(atom('bigsend'), tuple(atom('jsink'), node.atom)));
       const got = await jsink.receive({ timeout: 300_000 });
       if (r > 0) out.bigFrom.push(performance.now() - t0);
       if (!(got instanceof Tuple) || got.elements[2].length !== BIG) throw new Error('10 MB reply of the wrong size');
