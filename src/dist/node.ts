@@ -62,6 +62,8 @@ export interface NodeStartOptions {
   connectTimeout?: number;
   /** net_kernel:allow/1: only these names (`alive@host`, `host`, `alive@`) may connect to us. */
   allow?: readonly string[];
+  /** How peer host names are resolved when dialing (default: dns.lookup, IPv4 first, as inet_tcp_dist). */
+  lookup?: (host: string) => Promise<string>;
   /** TLS distribution (as erl's `-proto_dist inet_tls`), both ways; EPMD stays plain TCP. See docs/security.md. */
   tls?: DistTlsOptions;
   /** Most queued messages per process (default 100 000). */
@@ -242,6 +244,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
       epmdPort: o.epmd?.port,
       allow: o.allow,
       tls: o.tls,
+      lookup: o.lookup,
     });
     let epmdServer: EpmdServer | undefined;
     let registration: EpmdRegistration | undefined;

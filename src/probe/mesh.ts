@@ -19,6 +19,8 @@ export interface MeshOptions {
   alive: string;
   longHost?: string;
   shortHost?: string;
+  /** EPMD port on the nodes' hosts (the probe's --epmd-port). */
+  epmdPort?: number;
   signal?: AbortSignal;
 }
 
@@ -44,10 +46,18 @@ export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): P
     cookie: o.cookie,
     longNames,
     hidden: true,
-    epmd: { skip: true },
+    epmd: { skip: true, port: o.epmdPort },
     listen: { address: '127.0.0.1' },
     setupTime: o.timeoutMs,
     signal: o.signal,
+    // We dial each node under its true name at the address the probe already reached it on, so
+    // the mesh works whatever resolver this process has (--nameserver, the loopback demo); the
+    // pods' own pings still go through their own resolvers, which is what the check is about.
+    lookup: async (host) => {
+      const n = askable.find((x) => x.name.slice(x.name.indexOf('@') + 1) === host);
+      if (!n) throw new Error(`mesh: no probed address for ${host}`);
+      return n.host;
+    },
   });
   try {
     const timeout = Math.max(MIN_RPC_TIMEOUT, o.timeoutMs * 4);

@@ -87,7 +87,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     hosts.sort((a, b) => compareIps(a.ip, b.ip)); // stable output: DNS shuffles the records
     const perHost = await mapBounded(hosts, concurrency, (h) => probeHost(h, dialer, { epmdPort, timeoutMs, signal: o.signal }));
     nodes = perHost.flat();
-    if (o.mesh) mesh = await probeMesh(nodes, { cookie, known, timeoutMs, signal: o.signal, alive: `${dialer.alive}-mesh`, longHost: o.probeName?.longHost, shortHost: o.probeName?.shortHost });
+    if (o.mesh) mesh = await probeMesh(nodes, { cookie, known, timeoutMs, signal: o.signal, alive: `${dialer.alive}-mesh`, epmdPort, longHost: o.probeName?.longHost, shortHost: o.probeName?.shortHost });
   } finally {
     await dialer.close();
   }

@@ -84,6 +84,14 @@ describe(`probe on loopback erl pods (${otp.label})`, () => {
     assert.deepEqual(r.advice, []);
   });
 
+  test(`--mesh on loopback: the probe reaches each node at its probed address whatever its own resolver; every pair pongs (${otp.label})`, async () => {
+    c.setEndpointPodNames(true);
+    const r = await probe(c, { mesh: true });
+    assert.equal(r.verdict, 'ok', JSON.stringify(r.mesh));
+    assert.equal(r.mesh!.matrix.length, PODS.length * (PODS.length - 1));
+    assert.ok(r.mesh!.matrix.every((m) => m.result === 'pong'), JSON.stringify(r.mesh));
+  });
+
   test(`wrong cookie: the true name is still learnt, the right name fails as bad-cookie, cookie advice with a hash (${otp.label})`, async () => {
     c.setEndpointPodNames(true);
     const wrong = 'not-the-cluster-cookie';
