@@ -52,18 +52,8 @@ export interface EpmdCallOptions {
   signal?: AbortSignal;
 }
 
-export interface PortPleaseResult {
-  /** The node's distribution port. */
-  port: number;
-  /** 77 normal, 72 hidden. */
-  nodeType: number;
-  protocol: number;
-  highestVersion: number;
-  lowestVersion: number;
-  /** The alive name as epmd holds it. */
-  name: string;
-  extra: Buffer;
-}
+/** What PORT2_RESP says of a registered node (the same fields epmd holds for it). */
+export type PortPleaseResult = NodeInfo;
 
 // ---------------------------------------------------------------------------------------------
 // One request/reply exchange
