@@ -253,10 +253,10 @@ export interface FrameSocket {
 }
 
 export interface FrameSenderOptions {
-  /** Fragment bytes written per event-loop turn before yielding (default 4 MiB). */
+  /** Fragment bytes written per event-loop turn before yielding (default 1 MiB). */
   turnBudget?: number;
   /**
-   * Bytes the socket may hold before fragments wait for its 'drain' (default 4 MiB). The socket's
+   * Bytes the socket may hold before fragments wait for its 'drain' (default 16 MiB). The socket's
    * own high-water mark (16 KiB) would make every 64 KiB fragment wait for a drain of its own.
    */
   socketLimit?: number;
@@ -298,10 +298,10 @@ export class FrameSender {
     private readonly socket: FrameSocket,
     private readonly o: FrameSenderOptions = {},
   ) {
-    this.turnBudget = o.turnBudget ?? 4 * 1024 * 1024;
+    this.turnBudget = o.turnBudget ?? 1024 * 1024;
     // Both at least the socket's own mark: past it, a write has said false, so 'drain' will come.
     const floor = socket.writableHighWaterMark;
-    this.socketLimit = Math.max(o.socketLimit ?? 4 * 1024 * 1024, floor);
+    this.socketLimit = Math.max(o.socketLimit ?? 16 * 1024 * 1024, floor);
     this.highWater = Math.max(o.highWater ?? 1024 * 1024, floor);
   }
 

@@ -260,7 +260,7 @@ test('FrameSender: small frames of one turn are written together; back-pressure 
   const { a, b, close } = await socketPair();
   try {
     let drained = 0;
-    const sender = new FrameSender(a, { onDrain: () => drained++ });
+    const sender = new FrameSender(a, { onDrain: () => drained++, socketLimit: 1024 * 1024 });
     b.pause();
     const big = frameOf(Buffer.alloc(8 * 1024 * 1024));
     sender.frame(big);
