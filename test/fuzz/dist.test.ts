@@ -13,6 +13,8 @@ import { digest } from '../../src/dist/cookie.js';
 import { DistError, HandshakeError, ProtocolError } from '../../src/dist/errors.js';
 import { DEFAULT_FLAGS } from '../../src/dist/flags.js';
 import { FrameReader, passThroughCodec } from '../../src/dist/framing.js';
+import { distHeaderCodec } from '../../src/dist/dist-header.js';
+import { decode, Writer } from '../../src/etf/index.js';
 import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/handshake.js';
 import {
   decodeChallenge,
@@ -149,6 +151,58 @@ test(`frame body + control decoder: mutated real frames end in ProtocolError or 
     if (!(r instanceof Error)) controls++;
   }
   assert.ok(controls > 0, 'some mutations still decode to controls (the fuzzer reaches past the first checks)');
+});
+
+/** `131,68` frames (atom cache refs) and `131,69/70` fragment sequences as our encoder makes them, from the OTP 25 terms. */
+function distHeaderFrames(): Buffer[] {
+  const enc = distHeaderCodec({ atomCache: true, fragments: true, fragmentSize: 256 });
+  const w = new Writer(1024);
+  const out: Buffer[] = [];
+  for (const c of CONTROLS) {
+    for (const t of TERMS) {
+      w.reset();
+      enc.encodeFrame(w, decode(c), decode(t));
+      const frame = w.take();
+      const parts = enc.splitFrame(frame);
+      if (parts) for (const [head, body] of parts) out.push(Buffer.concat([head, body]).subarray(4));
+      else out.push(frame.subarray(4));
+    }
+  }
+  enc.close();
+  return out;
+}
+
+test(`distribution header codec (atom cache, fragments): mutated frame streams end in ProtocolError or DecodeError (seed ${SEED})`, () => {
+  const rng = new Rng(SEED).fork(16);
+  const frames = distHeaderFrames();
+  const n = fuzzIterations(20_000);
+  let codec = distHeaderCodec({ atomCache: true, fragments: true, fragmentLimits: { maxBytes: 4 * MiB, maxSequences: 8 } });
+  let decoded = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      // A run of frames in order (so cache refs and fragment sequences build up), some mutated.
+      const start = rng.int(frames.length);
+      for (let k = 0; k < 1 + rng.int(12); k++) {
+        const f = frames[(start + k) % frames.length];
+        const input = rng.bool(0.3) ? mutate(rng, f) : f;
+        if (input.length === 0) continue;
+        const r = expectTyped((b) => codec.decodeFrame(b), input, [ProtocolError, DecodeError], { target: 'dist header', seed: SEED, i });
+        if (r instanceof Error) {
+          // The connection would close here: start over with a fresh codec, as a new connection does.
+          codec.close();
+          codec = distHeaderCodec({ atomCache: true, fragments: true, fragmentLimits: { maxBytes: 4 * MiB, maxSequences: 8 } });
+          break;
+        }
+        if (r) {
+          decoded++;
+          expectTyped(() => tupleToControl(r.control), input, [ProtocolError], { target: 'dist header control', seed: SEED, i });
+        }
+      }
+    }
+  } finally {
+    codec.close();
+  }
+  assert.ok(decoded > 0, 'unmutated frames decode');
 });
 
 // ---- over sockets: both handshake state machines and a live connection -------------------------
