@@ -35,6 +35,9 @@ import { tcpTransport, tlsTransport, type DistTlsOptions, type Transport } from 
 
 const log = createDebug('beamnode:dist:network');
 
+/** Unauthenticated handshakes held at once (see DistNetworkOptions.maxInboundHandshakes). */
+export const DEFAULT_MAX_INBOUND_HANDSHAKES = 128;
+
 export interface DistNetworkOptions {
   /** Our full node name, `alive@host`. */
   name: string;
@@ -60,6 +63,12 @@ export interface DistNetworkOptions {
   allow?: readonly string[];
   /** Largest frame accepted on a connection (default 128 MiB). */
   maxFrame?: number;
+  /**
+   * Inbound handshakes in progress at once (default 128). Before the cookie is checked a peer
+   * costs up to 1 MiB of buffer for up to setupTime per step; past this many, new connections are
+   * closed at once (handshakeFailed BEAM_ERR_DIST_BUSY) instead of piling up.
+   */
+  maxInboundHandshakes?: number;
   /** Options for decoding incoming terms. */
   decodeOptions?: DecodeOptions;
   /** Host name resolution (default dns.lookup: IPv4 first, as inet_tcp_dist; else any family). */
@@ -203,6 +212,14 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
 
   private accept(socket: Socket): void {
     const from = `${socket.remoteAddress}:${socket.remotePort}`;
+    const max = this.o.maxInboundHandshakes ?? DEFAULT_MAX_INBOUND_HANDSHAKES;
+    if (this.inbound.size >= max) {
+      log('refusing %s: %d inbound handshakes in progress (maxInboundHandshakes)', from, this.inbound.size);
+      socket.on('error', () => {});
+      socket.destroy();
+      this.emit('handshakeFailed', new DistError('BEAM_ERR_DIST_BUSY', `refused ${from}: ${max} inbound handshakes in progress (maxInboundHandshakes)`), false);
+      return;
+    }
     this.inbound.add(socket);
     socket.on('error', () => {}); // the handshake/connection report errors; never crash on one
     handshakeOtherStarted(socket, this.identity(), from, {
