@@ -35,6 +35,12 @@ import { tcpTransport, tlsTransport, type DistTlsOptions, type Transport } from 
 
 const log = createDebug('beamnode:dist:network');
 
+/**
+ * Terms one incoming frame may decode to (maxTerms), unless decodeOptions.limits.maxTerms says
+ * otherwise: 4 Mi terms cost at most ~200 MiB of heap; big binaries count as one term each.
+ */
+export const DEFAULT_MAX_FRAME_TERMS = 4 * 1024 * 1024;
+
 /** Unauthenticated handshakes held at once (see DistNetworkOptions.maxInboundHandshakes). */
 export const DEFAULT_MAX_INBOUND_HANDSHAKES = 128;
 
@@ -69,7 +75,11 @@ export interface DistNetworkOptions {
    * closed at once (handshakeFailed BEAM_ERR_DIST_BUSY) instead of piling up.
    */
   maxInboundHandshakes?: number;
-  /** Options for decoding incoming terms. */
+  /**
+   * Options for decoding incoming terms. Unless `limits.maxTerms` is given, a frame may hold at
+   * most DEFAULT_MAX_FRAME_TERMS terms: a JS term costs up to ~40× its ETF bytes (a list of nils,
+   * a tuple of empty tuples), so a 128 MiB frame of those would need ~5 GiB of heap.
+   */
   decodeOptions?: DecodeOptions;
   /** Host name resolution (default dns.lookup: IPv4 first, as inet_tcp_dist; else any family). */
   lookup?: (host: string) => Promise<string>;
@@ -140,6 +150,8 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
   private readonly closing = new AbortController();
   private readonly inbound = new Set<Socket>();
   private readonly transport: Transport;
+  /** decodeOptions with the default per-frame maxTerms filled in. */
+  private readonly frameDecodeOptions: DecodeOptions;
 
   constructor(o: DistNetworkOptions) {
     super();
@@ -154,6 +166,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     this.tickTime = o.tickTime ?? DEFAULT_TICK_TIME;
     this.setupTime = o.setupTime ?? DEFAULT_SETUP_TIME;
     this.transport = o.tls ? tlsTransport(o.tls, this.setupTime) : tcpTransport;
+    this.frameDecodeOptions = { ...o.decodeOptions, limits: { maxTerms: DEFAULT_MAX_FRAME_TERMS, ...o.decodeOptions?.limits } };
     this.o = o;
   }
 
@@ -286,7 +299,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
 
   /** Builds the Connection for a finished handshake and puts it in the table. */
   private install(socket: Socket, hs: HandshakeResult): Connection {
-    const conn = new Connection(socket, hs, { tickTime: this.tickTime, maxFrame: this.o.maxFrame, decodeOptions: this.o.decodeOptions });
+    const conn = new Connection(socket, hs, { tickTime: this.tickTime, maxFrame: this.o.maxFrame, decodeOptions: this.frameDecodeOptions });
     const prev = this.up.get(hs.peer);
     if (prev && prev !== conn) prev.close(new DistError('BEAM_ERR_DIST_REPLACED', `connection to ${hs.peer} replaced`, { peer: hs.peer }));
     this.up.set(hs.peer, conn);
