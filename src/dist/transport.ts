@@ -130,7 +130,7 @@ function connectWith(make: () => Socket, ready: 'connect' | 'secureConnect', hos
       const tlsFailure = tls && e.code !== undefined && !['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'].includes(e.code);
       done(
         tlsFailure
-          ? new DistError('BEAM_ERR_DIST_TLS', `TLS with ${peer} at ${host}:${port} failed: ${e.code} (${e.message})`, { cause: e, peer })
+          ? new DistError('BEAM_ERR_DIST_TLS', `TLS with ${peer} at ${host}:${port} failed: ${e.code} (${e.message.trim().split('\n')[0]})`, { cause: e, peer })
           : new DistError('BEAM_ERR_DIST_CONNECT', `cannot connect to ${peer} at ${host}:${port}: ${e.code ?? e.message}`, { cause: e, peer }),
       );
     };

@@ -88,7 +88,8 @@ for (const otp of otpMatrix()) {
       try {
         await assert.rejects(rogueUs.connect(peer), (e: unknown) => {
           assert.ok(e instanceof DistError || e instanceof HandshakeError, String(e));
-          assert.ok(['BEAM_ERR_DIST_TLS', 'BEAM_ERR_HANDSHAKE_CLOSED', 'BEAM_ERR_DIST_CONNECT'].includes(e.code), `${e.code}: ${e.message}`);
+          // erl's alert (unknown CA) comes during the TLS handshake; with TLS 1.3 it could come just after it.
+          assert.ok(['BEAM_ERR_DIST_TLS', 'BEAM_ERR_HANDSHAKE_CLOSED'].includes(e.code), `${e.code}: ${e.message}`);
           assert.doesNotMatch(e.message, new RegExp(COOKIE));
           return true;
         });
