@@ -5,12 +5,11 @@
  */
 import { inflateCompressed } from './compressed.js';
 import { internAtom, internString } from './intern.js';
-import { wireOrdered } from './order.js';
 import { objectFromShape } from './shapes.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, WireMap, type Term } from './types.js';
 import { BeamnodeError } from '../errors.js';
 
 export interface DecodeLimits {
@@ -332,13 +331,13 @@ class Decoder extends Reader {
     if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
     if (this.mapObjects) return this.object(n);
-    const m = new Map<Term, Term>();
+    const m = new WireMap();
     for (let i = 0; i < n; i++) {
       const kAt = this.pos;
-      const k = this.mapObjects ? this.objectKeyAt(kAt) : this.term();
-      this.mapSet(m, k, this.term(), i, kAt);
+      const k = this.term();
+      m.set(k, this.term());
+      if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
     }
-    if (n > 1 && m instanceof Map) wireOrdered.add(m);
     this.depth--;
     return m;
   }
@@ -429,7 +428,7 @@ class Decoder extends Reader {
           const n = tag === T.SMALL_TUPLE_EXT ? this.u8() : this.u32();
           if (tag === T.MAP_EXT) {
             this.claim(n, 2, 'MAP_EXT', p);
-            const map = this.mapObjects ? {} : new Map<Term, Term>();
+            const map = this.mapObjects ? {} : new WireMap();
             if (n === 0) value = map;
             else frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, tailNext: false, map, key: undefined, kAt: this.pos };
           } else if (tag === T.LIST_EXT) {
@@ -509,7 +508,6 @@ class Decoder extends Reader {
       case K_FUN:
         return this.funEnd(f.fun!, f.els);
       default:
-        if (f.map instanceof Map && f.n > 1) wireOrdered.add(f.map);
         return f.map as Term;
     }
   }

@@ -6,9 +6,9 @@
  */
 import { compressBody } from './compressed.js';
 import { EncodeError } from './errors.js';
-import { compareTerms, compareText, wireOrdered } from './order.js';
+import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, WireMap, type Term } from './types.js';
 import { Writer } from './writer.js';
 
 export interface EncodeOptions {
@@ -319,7 +319,7 @@ function writeMap(c: Ctx, m: Map<Term, Term>): void {
   const n = m.size;
   w.u8(T.MAP_EXT).u32(n);
   enter(c);
-  if (n <= FLATMAP_MAX && n > 1 && !wireOrdered.has(m)) {
+  if (n <= FLATMAP_MAX && n > 1 && !(m instanceof WireMap)) {
     // A fresh map: OTP 25's flatmap order (skip the sort when already in order).
     let prev: Term = undefined as unknown as Term;
     let sorted = true;
@@ -466,7 +466,7 @@ interface OpenTerm {
 
 function entriesInOrder(m: Map<Term, Term>): Term[] {
   let es = [...m.entries()];
-  if (es.length <= FLATMAP_MAX && !wireOrdered.has(m)) es = es.sort(byKey);
+  if (es.length <= FLATMAP_MAX && !(m instanceof WireMap)) es = es.sort(byKey);
   const out: Term[] = [];
   for (const [k, v] of es) out.push(k, v);
   return out;
@@ -586,7 +586,7 @@ function writeTerm(c: Ctx, t: Term): void {
       if (k === Object || k === undefined) return writeObject(c, t as { [key: string]: Term });
       if (k === Atom) return writeAtom(c, t as Atom);
       if (k === Tuple) return writeTuple(c, (t as Tuple).elements);
-      if (k === Map) return writeMap(c, t as Map<Term, Term>);
+      if (k === WireMap || k === Map) return writeMap(c, t as Map<Term, Term>);
       if (t instanceof Uint8Array) return writeBinary(c.w, t);
       if (t instanceof Float) return writeFloat(c.w, t.value);
       if (t instanceof Atom) return writeAtom(c, t);

@@ -9,13 +9,6 @@
  */
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
 
-/**
- * Maps that came off the wire: the encoder writes them in their own (wire) order. OTP 26+ sorts
- * atom keys of small maps by atom-table index, which only the sending VM knows, so re-sorting a
- * decoded map could never reproduce its bytes; fresh maps are sorted by OTP 25's term order.
- */
-export const wireOrdered = new WeakSet<Map<Term, Term>>();
-
 const enum Rank { Int, Float, Atom, Ref, Fun, Port, Pid, Tuple, Map, Nil, List, Bits }
 
 function rank(t: Term): Rank {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   atom, Atom, BitBinary, decode, decodeAt, decodeBodyAt, encode, encodeBodyInto, encodeInto, ExportFun, Float, Fun, ImproperList, Pid, Port,
-  Reference, Tuple, tuple, Writer, type Term,
+  Reference, Tuple, tuple, WireMap, Writer, type Term,
 } from '../../src/etf/index.js';
 import { OTP25_VECTORS } from './vectors.js';
 
@@ -128,6 +128,19 @@ test('tuples and maps', () => {
   // a decoded map keeps its wire order even when that is not term order (OTP 26+ atom order)
   const wire = Buffer.from([131, 116, 0, 0, 0, 2, 119, 1, 98, 97, 1, 119, 1, 97, 97, 2]);
   assert.deepEqual(encode(decode(wire)), wire);
+  const decoded = decode(wire);
+  assert.ok(decoded instanceof WireMap && decoded instanceof Map);
+  // a copy into a fresh Map is sorted again; a key added to a WireMap goes last
+  assert.deepEqual(encode(new Map(decoded)), Buffer.from([131, 116, 0, 0, 0, 2, 119, 1, 97, 97, 2, 119, 1, 98, 97, 1]));
+  decoded.set(atom('0'), 3);
+  assert.deepEqual([...decoded.keys()], [atom('b'), atom('a'), atom('0')]);
+  // the explicit-stack decoder (past 500 levels) makes WireMaps too
+  let deep: Term = decode(wire);
+  for (let i = 0; i < 600; i++) deep = [deep];
+  let inner = decode(encode(deep));
+  for (let i = 0; i < 600; i++) inner = (inner as Term[])[0];
+  assert.ok(inner instanceof WireMap);
+  assert.deepEqual(encode(inner), wire);
 });
 
 test('pids, ports, references, funs', () => {
