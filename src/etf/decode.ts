@@ -4,7 +4,7 @@
  * bounded (maxDepth) so hostile input cannot blow the JS stack.
  */
 import { inflateCompressed } from './compressed.js';
-import { internAtom, internString } from './intern.js';
+import { internAtom, internBinary, internString } from './intern.js';
 import { objectFromShape } from './shapes.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
@@ -334,12 +334,35 @@ class Decoder extends Reader {
     const m = new WireMap();
     for (let i = 0; i < n; i++) {
       const kAt = this.pos;
-      const k = this.term();
+      const k = this.mapKey(kAt);
       m.set(k, this.term());
       if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
     }
     this.depth--;
     return m;
+  }
+
+  /**
+   * A map key. Short binary keys (Elixir/JSON-style field names, the same in every message) are
+   * shared Buffers from a cache (see internBinary): a third of a gateway event's terms are such
+   * keys, and one Buffer object each was most of what the GC had to copy.
+   */
+  mapKey(kAt: number): Term {
+    const b = this.buf;
+    if (kAt + 5 <= this.end && b[kAt] === T.BINARY_EXT && !this.binStrings) {
+      const len = ((b[kAt + 1] << 24) | (b[kAt + 2] << 16) | (b[kAt + 3] << 8) | b[kAt + 4]) >>> 0;
+      if (kAt + 5 + len <= this.end) {
+        const k = internBinary(b, kAt + 5, len);
+        if (k !== undefined) {
+          if (++this.terms > this.maxTerms) {
+            throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, kAt);
+          }
+          this.pos = kAt + 5 + len;
+          return k;
+        }
+      }
+    }
+    return this.term();
   }
 
   /**
@@ -448,7 +471,9 @@ class Decoder extends Reader {
           continue;
         }
       } else {
-        value = this.term(); // a leaf: term() does not recurse for these tags
+        // a leaf: term() does not recurse for these tags; a map's keys go through mapKey
+        const top = stack[stack.length - 1];
+        value = top !== undefined && top.kind === K_MAP && (top.i & 1) === 0 && !this.mapObjects ? this.mapKey(p) : this.term();
       }
       // hand the value up until a frame wants more
       for (;;) {

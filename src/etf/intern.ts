@@ -9,6 +9,7 @@ const SLOTS = 4096; // power of two
 const MAX_LEN = 32;
 const strSlots: (string | undefined)[] = new Array(SLOTS).fill(undefined);
 const atomSlots: (Atom | undefined)[] = new Array(SLOTS).fill(undefined);
+const binSlots: (Buffer | undefined)[] = new Array(SLOTS).fill(undefined);
 
 /** Hash of b[p, p+n) if every byte is ASCII, else -1. */
 function asciiHash(b: Uint8Array, p: number, n: number): number {
@@ -54,5 +55,32 @@ export function internAtom(b: Uint8Array, p: number, n: number): Atom | undefine
   if (a !== undefined && same(a.name, b, p, n)) return a;
   const t = Atom.of(ascii(b, p, n));
   atomSlots[h] = t;
+  return t;
+}
+
+/** Hash of any bytes b[p, p+n). */
+function byteHash(b: Uint8Array, p: number, n: number): number {
+  let h = n | 0;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
+  return (h ^ (h >>> 15)) & (SLOTS - 1);
+}
+
+/**
+ * A shared copy of the short binary b[p, p+n) (map keys: the same few dozen names in every
+ * message), or undefined when longer than MAX_LEN. The Buffer is shared by every decode that
+ * meets these bytes, so it must not be mutated; it is a copy, never a view into the input.
+ */
+export function internBinary(b: Uint8Array, p: number, n: number): Buffer | undefined {
+  if (n > MAX_LEN) return undefined;
+  const h = byteHash(b, p, n);
+  const s = binSlots[h];
+  if (s !== undefined && s.length === n) {
+    let i = 0;
+    while (i < n && s[i] === b[p + i]) i++;
+    if (i === n) return s;
+  }
+  const t = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) t[i] = b[p + i];
+  binSlots[h] = t;
   return t;
 }

@@ -143,6 +143,32 @@ test('tuples and maps', () => {
   assert.deepEqual(encode(inner), wire);
 });
 
+test('short binary map keys are shared copies; duplicate binary keys are refused', () => {
+  const bytes = encode(new Map<Term, Term>([[Buffer.from('id'), 1], [Buffer.from('name'), Buffer.from('x')]]));
+  const a = decode(bytes) as Map<Term, Term>;
+  const b = decode(Buffer.from(bytes)) as Map<Term, Term>;
+  const [ka] = a.keys();
+  const [kb] = b.keys();
+  assert.equal(ka, kb); // the same Buffer object
+  assert.deepEqual(ka, Buffer.from('id'));
+  // a copy, not a view: reusing the input buffer leaves the key alone (values stay views)
+  const input = Buffer.from(bytes);
+  const c = decode(input) as Map<Term, Term>;
+  input.fill(0);
+  assert.deepEqual([...c.keys()], [Buffer.from('id'), Buffer.from('name')]);
+  assert.deepEqual(c.get([...c.keys()][1]), Buffer.alloc(1));
+  // long keys are views as before
+  const long = Buffer.alloc(40, 7);
+  const [kl] = (decode(encode(new Map<Term, Term>([[long, 1]]))) as Map<Term, Term>).keys();
+  assert.notEqual(kl, long);
+  assert.deepEqual(kl, long);
+  // #{<<"id">> => 1, <<"id">> => 2} is not a map OTP would write
+  const dup = Buffer.from([131, 116, 0, 0, 0, 2, 109, 0, 0, 0, 2, 105, 100, 97, 1, 109, 0, 0, 0, 2, 105, 100, 97, 2]);
+  assert.throws(() => decode(dup), { code: 'BEAM_ERR_ETF_DUPLICATE_KEY' });
+  // maxTerms counts interned keys
+  assert.throws(() => decode(bytes, { limits: { maxTerms: 2 } }), { code: 'BEAM_ERR_ETF_LIMIT_TERMS' });
+});
+
 test('pids, ports, references, funs', () => {
   const pid = decode(vec('NEW_PID_EXT'));
   assert.ok(pid instanceof Pid);
