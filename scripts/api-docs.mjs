@@ -22,14 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({
-  options: {
-    dist: { type: 'string', default: join(root, 'dist') },
-    out: { type: 'string', default: join(root, 'docs', 'api.md') },
-    check: { type: 'boolean', default: false },
-  },
-});
-const distDir = resolve(args.dist);
+let distDir = join(root, 'dist'); // set from --dist in main()
 
 const ENTRY_POINTS = [
   { spec: 'beamnode', file: 'index.d.ts', note: 'The Node, the processes, gen_server, errors and the probe; namespaces for the lower layers. Everything of `beamnode/etf` is re-exported too (listed once, under `beamnode/etf`).' },
@@ -412,6 +405,14 @@ function render(entryPoints) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
+  const { values: args } = parseArgs({
+    options: {
+      dist: { type: 'string', default: join(root, 'dist') },
+      out: { type: 'string', default: join(root, 'docs', 'api.md') },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  distDir = resolve(args.dist);
   const problems = [];
   const entryPoints = [];
   const etfFile = join(distDir, 'etf/index.d.ts');
