@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDeflate, deflateSync } from 'node:zlib';
-import { decode, decodeAt, decodeBodyAt, DecodeError, LimitError, unpack, type DecodeOptions } from '../../src/etf/index.js';
+import { decode, decodeAt, decodeBodyAt, DecodeError, encode, EncodeError, LimitError, pack, unpack, type DecodeOptions } from '../../src/etf/index.js';
+import { Tuple, atom } from '../../src/etf/types.js';
 import { OTP25_TERMS } from './corpus.js';
-import { expectTyped, fuzzIterations, fuzzSeed, hex, memoryCost, MiB, mutate, Rng } from './harness.js';
+import { expectTyped, fuzzIterations, fuzzSeed, hex, memoryCost, MiB, mutate, Rng, untyped } from './harness.js';
 
 const SEED = fuzzSeed();
 console.log(`# fuzz etf: BEAMNODE_FUZZ_SEED=${SEED}`);
@@ -170,4 +171,64 @@ test('ETF: 9 999 levels (under the default maxDepth) decode without blowing the 
   let d = 0;
   for (let x: unknown = t; Array.isArray(x) && x.length > 0; x = x[0]) d++;
   assert.equal(d, 9_999);
+});
+
+/** A random JS value, hostile ones included (NaN, symbols, functions, cycles, huge bigints, class instances). */
+function jsValue(rng: Rng, depth: number): unknown {
+  const leaves: (() => unknown)[] = [
+    () => rng.int(1000) - 500,
+    () => (rng.next() - 0.5) * 1e300,
+    () => rng.pick([NaN, Infinity, -Infinity, -0, Number.MAX_SAFE_INTEGER + 2, 2 ** 64]),
+    () => BigInt(rng.int(1 << 30)) << BigInt(rng.int(3000)),
+    () => rng.bytes(rng.int(20)).toString('latin1'),
+    () => rng.bytes(rng.int(20)),
+    () => atom(rng.bytes(rng.int(300)).toString('latin1')),
+    () => rng.pick([undefined, null, true, false, Symbol('s'), () => 1, new Date(0), /x/, new Error('e')]),
+  ];
+  if (depth <= 0 || rng.bool(0.4)) return rng.pick(leaves)();
+  const kids = () => Array.from({ length: rng.int(4) }, () => jsValue(rng, depth - 1));
+  switch (rng.int(5)) {
+    case 0:
+      return kids();
+    case 1:
+      return new Tuple(kids() as never[]);
+    case 2:
+      return new Map(kids().map((k, i) => [k, i] as const));
+    case 3:
+      return Object.fromEntries(kids().map((v, i) => [`k${i}`, v]));
+    default: {
+      const a: unknown[] = kids();
+      a.push(a); // a cycle
+      return a;
+    }
+  }
+}
+
+test(`ETF encode/pack: random and hostile JS values give a Buffer that decodes, or an EncodeError (seed ${SEED})`, () => {
+  const rng = new Rng(SEED).fork(3);
+  const n = fuzzIterations(5_000);
+  let encoded = 0;
+  let refused = 0;
+  for (let i = 0; i < n; i++) {
+    const v = jsValue(rng, 4);
+    for (const [name, f] of [['encode', encode], ['pack', pack]] as const) {
+      let b: Buffer;
+      try {
+        b = (f as (x: unknown) => Buffer)(v);
+      } catch (e) {
+        if (e instanceof EncodeError) {
+          refused++;
+          continue;
+        }
+        throw untyped(e, Buffer.alloc(0), { target: `etf ${name}`, seed: SEED, i });
+      }
+      try {
+        decode(b);
+      } catch (e) {
+        throw untyped(e, b, { target: `etf ${name} output does not decode`, seed: SEED, i });
+      }
+      encoded++;
+    }
+  }
+  assert.ok(encoded > 0 && refused > 0, `${encoded} encoded, ${refused} refused: both paths reached`);
 });
