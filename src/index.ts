@@ -17,6 +17,7 @@ export { ErlangException, type RpcHandler } from './dist/erpc.js';
 export type { CallOptions, RpcOptions } from './dist/calls.js';
 export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/node-errors.js';
 export { HandshakeError, ProtocolError, DistError } from './dist/errors.js';
+export type { DistTlsOptions } from './dist/transport.js';
 export { formatTerm, termEquals, isTuple } from './dist/terms.js';
 export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
 

@@ -5,6 +5,7 @@
  * registers names, sends, links, monitors, calls gen_servers (calls.ts) and serves calls
  * (gen-server.ts). Connections are made on first use, as Erlang's auto-connect does.
  */
+import type { DecodeOptions } from '../etf/decode.js';
 import { EventEmitter } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -62,6 +63,12 @@ export interface NodeStartOptions {
   connectTimeout?: number;
   /** net_kernel:allow/1: only these names (`alive@host`, `host`, `alive@`) may connect to us. */
   allow?: readonly string[];
+  /** Largest distribution frame accepted (default 128 MiB; see DistNetworkOptions.maxFrame). */
+  maxFrame?: number;
+  /** Unauthenticated inbound handshakes held at once (default 128; past it, refused at once). */
+  maxInboundHandshakes?: number;
+  /** How incoming terms are decoded (limits, conversions); a frame's maxTerms default applies. */
+  decodeOptions?: DecodeOptions;
   /** How peer host names are resolved when dialing (default: dns.lookup, IPv4 first, as inet_tcp_dist). */
   lookup?: (host: string) => Promise<string>;
   /** TLS distribution (as erl's `-proto_dist inet_tls`), both ways; EPMD stays plain TCP. See docs/security.md. */
@@ -245,6 +252,9 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
       allow: o.allow,
       tls: o.tls,
       lookup: o.lookup,
+      maxFrame: o.maxFrame,
+      maxInboundHandshakes: o.maxInboundHandshakes,
+      decodeOptions: o.decodeOptions,
     });
     let epmdServer: EpmdServer | undefined;
     let registration: EpmdRegistration | undefined;

@@ -1,5 +1,6 @@
 /** The distribution wire, for tools that need it below the Node: handshake, flags, names, connections. */
-export { DistNetwork, type DistNetworkOptions, type ConnectOptions } from './network.js';
+export { DistNetwork, DEFAULT_MAX_FRAME_TERMS, DEFAULT_MAX_INBOUND_HANDSHAKES, type DistNetworkOptions, type ConnectOptions } from './network.js';
+export type { DistTlsOptions } from './transport.js';
 export { Connection, type ConnectionOptions } from './connection.js';
 export { HandshakeError, ProtocolError, DistError, type PeerInfo, type HandshakeStep, type HandshakeErrorCode } from './errors.js';
 export { DFLAG, DEFAULT_FLAGS, MANDATORY_25, MANDATORY_26, ourFlags, flagNames, missingMandatory } from './flags.js';
