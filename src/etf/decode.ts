@@ -672,9 +672,12 @@ function withTail(els: Term[], tail: Term): Term {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const SCRATCH = Buffer.alloc(4096);
 
-/** Integral floats are boxed so they re-encode as floats; -0.0 stays a plain -0. */
+/**
+ * Integral floats are boxed so they re-encode as floats. That includes -0.0 (Number.isInteger(-0)
+ * is true): as a Map key a plain -0 would be the same key as 0 (SameValueZero), a box is not.
+ */
 function floatTerm(f: number): number | Float {
-  return Number.isInteger(f) && !Object.is(f, -0) ? new Float(f) : f;
+  return Number.isInteger(f) ? new Float(f) : f;
 }
 
 function objectKey(k: Term, at: number): string {

@@ -4,8 +4,8 @@
  * | Erlang                         | JavaScript (decode default)                         |
  * |--------------------------------|-----------------------------------------------------|
  * | integer                        | `number` when safe (|n| ≤ 2^53-1), else `bigint`    |
- * | float, not integral            | `number` (also -0.0)                                |
- * | float, integral (1.0, 2.0e20)  | `Float` (a box, so that it re-encodes as a float)   |
+ * | float, not integral            | `number`                                            |
+ * | float, integral (1.0, -0.0)    | `Float` (a box, so that it re-encodes as a float)   |
  * | atom `true` / `false`          | `true` / `false`                                    |
  * | other atom                     | `Atom` (interned: `atom('a') === atom('a')`)        |
  * | tuple                          | `Tuple`                                             |
@@ -19,7 +19,7 @@
  *
  * When encoding, a JS `string` becomes a UTF-8 binary (as Elixir strings are), a `Uint8Array` a
  * binary, a plain object a map with atom keys, and `number`/`bigint` the smallest integer tag OTP
- * would pick (a non-integral `number` a float). `null`/`undefined` are refused: say which atom.
+ * would pick (a non-integral `number`, and `-0`, a float). `null`/`undefined` are refused: say which atom.
  */
 
 /** An atom. Interned: compare with `===`. `String(a)` is its text. */

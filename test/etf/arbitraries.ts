@@ -19,7 +19,7 @@ export const atomArb: fc.Arbitrary<Atom> = fc
   .filter((s) => [...s].length <= 255 && s !== 'true' && s !== 'false' && !/[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')))
   .map(atom);
 
-const floatArb = fc.double({ noNaN: true, noDefaultInfinity: true }).map((f) => (Number.isInteger(f) && !Object.is(f, -0) ? new Float(f) : f));
+const floatArb = fc.double({ noNaN: true, noDefaultInfinity: true }).map((f) => (Number.isInteger(f) ? new Float(f) : f));
 
 const bitBinaryArb = fc
   .tuple(fc.uint8Array({ minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 7 }))

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   atom, Atom, BitBinary, decode, decodeAt, decodeBodyAt, encode, encodeBodyInto, encodeInto, ExportFun, Float, Fun, ImproperList, Pid, Port,
-  Reference, Tuple, tuple, WireMap, Writer, type Term,
+  Reference, Tuple, tuple, unpack, WireMap, Writer, type Term,
 } from '../../src/etf/index.js';
 import { OTP25_VECTORS } from './vectors.js';
 
@@ -42,13 +42,21 @@ test('integer tags are the ones OTP picks', () => {
   assert.deepEqual([...encode(1e20)], [...encode(10n ** 20n)]);
 });
 
-test('floats: integral ones are Float boxes, -0.0 stays -0, NaN/Infinity refused', () => {
+test('floats: integral ones (-0.0 too) are Float boxes, NaN/Infinity refused', () => {
   const one = decode(vec('NEW_FLOAT_EXT 1.0'));
   assert.ok(one instanceof Float);
   assert.equal(+one, 1);
   assert.equal(decode(vec('NEW_FLOAT_EXT 1.5')), 1.5);
-  assert.ok(Object.is(decode(vec('NEW_FLOAT_EXT -0.0')), -0));
+  const negZero = decode(vec('NEW_FLOAT_EXT -0.0'));
+  assert.ok(negZero instanceof Float && Object.is(negZero.value, -0));
+  assert.deepEqual(encode(negZero), vec('NEW_FLOAT_EXT -0.0'));
   assert.deepEqual(encode(-0), vec('NEW_FLOAT_EXT -0.0'));
+  assert.ok(Object.is(unpack(vec('NEW_FLOAT_EXT -0.0')), -0)); // erlpack's mapping: a plain number
+  // #{-0.0 => a, 0.0 => b, 0 => c} (OTP 27+: three keys): they stay three keys, in wire order
+  const keys = Buffer.from([131, 116, 0, 0, 0, 3, 97, 0, 119, 1, 99, 70, 128, 0, 0, 0, 0, 0, 0, 0, 119, 1, 97, 70, 0, 0, 0, 0, 0, 0, 0, 0, 119, 1, 98]);
+  const m = decode(keys) as Map<Term, Term>;
+  assert.equal(m.size, 3);
+  assert.deepEqual(encode(m), keys);
   assert.deepEqual(encode(new Float(1)), vec('NEW_FLOAT_EXT 1.0'));
   assert.throws(() => encode(NaN), { code: 'BEAM_ERR_ETF_BAD_FLOAT' });
   assert.throws(() => encode(Infinity), { code: 'BEAM_ERR_ETF_BAD_FLOAT' });

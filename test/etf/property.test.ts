@@ -31,6 +31,8 @@ test('fast-check: numbers and bigints come back as the same value', () => {
         assert.equal(back, BigInt(v)); // integral doubles past 2^53 are integers: bigint on the way back
       } else if (typeof v === 'bigint') {
         assert.equal(back, v >= -(2n ** 53n) + 1n && v <= 2n ** 53n - 1n ? Number(v) : v);
+      } else if (Object.is(v, -0)) {
+        assert.ok(back instanceof Float && Object.is(back.value, -0)); // boxed, like every integral float
       } else {
         assert.ok(Object.is(back, v));
       }
