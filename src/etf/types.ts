@@ -11,7 +11,7 @@
  * | tuple                          | `Tuple`                                             |
  * | proper list (also STRING_EXT)  | `Term[]`                                            |
  * | improper list                  | `ImproperList`                                      |
- * | binary                         | `Buffer`                                            |
+ * | binary                         | `Buffer` (a view; a map key ≤ 32 bytes: shared copy)|
  * | bitstring                      | `BitBinary`                                         |
  * | map                            | `WireMap` (a `Map<Term, Term>`; wire order kept)    |
  * | pid / port / reference         | `Pid` / `Port` / `Reference`                        |
