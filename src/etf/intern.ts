@@ -79,7 +79,9 @@ export function internBinary(b: Uint8Array, p: number, n: number): Buffer | unde
     while (i < n && s[i] === b[p + i]) i++;
     if (i === n) return s;
   }
-  const t = Buffer.allocUnsafe(n);
+  // its own memory, not a slice of Node's shared allocation pool: a cached key must not keep an
+  // 8 KiB pool chunk (and whatever else was written into it) alive
+  const t = Buffer.alloc(n);
   for (let i = 0; i < n; i++) t[i] = b[p + i];
   binSlots[h] = t;
   return t;
