@@ -76,7 +76,7 @@ export class Tuple {
 /** A tuple of these elements. */
 export const tuple = (...elements: Term[]): Tuple => new Tuple(elements);
 
-/** An integral float (1.0), boxed so it is not taken for the integer 1. `+f` gives its value. */
+/** An integral float (1.0, and -0.0), boxed so it is not taken for the integer 1 (or the key 0). `+f` gives its value. */
 export class Float {
   constructor(readonly value: number) {}
   valueOf(): number {
