@@ -15,22 +15,23 @@ export function isTuple(t: Term, size: number, tag?: string): t is Tuple {
 
 const isBytes = (t: unknown): t is Uint8Array => t instanceof Uint8Array;
 
-/** Erlang's exact equality (`=:=`) over decoded terms (1 and 1.0 differ; Float(1) equals Float(1)). */
+/** The value of an Erlang float: a `Float` box, a non-integral number, or -0 (encoded as -0.0). */
+function floatOf(t: Term): number | undefined {
+  if (t instanceof Float) return t.value;
+  return typeof t === 'number' && (!Number.isInteger(t) || Object.is(t, -0)) ? t : undefined;
+}
+
+/** Erlang's exact equality (`=:=`) over decoded terms (1 and 1.0 differ; 0.0 and -0.0 differ, as in OTP 27+). */
 export function termEquals(a: Term, b: Term): boolean {
+  const fa = floatOf(a);
+  const fb = floatOf(b);
+  if (fa !== undefined || fb !== undefined) return fa !== undefined && fb !== undefined && Object.is(fa, fb);
   if (a === b) return true;
   if (typeof a === 'number' || typeof a === 'bigint') {
-    // Integers may come as number or bigint depending on size; compare as integers.
-    if (typeof b !== 'number' && typeof b !== 'bigint') return false;
-    if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b));
-    if (!Number.isInteger(Number(a)) || !Number.isInteger(Number(b))) return false;
-    try {
-      return BigInt(a) === BigInt(b);
-    } catch {
-      return false;
-    }
+    // Floats are handled above; integers may come as number or bigint depending on size.
+    return (typeof b === 'number' || typeof b === 'bigint') && BigInt(a) === BigInt(b);
   }
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (a instanceof Float) return b instanceof Float && Object.is(a.value, b.value);
   if (a instanceof Atom) return false; // interned: identity checked above
   if (a instanceof Pid || a instanceof Port || a instanceof Reference) return a.equals(b);
   if (a instanceof Tuple) return b instanceof Tuple && listEquals(a.elements, b.elements);
@@ -82,7 +83,8 @@ export function formatTerm(t: Term, max = 300): string {
   const walk = (v: Term, depth: number): boolean => {
     if (depth > 20) return put('…');
     if (v === true || v === false) return put(String(v));
-    if (typeof v === 'number') return put(Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(v));
+    if (Object.is(v, -0) || (v instanceof Float && Object.is(v.value, -0))) return put('-0.0');
+    if (typeof v === 'number') return put(String(v));
     if (typeof v === 'bigint') return put(v.toString());
     if (typeof v === 'string') return put(`<<${JSON.stringify(v)}>>`);
     if (v instanceof Atom) return put(PLAIN_ATOM.test(v.name) ? v.name : `'${v.name.replace(/'/g, "\\'")}'`);
