@@ -2,7 +2,7 @@
 // signals it would put on the wire (recorded by an Outbox that keeps what it is given).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../src/etf/types.js';
+import { Atom, Float, Pid, Reference, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { TimeoutError } from '../../src/errors.js';
 import { Mailbox } from '../../src/dist/mailbox.js';
 import { ProcessExitedError, NodeError } from '../../src/dist/node-errors.js';
@@ -313,4 +313,13 @@ test('terms: termEquals is =:= (1 vs 1.0, bigint vs number) and formatTerm is bo
   assert.ok(!termEquals(T(1), T(2)));
   assert.equal(formatTerm(T(atom('a'), atom('B c'), [1, 2], Buffer.from('hi'))), "{a,'B c',[1,2],<<\"hi\">>}");
   assert.ok(formatTerm(new Array(1000).fill(123456), 50).length <= 51);
+});
+
+test('termEquals is =:= for floats: 1 vs 1.0 differ, -0 is the float -0.0, 0.0 and -0.0 differ', () => {
+  assert.ok(termEquals(-0, new Float(-0)));
+  assert.ok(!termEquals(-0, 0));
+  assert.ok(!termEquals(new Float(1), 1));
+  assert.ok(termEquals(new Float(1), new Float(1)));
+  assert.ok(termEquals(2n ** 70n, 2n ** 70n) && termEquals(5n, 5));
+  assert.equal(formatTerm(new Float(-0)), '-0.0');
 });
