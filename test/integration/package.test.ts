@@ -46,6 +46,7 @@ before(() => {
   assert.equal(tsc.status, 0, `build failed (the image's "RUN npm run build" would too):\n${tsc.stdout}${tsc.stderr}`);
   cpSync(join(ROOT, 'package.json'), join(stage, 'package.json'));
   cpSync(join(ROOT, 'README.md'), join(stage, 'README.md'));
+  cpSync(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
   // Decoys: `files` must keep them out of the tarball.
   for (const f of ['test/x.test.js', 'benchmarks/bench.mjs', 'src/x.ts', 'examples/k8s/x.yaml', 'dist/x.test.js.map.orig', 'node_modules/erlpack/index.js']) {
     mkdirSync(join(stage, f, '..'), { recursive: true });
@@ -61,7 +62,7 @@ before(() => {
 
 test('the tarball holds the build, package.json and README only: no tests, benchmarks, sources or examples', () => {
   assert.ok(existsSync(tgz));
-  for (const p of packedFiles) assert.ok(p.startsWith('dist/') || p === 'package.json' || p === 'README.md', `unexpected ${p} in the tarball`);
+  for (const p of packedFiles) assert.ok(p.startsWith('dist/') || p === 'package.json' || p === 'README.md' || p === 'LICENSE', `unexpected ${p} in the tarball`);
   assert.ok(!packedFiles.some((p) => /(^|\/)(test|benchmarks|node_modules)\/|\.test\.|\.ts$(?<!\.d\.ts)/.test(p)), packedFiles.join('\n'));
   for (const need of ['dist/cli/main.js', 'dist/cli/lint.js', 'dist/index.js', 'dist/index.d.ts', 'dist/etf/index.js', 'dist/etf/index.d.ts', 'dist/lint/index.js']) {
     assert.ok(packedFiles.includes(need), `missing ${need}`);
@@ -72,7 +73,7 @@ test('the repository root packs no tests or benchmarks either (npm pack --dry-ru
   const r = sh('npm', ['pack', '--dry-run', '--json', ...NPM_FLAGS], ROOT);
   assert.equal(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-  for (const p of files) assert.ok(p.startsWith('dist/') || p === 'package.json' || p === 'README.md', `unexpected ${p}`);
+  for (const p of files) assert.ok(p.startsWith('dist/') || p === 'package.json' || p === 'README.md' || p === 'LICENSE', `unexpected ${p}`);
 });
 
 test('package.json: bin, exports and production dependencies (no erlpack)', () => {
