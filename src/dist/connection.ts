@@ -17,7 +17,9 @@ import { Writer, type DecodeOptions } from '../etf/index.js';
 import { atom, type Atom, type Term } from '../etf/types.js';
 import { adaptToFlags, controlToTuple, hasMessage, tupleToControl, type Control } from './control.js';
 import { DistError, ProtocolError } from './errors.js';
-import { flagsHex, isHidden } from './flags.js';
+import { distHeaderCodec } from './dist-header.js';
+import { DFLAG, flagsHex, HOT_PATH_FLAGS, isHidden } from './flags.js';
+import { FrameSender, type FragmentLimits } from './fragments.js';
 import { DEFAULT_MAX_FRAME, FrameReader, passThroughCodec, TICK_FRAME, type FrameCodec } from './framing.js';
 import type { HandshakeResult } from './handshake.js';
 
@@ -34,8 +36,17 @@ export interface ConnectionOptions {
   tickTime?: number;
   /** Largest frame accepted (default 128 MiB); a bigger length prefix closes the connection. */
   maxFrame?: number;
-  /** Frame body codec; default pass-through (no atom cache, no fragments). */
+  /**
+   * Frame body codec. Default: by the negotiated flags, the distribution header codec
+   * (dist-header.ts) when DIST_HDR_ATOM_CACHE or FRAGMENTS is set, else pass-through.
+   */
   codec?: FrameCodec;
+  /** Message bytes per fragment when FRAGMENTS is negotiated (default 64 KiB, as OTP). */
+  fragmentSize?: number;
+  /** Bounds on the peer's fragmented messages being reassembled (see fragments.ts). */
+  fragmentLimits?: Partial<FragmentLimits>;
+  /** Bytes queued for the socket above which send() returns false (default 1 MiB). */
+  highWater?: number;
   /** Options for decoding incoming terms (limits, atom/binary mapping). */
   decodeOptions?: DecodeOptions;
 }
@@ -72,6 +83,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly reader: FrameReader;
   private readonly codec: FrameCodec;
   private readonly writer = new Writer(256);
+  private readonly sender: FrameSender;
   private readonly timer: NodeJS.Timeout;
   private readSinceCheck = false;
   private wroteSinceCheck = false;
@@ -79,7 +91,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private lastWrite = -Infinity;
   private readonly tickReplyGap: number;
   private silentChecks = 0;
-  private blocked = false;
   private closedWith: { reason: Error | undefined } | undefined;
 
   constructor(
@@ -102,12 +113,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // Well below any peer's tick interval (net_ticktime/4 ≥ 250 ms), and at most 2 echoes a second.
     this.tickReplyGap = Math.min(500, this.tickTime / 8);
     this.reader = new FrameReader(4, o.maxFrame ?? DEFAULT_MAX_FRAME);
-    this.codec = o.codec ?? passThroughCodec(o.decodeOptions);
+    this.codec =
+      o.codec ??
+      (hs.flags & HOT_PATH_FLAGS
+        ? distHeaderCodec({
+            atomCache: (hs.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n,
+            fragments: (hs.flags & DFLAG.FRAGMENTS) !== 0n,
+            fragmentSize: o.fragmentSize,
+            fragmentLimits: o.fragmentLimits,
+            decodeOptions: o.decodeOptions,
+          })
+        : passThroughCodec(o.decodeOptions));
+    // Frames of one event-loop turn go out in one write; fragments a few per turn (fragments.ts).
+    this.sender = new FrameSender(socket, { highWater: o.highWater, onDrain: this.onDrain });
     socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('close', this.onSocketClose);
     socket.on('error', this.onSocketError);
-    socket.on('drain', this.onDrain);
     this.timer = setInterval(this.onTickTimer, Math.floor(this.tickTime / TICK_INTENSITY));
     this.timer.unref();
     log('%s up (%s, flags %s, tick %d ms)', this.peer, this.hidden ? 'hidden' : 'visible', flagsHex(this.flags), this.tickTime);
@@ -127,9 +149,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.closedWith !== undefined;
   }
 
-  /** Bytes written but not yet handed to the kernel (back-pressure). */
+  /** Bytes held for the peer's fragmented messages still being reassembled (see fragments.ts). */
+  get pendingFragmentBytes(): number {
+    return this.codec.pendingBytes?.() ?? 0;
+  }
+
+  /** Bytes queued or written but not yet handed to the kernel (back-pressure). */
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.sender.bufferedBytes;
   }
 
   /**
@@ -160,7 +187,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       w.reset();
       throw e;
     }
-    return this.write(w.take());
+    const frame = w.take();
+    const parts = this.codec.splitFrame?.(frame);
+    this.wroteSinceCheck = true;
+    this.lastWrite = performance.now();
+    if (parts) this.sender.fragments(parts, frame.length);
+    else this.sender.frame(frame);
+    return this.sender.accepting();
   }
 
   /** Writes one already-framed buffer (4-byte length included). For tests and raw tools. */
@@ -169,12 +202,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.write(frame);
   }
 
-  private write(b: Buffer): boolean {
+  private write(b: Buffer, urgent = false): boolean {
     this.wroteSinceCheck = true;
     this.lastWrite = performance.now();
-    const ok = this.socket.write(b);
-    if (!ok) this.blocked = true;
-    return ok;
+    this.sender.frame(b, urgent);
+    return this.sender.accepting();
   }
 
   /** Closes the connection: 'close' is emitted with `reason` (undefined for a normal close). */
@@ -183,8 +215,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.closedWith = { reason };
     clearInterval(this.timer);
     this.socket.off('data', this.onData);
-    this.socket.off('drain', this.onDrain);
-    // Flush what is queued, but never wait long for a peer that does not read.
+    // Flush the whole frames queued, but never wait long for a peer that does not read.
+    this.sender.flushNow();
+    this.sender.close();
+    this.codec.close?.();
     this.socket.end();
     const kill = setTimeout(() => this.socket.destroy(), 1000);
     kill.unref();
@@ -208,7 +242,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (payload.length === 0) {
       // A tick. Answer it (any bytes we write count as liveness for the peer), unless we wrote
       // a moment ago: two beamnode nodes would otherwise echo ticks back and forth forever.
-      if (performance.now() - this.lastWrite >= this.tickReplyGap) this.write(TICK_FRAME);
+      if (performance.now() - this.lastWrite >= this.tickReplyGap) this.write(TICK_FRAME, true);
       this.emit('tick');
       return true;
     }
@@ -216,6 +250,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     let message: Term | undefined;
     try {
       const body = this.codec.decodeFrame(payload);
+      if (body === undefined) return true; // a fragment; the message is not complete yet
       control = tupleToControl(body.control);
       message = body.message;
       if (hasMessage(control.op) !== (message !== undefined)) {
@@ -250,14 +285,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return;
     }
     this.readSinceCheck = false;
-    if (!this.wroteSinceCheck) this.write(TICK_FRAME);
+    if (!this.wroteSinceCheck) this.write(TICK_FRAME, true);
     this.wroteSinceCheck = false;
   };
 
   private readonly onDrain = (): void => {
-    if (!this.blocked) return;
-    this.blocked = false;
-    this.emit('drain');
+    if (!this.closedWith) this.emit('drain');
   };
 
   private readonly onSocketError = (e: Error): void => {

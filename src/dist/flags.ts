@@ -63,7 +63,7 @@ export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
 
 /**
  * Our hidden-node profile (facts §7) plus SPAWN (the Node emulates erpc): 0xD_075F5FBC.
- * No DIST_HDR_ATOM_CACHE and no FRAGMENTS: frames stay `112, 131 control [131 message]`.
+ * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
   MANDATORY_25 |
@@ -80,8 +80,25 @@ export const DEFAULT_FLAGS: bigint =
   DFLAG.ALIAS |
   DFLAG.SPAWN;
 
+/** Whether the hot path is on unless a caller says otherwise. */
+const HOT_DEFAULT = true;
+
+/** DIST_HDR_ATOM_CACHE | FRAGMENTS: frames start `131, 68/69/70` (dist-header.ts, fragments.ts). */
+export const HOT_PATH_FLAGS: bigint = DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS;
+
+/**
+ * Process-wide defaults for the hot-path flags, read when flags are chosen (ourFlags(), so when a
+ * DistNetwork or Node is made); `OurFlagsOptions.atomCache/fragments` override them per network.
+ * Checked against OTP 25, 27 and 29 (test/integration/dist-hotpath-*.test.ts).
+ */
+export const hotPathDefaults: { atomCache: boolean; fragments: boolean } = { atomCache: HOT_DEFAULT, fragments: HOT_DEFAULT };
+
 /** Options for the flags we advertise. */
 export interface OurFlagsOptions {
+  /** Advertise DIST_HDR_ATOM_CACHE (default hotPathDefaults.atomCache). */
+  atomCache?: boolean;
+  /** Advertise FRAGMENTS (default hotPathDefaults.fragments). */
+  fragments?: boolean;
   /** Advertise PUBLISHED: a visible node (OTP then sends rex/global traffic, facts §5.1). */
   published?: boolean;
   /** Extra flags to add (e.g. DIST_HDR_ATOM_CACHE once a framing for it exists). */
@@ -93,6 +110,8 @@ export interface OurFlagsOptions {
 /** The flags we send in send_name / send_challenge. */
 export function ourFlags(o: OurFlagsOptions = {}): bigint {
   let f = DEFAULT_FLAGS | (o.add ?? 0n);
+  if (o.atomCache ?? hotPathDefaults.atomCache) f |= DFLAG.DIST_HDR_ATOM_CACHE;
+  if (o.fragments ?? hotPathDefaults.fragments) f |= DFLAG.FRAGMENTS;
   if (o.published) f |= DFLAG.PUBLISHED;
   return f & ~(o.remove ?? 0n);
 }

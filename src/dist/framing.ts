@@ -116,15 +116,29 @@ export interface FrameBody {
 export interface FrameCodec {
   /** Appends one whole frame (4-byte length included) for `control` [+ `message`] to `w`. */
   encodeFrame(w: Writer, control: Term, message?: Term): void;
-  /** Decodes a non-empty frame body. Throws ProtocolError (or the codec's DecodeError). */
-  decodeFrame(payload: Buffer): FrameBody;
+  /**
+   * Decodes a non-empty frame body. Throws ProtocolError (or the codec's DecodeError). Returns
+   * undefined for a fragment that does not complete a message yet (dist-header.ts).
+   */
+  decodeFrame(payload: Buffer): FrameBody | undefined;
+  /** The fragments of the frame just encoded, when it must be fragmented (dist-header.ts). */
+  splitFrame?(frame: Buffer): Iterable<[Buffer, Buffer]> | undefined;
+  /** Frees per-connection state (reassembly buffers) when the connection closes. */
+  close?(): void;
+  /** Bytes held for messages still being reassembled from fragments. */
+  pendingBytes?(): number;
 }
 
 /** PASS_THROUGH: the first byte of a frame without a distribution header. */
 export const PASS_THROUGH = 112;
 
+/** The pass-through codec: every frame is a whole message. */
+export interface PassThroughCodec extends FrameCodec {
+  decodeFrame(payload: Buffer): FrameBody;
+}
+
 /** The `112, 131 Control [131 Message]` codec used when neither DIST_HDR_ATOM_CACHE nor FRAGMENTS is negotiated. */
-export function passThroughCodec(decodeOptions: DecodeOptions = {}): FrameCodec {
+export function passThroughCodec(decodeOptions: DecodeOptions = {}): PassThroughCodec {
   return {
     encodeFrame(w: Writer, control: Term, message?: Term): void {
       const lenAt = w.reserve(4);

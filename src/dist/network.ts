@@ -22,6 +22,7 @@ import type { Control } from './control.js';
 import { resolveCookie } from './cookie.js';
 import { DistError, HandshakeError } from './errors.js';
 import { ourFlags } from './flags.js';
+import type { FragmentLimits } from './fragments.js';
 import {
   DEFAULT_SETUP_TIME,
   handshakeOtherStarted,
@@ -53,7 +54,13 @@ export interface DistNetworkOptions {
   creation?: number;
   /** Advertise PUBLISHED (a visible node). Default false: hidden. Ignored when `flags` is given. */
   published?: boolean;
-  /** The exact flags to advertise (default: ourFlags({ published })). */
+  /** Advertise DIST_HDR_ATOM_CACHE (default hotPathDefaults.atomCache, on). Ignored when `flags` is given. See docs/hot-path.md. */
+  atomCache?: boolean;
+  /** Advertise FRAGMENTS (default hotPathDefaults.fragments, on). Ignored when `flags` is given. */
+  fragments?: boolean;
+  /** Bounds on reassembling a peer's fragmented messages (per connection; see fragments.ts). */
+  fragmentLimits?: Partial<FragmentLimits>;
+  /** The exact flags to advertise (default: ourFlags({ published, atomCache, fragments })). */
   flags?: bigint;
   /** Flags a peer must have (default: the OTP 26 mandatory set). */
   requiredFlags?: bigint;
@@ -162,7 +169,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     this.nameAtom = atom(o.name);
     this.cookie = resolveCookie({ cookie: o.cookie });
     this.creationValue = o.creation ?? randomCreation();
-    this.flags = o.flags ?? ourFlags({ published: o.published });
+    this.flags = o.flags ?? ourFlags({ published: o.published, atomCache: o.atomCache, fragments: o.fragments });
     this.tickTime = o.tickTime ?? DEFAULT_TICK_TIME;
     this.setupTime = o.setupTime ?? DEFAULT_SETUP_TIME;
     this.transport = o.tls ? tlsTransport(o.tls, this.setupTime) : tcpTransport;
@@ -299,7 +306,12 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
 
   /** Builds the Connection for a finished handshake and puts it in the table. */
   private install(socket: Socket, hs: HandshakeResult): Connection {
-    const conn = new Connection(socket, hs, { tickTime: this.tickTime, maxFrame: this.o.maxFrame, decodeOptions: this.frameDecodeOptions });
+    const conn = new Connection(socket, hs, {
+      tickTime: this.tickTime,
+      maxFrame: this.o.maxFrame,
+      decodeOptions: this.frameDecodeOptions,
+      fragmentLimits: this.o.fragmentLimits,
+    });
     const prev = this.up.get(hs.peer);
     if (prev && prev !== conn) prev.close(new DistError('BEAM_ERR_DIST_REPLACED', `connection to ${hs.peer} replaced`, { peer: hs.peer }));
     this.up.set(hs.peer, conn);

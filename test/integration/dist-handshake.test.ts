@@ -93,7 +93,7 @@ for (const otp of otpMatrix()) {
     test(`${otp.label}: we dial erl, it lists us as hidden, a rex gen_call gets its reply`, async () => {
       const id = uniq();
       const e = await erl(`a${id}`);
-      const net = network(`js${id}`);
+      const net = network(`js${id}`, { atomCache: false, fragments: false }); // the pass-through (112) path
       const conn = await net.connect(`a${id}@127.0.0.1`);
       assert.equal(conn.peer, `a${id}@127.0.0.1`);
       assert.equal(conn.hidden, true);
@@ -118,7 +118,7 @@ for (const otp of otpMatrix()) {
     test(`${otp.label}: a 1 MiB message goes each way in single frames (no FRAGMENTS negotiated)`, async () => {
       const id = uniq();
       await erl(`g${id}`);
-      const net = network(`jg${id}`);
+      const net = network(`jg${id}`, { atomCache: false, fragments: false }); // the pass-through (112) path
       const conn = await net.connect(`g${id}@127.0.0.1`);
       assert.equal(conn.flags & DFLAG.FRAGMENTS, 0n);
       const self = new Pid(atom(net.name), 2, 0, net.creation);
