@@ -312,6 +312,7 @@ function writeTuple(c: Ctx, els: Term[]): void {
 }
 
 const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y[0]);
+const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'two keys of the map are the same Erlang term');
 
 function writeMap(c: Ctx, m: Map<Term, Term>): void {
   if (c.depth >= RECURSION_MAX) return writeDeep(c, m);
@@ -325,15 +326,22 @@ function writeMap(c: Ctx, m: Map<Term, Term>): void {
     let sorted = true;
     let first = true;
     for (const k of m.keys()) {
-      if (!first && compareTerms(prev, k) > 0) {
-        sorted = false;
-        break;
+      if (!first) {
+        const d = compareTerms(prev, k);
+        if (d === 0) throw duplicateKey();
+        if (d > 0) {
+          sorted = false;
+          break;
+        }
       }
       prev = k;
       first = false;
     }
     if (!sorted) {
-      for (const [k, v] of [...m.entries()].sort(byKey)) {
+      const entries = [...m.entries()].sort(byKey);
+      // Two distinct JS keys can be one Erlang term (equal bytes in two Buffers): OTP forbids that.
+      for (let i = 1; i < entries.length; i++) if (compareTerms(entries[i - 1][0], entries[i][0]) === 0) throw duplicateKey();
+      for (const [k, v] of entries) {
         writeTerm(c, k);
         writeTerm(c, v);
       }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   atom, Atom, BitBinary, decode, decodeAt, decodeBodyAt, encode, encodeBodyInto, encodeInto, ExportFun, Float, Fun, ImproperList, Pid, Port,
-  Reference, Tuple, tuple, unpack, WireMap, Writer, type Term,
+  Reference, EncodeError, Tuple, tuple, unpack, WireMap, Writer, type Term,
 } from '../../src/etf/index.js';
 import { OTP25_VECTORS } from './vectors.js';
 
@@ -287,5 +287,14 @@ test('mapsAsObjects: repeated shapes, "__proto__" keys and duplicates', () => {
   const nested = encode({ a: { a: { b: 1 } }, b: [{ a: 1 }, { a: 2, b: 3 }] });
   for (let i = 0; i < 4; i++) {
     assert.deepEqual(decode(nested, { mapsAsObjects: true, atomsAsStrings: true }), { a: { a: { b: 1 } }, b: [{ a: 1 }, { a: 2, b: 3 }] });
+  }
+});
+
+test('a JS Map whose keys are one Erlang term twice (equal bytes in two Buffers) is refused, as OTP forbids duplicate map keys', () => {
+  for (const m of [
+    new Map<Term, Term>([[Buffer.from('a'), 1], [Buffer.from('a'), 2]]),
+    new Map<Term, Term>([[Buffer.from('b'), 1], [Buffer.from('a'), 2], [Buffer.from('b'), 3]]),
+  ]) {
+    assert.throws(() => encode(m), (e: unknown) => e instanceof EncodeError && e.code === 'BEAM_ERR_ETF_DUPLICATE_KEY');
   }
 });
