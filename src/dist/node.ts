@@ -6,6 +6,7 @@
  * (gen-server.ts). Connections are made on first use, as Erlang's auto-connect does.
  */
 import type { DecodeOptions } from '../etf/decode.js';
+import type { FragmentLimits } from './fragments.js';
 import { EventEmitter } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -63,6 +64,12 @@ export interface NodeStartOptions {
   connectTimeout?: number;
   /** net_kernel:allow/1: only these names (`alive@host`, `host`, `alive@`) may connect to us. */
   allow?: readonly string[];
+  /** The distribution header with an atom cache (DFLAG_DIST_HDR_ATOM_CACHE); default on (docs/hot-path.md). */
+  atomCache?: boolean;
+  /** Fragmented large messages (DFLAG_FRAGMENTS), both ways; default on. */
+  fragments?: boolean;
+  /** Bounds on reassembling incoming fragments (bytes, sequences, timeout). */
+  fragmentLimits?: Partial<FragmentLimits>;
   /** Largest distribution frame accepted (default 128 MiB; see DistNetworkOptions.maxFrame). */
   maxFrame?: number;
   /** Unauthenticated inbound handshakes held at once (default 128; past it, refused at once). */
@@ -252,6 +259,9 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
       allow: o.allow,
       tls: o.tls,
       lookup: o.lookup,
+      atomCache: o.atomCache,
+      fragments: o.fragments,
+      fragmentLimits: o.fragmentLimits,
       maxFrame: o.maxFrame,
       maxInboundHandshakes: o.maxInboundHandshakes,
       decodeOptions: o.decodeOptions,

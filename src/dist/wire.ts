@@ -8,3 +8,6 @@ export { controlToTuple, tupleToControl, OP, type Control, type ControlOp } from
 export { parseNodeName, checkHost, checkDialName, isAllowed } from './names.js';
 export { resolveCookie } from './cookie.js';
 export { handshakeWeStarted, handshakeOtherStarted, type HandshakeIdentity, type HandshakeResult } from './handshake.js';
+export { hotPathDefaults, HOT_PATH_FLAGS } from './flags.js';
+export { decodeDistHeader, type DistHeader } from './dist-header.js';
+export { FragmentAssembler, FrameSender, fragmentFrame, DEFAULT_FRAGMENT_LIMITS, DEFAULT_FRAGMENT_SIZE, type FragmentLimits } from './fragments.js';

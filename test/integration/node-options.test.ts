@@ -98,3 +98,19 @@ test(`${otp.label}: node.monitor, node.link and node.exit at node level; stop() 
   }
 });
 
+
+test(`${otp.label}: atomCache and fragments off (the 112 pass-through path) through the Node API: rpc and a 1 MB reply both ways`, async () => {
+  const epmd = await startEpmd();
+  const node = await Node.start({ name: 'jsplain@127.0.0.1', cookie: 'plain', epmd: { port: epmd.port }, listen: { address: '127.0.0.1' }, atomCache: false, fragments: false });
+  let erl: ErlNode | undefined;
+  try {
+    erl = await ErlNode.start(otp, { name: 'erlplain@127.0.0.1', cookie: 'plain', epmdPort: epmd.port });
+    const big = await node.rpc('erlplain@127.0.0.1', 'binary', 'copy', [Buffer.from('ab'), 500_000]);
+    assert.ok(Buffer.isBuffer(big) && big.length === 1_000_000);
+    assert.equal(await node.rpc('erlplain@127.0.0.1', 'erlang', 'byte_size', [big]), 1_000_000);
+  } finally {
+    await erl?.stop();
+    await node.stop();
+    await epmd.stop();
+  }
+});
