@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Before/after for one library between two saved runs (run.mjs --json): per workload and
-// direction, MB/s in each and their ratio, in the chosen statistic.
+// direction (decode, decode+walk where either run measured it, encode), MB/s in each and their
+// ratio, in the chosen statistic. Runs saved before decode+walk existed simply have no such rows.
 //
 //   node benchmarks/etf/compare.mjs before.json after.json [--lib beamnode] [--stat cpu|wall|best]
 import { readFileSync } from 'node:fs';
@@ -26,12 +27,17 @@ function mbps(w, m) {
 }
 const fmt = (v) => (v === undefined ? 'n/a' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
-const lookup = (run, name, lib) => run.workloads.find((w) => w.name === name)?.[lib === 'beam' ? 'beam' : 'libs']?.[lib === 'beam' ? undefined : lib];
+/** One library's measurements of one workload in a run ({ decode, 'decode+walk'?, encode }), or undefined. */
+function lookup(run, name, lib) {
+  const w = run.workloads?.find((x) => x.name === name);
+  return lib === 'beam' ? w?.beam : w?.libs?.[lib];
+}
 const rows = [['workload', 'dir', `before (${before.codecRevision ?? '?'})`, `after (${after.codecRevision ?? '?'})`, 'after/before']];
-for (const w of after.workloads) {
-  for (const dir of ['decode', 'encode']) {
-    const a = values.lib === 'beam' ? before.workloads.find((x) => x.name === w.name)?.beam?.[dir] : lookup(before, w.name, values.lib)?.[dir];
-    const b = values.lib === 'beam' ? w.beam?.[dir] : w.libs[values.lib]?.[dir];
+for (const w of after.workloads ?? []) {
+  for (const dir of ['decode', 'decode+walk', 'encode']) {
+    const a = lookup(before, w.name, values.lib)?.[dir];
+    const b = lookup(after, w.name, values.lib)?.[dir];
+    if (dir === 'decode+walk' && a === undefined && b === undefined) continue;
     const va = mbps(w, a);
     const vb = mbps(w, b);
     rows.push([w.name, dir, fmt(va), fmt(vb), va && vb ? `${(vb / va).toFixed(2)}×` : 'n/a']);

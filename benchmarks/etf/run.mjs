@@ -22,12 +22,23 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ALL_LIBS = ['beamnode', 'beamnode-pack', 'beamnode-objects', 'erlpack', 'erlang_js', 'beam'];
 /** Run only when named in --libs: a what-if for the codec's own work, not a comparison. */
 const OPTIONAL_LIBS = new Set(['beamnode-objects']);
+/**
+ * Workloads (name contains one of these) that get the decode+walk rows by default: those whose
+ * decoded values are structures (maps, tuples, nested lists) rather than one flat list or binary.
+ */
+const DEFAULT_WALK = ['gateway', 'rpc-call', 'deep-nesting'];
+/** The directions timed per workload, in table order; decode+walk only where --walk selects it. */
+const DIRECTIONS = ['decode', 'decode+walk', 'encode'];
 
 const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --quick             short warm-up and rounds (numbers for a smoke test, not for decisions)
   --filter LIST       workloads whose name contains any of these comma-separated words
   --libs LIST         libraries to run, comma-separated, of: ${ALL_LIBS.join(', ')}
                       (default: all but beamnode-objects = decode with mapsAsObjects + binariesAsStrings)
+  --walk LIST|all     workloads (name contains any of these words) that also get a decode+walk
+                      measurement: decode, then read every value of the result (default:
+                      ${DEFAULT_WALK.join(',')}; "all" for every workload)
+  --no-walk           no decode+walk measurements
   --json FILE         also write the results as JSON
   --stat cpu|wall|best  what the table shows: the median round's CPU time per call (default;
                       steady on a machine shared with other work), its wall time, or the fastest
@@ -50,6 +61,8 @@ function parseOptions(argv) {
       filter: { type: 'string' },
       libs: { type: 'string' },
       json: { type: 'string' },
+      walk: { type: 'string' },
+      'no-walk': { type: 'boolean', default: false },
       stat: { type: 'string', default: 'cpu' },
       rounds: { type: 'string' },
       'round-ms': { type: 'string' },
@@ -71,11 +84,18 @@ function parseOptions(argv) {
   if (!['cpu', 'wall', 'best'].includes(values.stat)) throw new Error(`--stat wants cpu, wall or best, got ${values.stat}`);
   const unknown = libs.filter((l) => !ALL_LIBS.includes(l));
   if (unknown.length) throw new Error(`unknown --libs ${unknown.join(', ')} (known: ${ALL_LIBS.join(', ')})`);
+  if (values['no-walk'] && values.walk !== undefined) throw new Error('--walk and --no-walk exclude each other');
+  const walkWords = values.walk === undefined ? DEFAULT_WALK : values.walk.split(',').map((s) => s.trim()).filter(Boolean);
   return {
     help: values.help,
     quick: values.quick,
     filter: values.filter ? values.filter.split(',').map((s) => s.trim()).filter(Boolean) : [],
     libs: new Set(libs),
+    /** Whether a workload gets the decode+walk measurement. */
+    walk: values['no-walk'] ? () => false
+      : walkWords.includes('all') ? () => true
+      : (name) => walkWords.some((f) => name.includes(f)),
+    walkSetting: values['no-walk'] ? 'none' : walkWords.join(','),
     json: values.json,
     stat: values.stat,
     fromJson: values['from-json'],
@@ -116,7 +136,8 @@ function throughput(m, bytes) {
 const PREPARE_TIMEOUT_MS = 120_000;
 
 const LEGEND = "MB/s = 10^6 bytes of the term's minor_version 2 encoding per second; " +
-  'ratios = beamnode MB/s ÷ theirs (> 1: beamnode faster); rt = encode(decode(x)) is byte-equal to x';
+  'ratios = beamnode MB/s ÷ theirs (> 1: beamnode faster); rt = encode(decode(x)) is byte-equal to x;\n' +
+  'decode+walk = decode, then read every value of the result once (lib/walk.mjs, the same walker for every JS library; no BEAM figure)';
 
 /** --from-json: the tables of a saved run, recomputed for the chosen --stat. */
 function reprint(file) {
@@ -128,11 +149,16 @@ function reprint(file) {
     return 1;
   }
   const recompute = (m, bytes) => (m && !m.na && m.nsPerOp !== undefined ? throughput(m, bytes) : m);
+  // Only the directions a run measured (runs before decode+walk have none of those rows).
+  const recomputeAll = (r, bytes) => {
+    const out = { ...r };
+    for (const dir of DIRECTIONS) if (r?.[dir] !== undefined) out[dir] = recompute(r[dir], bytes);
+    return out;
+  };
   const results = saved.workloads.map((w) => ({
     ...w,
-    beam: { decode: recompute(w.beam?.decode, w.bytes), encode: recompute(w.beam?.encode, w.bytes) },
-    libs: Object.fromEntries(Object.entries(w.libs).map(([name, r]) =>
-      [name, { ...r, decode: recompute(r.decode, w.bytes), encode: recompute(r.encode, w.bytes) }])),
+    beam: recomputeAll(w.beam ?? {}, w.bytes),
+    libs: Object.fromEntries(Object.entries(w.libs).map(([name, r]) => [name, recomputeAll(r, w.bytes)])),
   }));
   const libraries = saved.libraries ??
     Object.keys(saved.workloads[0]?.libs ?? {}).map((name) => ({ name, label: name, available: !saved.unavailable?.[name], reason: saved.unavailable?.[name] }));
@@ -148,17 +174,17 @@ function reprint(file) {
 
 /**
  * One workload: every library's worker prepares it (input bytes, its own decoded value, the round
- * trip), then the decodes are timed interleaved, then the encodes.
+ * trip), then the decodes are timed interleaved, then (withWalk) decode+walk, then the encodes.
  */
-async function benchWorkload(workers, w, cfg) {
+async function benchWorkload(workers, w, cfg, withWalk) {
   const workload = { name: w.name, bytes: w.bytes, v2: w.v2, v1: w.v1 };
   const results = {};
   const prepare = async (worker, input) => {
     try {
-      results[worker.name] = await worker.request({ type: 'prepare', workload, input }, PREPARE_TIMEOUT_MS);
+      results[worker.name] = await worker.request({ type: 'prepare', workload, input, walk: withWalk }, PREPARE_TIMEOUT_MS);
     } catch (err) {
       const na = { na: true, reason: err.message };
-      results[worker.name] = { decode: na, encode: na };
+      results[worker.name] = withWalk ? { decode: na, 'decode+walk': na, encode: na } : { decode: na, encode: na };
     }
   };
   // erlpack first: beamnode pack/unpack then reads the same bytes (v1 when erlpack needed them).
@@ -169,7 +195,8 @@ async function benchWorkload(workers, w, cfg) {
     const input = worker.name === 'beamnode-pack' && results.erlpack?.decode?.input === 'v1' ? 'v1' : undefined;
     await prepare(worker, input);
   }
-  for (const dir of ['decode', 'encode']) {
+  for (const dir of DIRECTIONS) {
+    if (dir === 'decode+walk' && !withWalk) continue;
     const ready = workers.filter((x) => results[x.name][dir] && !results[x.name][dir].na);
     if (!ready.length) continue;
     log(`${w.name}: ${dir} (${ready.map((x) => x.name).join(', ')}) ...`);
@@ -253,7 +280,7 @@ async function main(argv) {
   const results = [];
   try {
     for (const w of workloads) {
-      const libs = await benchWorkload(workers, w, opts.cfg);
+      const libs = await benchWorkload(workers, w, opts.cfg, opts.walk(w.name));
       results.push({ name: w.name, description: w.description, bytes: w.bytes, libs, beam: beamRow(beam, w) });
     }
   } finally {
@@ -281,7 +308,7 @@ async function main(argv) {
       cpuModel: cpus()[0]?.model.trim(),
       beamOtpRelease: beam.otpRelease,
       corpusOtpRelease: corpus.otpRelease,
-      settings: { ...opts.cfg, quick: opts.quick, statistic: opts.stat },
+      settings: { ...opts.cfg, quick: opts.quick, statistic: opts.stat, walk: opts.walkSetting },
       libraries: libraries.map(({ name, label, available, reason }) => ({ name, label, available, reason })),
       unavailable: Object.fromEntries(libraries.filter((l) => !l.available).map((l) => [l.name, l.reason])),
       beamError: beam.error,

@@ -1,5 +1,13 @@
 // The printed report: one row per workload and direction, absolute MB/s per library, beamnode's
 // ops/s, and beamnode's throughput divided by each other library's (> 1 = beamnode is faster).
+// Directions: decode, decode+walk (decode, then lib/walk.mjs over the result; only in runs and
+// workloads that measured it: old JSON files have none), encode.
+
+const DIRECTIONS = ['decode', 'decode+walk', 'encode'];
+
+/** The directions measured for a workload: decode+walk only where some library has it. */
+const directionsOf = (w) => DIRECTIONS.filter((dir) => dir !== 'decode+walk' ||
+  Object.values(w.libs).some((r) => r?.[dir] !== undefined));
 
 const pad = (s, n, right) => (right ? s.padStart(n) : s.padEnd(n));
 
@@ -50,12 +58,14 @@ export function renderReport(results, shown) {
   const compat = [];
   const variants = [];
   for (const w of results) {
-    for (const dir of ['decode', 'encode']) {
+    for (const dir of directionsOf(w)) {
+      const walked = dir === 'decode+walk';
       const bn = w.libs.beamnode?.[dir];
       const ep = w.libs.erlpack?.[dir];
       const ej = w.libs.erlang_js?.[dir];
-      const beam = w.beam?.[dir];
-      const rt = w.libs.beamnode?.roundTrip;
+      // The BEAM has no walk (its decode gives terms the VM reads directly): n/a, no ratio.
+      const beam = walked ? { na: true } : w.beam?.[dir];
+      const rt = walked ? undefined : w.libs.beamnode?.roundTrip;
       main.push([
         w.name, dir, formatBytes(w.bytes),
         cell(bn), bn && !bn.na ? formatOps(bn.opsPerS) : 'n/a',
@@ -65,8 +75,9 @@ export function renderReport(results, shown) {
       ]);
       if (shown.has('beamnode-objects')) {
         const bo = w.libs['beamnode-objects']?.[dir];
+        const ort = walked ? undefined : w.libs['beamnode-objects']?.roundTrip;
         variants.push([w.name, dir, formatBytes(w.bytes), cell(bn), cell(bo), formatRatio(mbps(bo), mbps(bn)),
-          w.libs['beamnode-objects']?.roundTrip === undefined ? '-' : w.libs['beamnode-objects'].roundTrip ? '✓' : '✗']);
+          ort === undefined ? '-' : ort ? '✓' : '✗']);
       }
       const bp = w.libs['beamnode-pack']?.[dir];
       if (shown.has('beamnode-pack')) {
@@ -96,7 +107,9 @@ export function renderNotes(results, libraries, beamError) {
   if (beamError) notes.push(`BEAM: n/a (${beamError})`);
   for (const w of results) {
     for (const [name, r] of Object.entries(w.libs)) {
-      for (const dir of ['decode', 'encode']) {
+      for (const dir of DIRECTIONS) {
+        // decode+walk fails where decode did, for the same reason: said once, under decode.
+        if (dir === 'decode+walk' && r.decode?.na && r[dir]?.reason === r.decode.reason) continue;
         if (r[dir]?.na && r[dir].reason !== 'library unavailable') notes.push(`${name} ${w.name} ${dir}: n/a (${r[dir].reason})`);
       }
       if (name === 'beamnode' && r.roundTrip === false) notes.push(`beamnode ${w.name}: encode(decode(x)) ≠ x (${r.roundTripDetail})`);

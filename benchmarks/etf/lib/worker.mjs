@@ -7,6 +7,7 @@
 
 import { loadLibraries } from './libraries.mjs';
 import { calibrate, round, warmUp } from './measure.mjs';
+import { walk } from './walk.mjs';
 
 const [libName, distDir] = process.argv.slice(2);
 const lib = (await loadLibraries(distDir)).find((l) => l.name === libName);
@@ -42,24 +43,38 @@ function chooseInput(w, input) {
   }
 }
 
-/** Everything but the timing: input choice, this library's own decoded value, the round trip. */
-function prepare(workload, input) {
+/**
+ * Everything but the timing: input choice, this library's own decoded value, the round trip; with
+ * `withWalk`, also the `decode+walk` measurement (decode, then walk.mjs over the result), its
+ * leaf count checked on this library's value.
+ */
+function prepare(workload, input, withWalk) {
   current = undefined;
   const w = { ...workload, v2: asBuffer(workload.v2), v1: asBuffer(workload.v1) };
   if (!lib.available) {
     const na = { na: true, reason: 'library unavailable' };
-    return { decode: na, encode: na };
+    return withWalk ? { decode: na, 'decode+walk': na, encode: na } : { decode: na, encode: na };
   }
   let chosen;
   try {
     chosen = chooseInput(w, input);
   } catch (err) {
     const reason = describeError(err);
-    return { decode: { na: true, reason }, encode: { na: true, reason: `cannot decode the input: ${reason}` } };
+    const result = { decode: { na: true, reason }, encode: { na: true, reason: `cannot decode the input: ${reason}` } };
+    if (withWalk) result['decode+walk'] = { na: true, reason };
+    return result;
   }
   const { bytes, value } = chosen;
   current = { fns: { decode: () => lib.decode(bytes) }, batch: {} };
   const result = { decode: { input: chosen.input } };
+  if (withWalk) {
+    try {
+      result['decode+walk'] = { input: chosen.input, leaves: walk(value) };
+      current.fns['decode+walk'] = () => walk(lib.decode(bytes));
+    } catch (err) {
+      result['decode+walk'] = { na: true, reason: `walk: ${describeError(err)}` };
+    }
+  }
   let encoded;
   try {
     encoded = lib.encode(value);
@@ -79,7 +94,7 @@ function handle(msg) {
     case 'init':
       return { available: lib?.available ?? false, label: lib?.label ?? libName, reason: lib ? lib.reason : `unknown library ${libName}` };
     case 'prepare':
-      return prepare(msg.workload, msg.input);
+      return prepare(msg.workload, msg.input, msg.walk === true);
     case 'warm': {
       const fn = current?.fns[msg.dir];
       if (!fn) throw new Error(`no ${msg.dir} prepared`);
