@@ -1,6 +1,6 @@
 /**
  * Small helpers over terms that the Node layer needs and the codec does not give: a bounded
- * Erlang-like printer (for errors and logs), structural equality (`=:=`), and keys for Maps.
+ * Erlang-like printer (for errors and logs), structural equality (`=:=`, from the codec), and keys for Maps.
  */
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, atom, type Term } from '../etf/types.js';
 
@@ -13,61 +13,8 @@ export function isTuple(t: Term, size: number, tag?: string): t is Tuple {
   return tag === undefined || t.elements[0] === atom(tag);
 }
 
-const isBytes = (t: unknown): t is Uint8Array => t instanceof Uint8Array;
-
-/** The value of an Erlang float: a `Float` box, a non-integral number, or -0 (encoded as -0.0). */
-function floatOf(t: Term): number | undefined {
-  if (t instanceof Float) return t.value;
-  return typeof t === 'number' && (!Number.isInteger(t) || Object.is(t, -0)) ? t : undefined;
-}
-
-/** Erlang's exact equality (`=:=`) over decoded terms (1 and 1.0 differ; 0.0 and -0.0 differ, as in OTP 27+). */
-export function termEquals(a: Term, b: Term): boolean {
-  const fa = floatOf(a);
-  const fb = floatOf(b);
-  if (fa !== undefined || fb !== undefined) return fa !== undefined && fb !== undefined && Object.is(fa, fb);
-  if (a === b) return true;
-  if (typeof a === 'number' || typeof a === 'bigint') {
-    // Floats are handled above; integers may come as number or bigint depending on size.
-    return (typeof b === 'number' || typeof b === 'bigint') && BigInt(a) === BigInt(b);
-  }
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (a instanceof Atom) return false; // interned: identity checked above
-  if (a instanceof Pid || a instanceof Port || a instanceof Reference) return a.equals(b);
-  if (a instanceof Tuple) return b instanceof Tuple && listEquals(a.elements, b.elements);
-  if (Array.isArray(a)) return Array.isArray(b) && listEquals(a, b);
-  if (a instanceof ImproperList) return b instanceof ImproperList && listEquals(a.elements, b.elements) && termEquals(a.tail, b.tail);
-  if (a instanceof BitBinary) return b instanceof BitBinary && a.bits === b.bits && Buffer.compare(a.data, b.data) === 0;
-  if (isBytes(a)) return isBytes(b) && Buffer.compare(a, b) === 0;
-  if (a instanceof ExportFun) return b instanceof ExportFun && a.module === b.module && a.function === b.function && a.arity === b.arity;
-  if (a instanceof Fun) return false; // opaque; identity only
-  if (a instanceof Map) {
-    if (!(b instanceof Map) || a.size !== b.size) return false;
-    for (const [k, v] of a) {
-      let found = false;
-      for (const [k2, v2] of b) {
-        if (termEquals(k, k2)) {
-          found = termEquals(v, v2);
-          break;
-        }
-      }
-      if (!found) return false;
-    }
-    return true;
-  }
-  if (b instanceof Map || Array.isArray(b) || isBytes(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  const bo = b as { [k: string]: Term };
-  return ka.every((k) => k in bo && termEquals((a as { [k: string]: Term })[k], bo[k]));
-}
-
-function listEquals(a: readonly Term[], b: readonly Term[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!termEquals(a[i], b[i])) return false;
-  return true;
-}
+/** Erlang's exact equality (`=:=`): lives with the codec (WireMap looks keys up by it). */
+export { termEquals } from '../etf/equal.js';
 
 const PLAIN_ATOM = /^[a-z][A-Za-z0-9_@]*$/;
 

@@ -4,12 +4,13 @@
  * bounded (maxDepth) so hostile input cannot blow the JS stack.
  */
 import { inflateCompressed } from './compressed.js';
-import { internAtom, internBinary, internString } from './intern.js';
+import { binaryEvictions, internAtom, internBinary, internString } from './intern.js';
 import { objectFromShape } from './shapes.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, WireMap, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { LAZY_SLOTS, SCAN_MAX, indexAdd, sameWireKey, wireMapFromDecode } from './wire-map.js';
 import { BeamnodeError } from '../errors.js';
 
 export interface DecodeLimits {
@@ -61,6 +62,10 @@ class Decoder extends Reader {
   readonly atomStrings: boolean;
   readonly copyBins: boolean;
   readonly compat: boolean;
+  /** The last mapKey() came from the intern cache (so compares by identity). */
+  keyInterned = false;
+  /** Unread binaries of this decode's WireMaps (offset, length pairs), shared by all of them. */
+  spans: number[] | undefined = undefined;
 
   constructor(buf: Uint8Array, pos: number, o: CompatOptions) {
     super(buf, pos);
@@ -331,15 +336,51 @@ class Decoder extends Reader {
     if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
     if (this.mapObjects) return this.object(n);
-    const m = new WireMap();
+    const b = this.buf;
+    const kv = new Array<Term>(2 * n);
+    // binary values stay unread (see WireMap) unless they must be copied out or become strings
+    const lazyOk = !this.binStrings && !this.copyBins;
+    let lazy = 0;
+    let index: Map<unknown, number> | undefined;
+    const evictions = binaryEvictions;
+    let allCanonical = true;
     for (let i = 0; i < n; i++) {
       const kAt = this.pos;
+      this.keyInterned = false;
       const k = this.mapKey(kAt);
-      m.set(k, this.term());
-      if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
+      if (n > SCAN_MAX) {
+        index = indexKey(index, k, i, kAt);
+      } else if (allCanonical && (this.keyInterned || typeof k !== 'object' || k instanceof Atom)) {
+        // the usual case: keys equal as terms are the same JS value
+        for (let j = 0; j < 2 * i; j += 2) if (kv[j] === k) throw duplicateKey(kAt);
+      } else {
+        allCanonical = false;
+        scanKey(kv, k, i, kAt);
+      }
+      kv[2 * i] = k;
+      const p = this.pos;
+      if (lazyOk && i < LAZY_SLOTS && b[p] === T.BINARY_EXT && p + 5 <= this.end && p < SPAN_MAX) {
+        const len = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+        if (p + 5 + len <= this.end && len < SPAN_MAX) {
+          if (++this.terms > this.maxTerms) {
+            throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, p);
+          }
+          const spans = (this.spans ??= []);
+          kv[2 * i + 1] = spans.length >>> 1;
+          spans.push(p + 5, len);
+          lazy |= 1 << i;
+          this.pos = p + 5 + len;
+          continue;
+        }
+      }
+      kv[2 * i + 1] = this.term();
+    }
+    // a cached key was replaced meanwhile: equal keys may be two Buffers, compare bytes after all
+    if (allCanonical && binaryEvictions !== evictions && n > 1 && n <= SCAN_MAX) {
+      for (let i = 1; i < n; i++) scanKey(kv, kv[2 * i], i, this.pos);
     }
     this.depth--;
-    return m;
+    return lazy === 0 ? wireMapFromDecode(kv, undefined, undefined, 0, index) : wireMapFromDecode(kv, b, this.spans, lazy, index);
   }
 
   /**
@@ -354,6 +395,7 @@ class Decoder extends Reader {
       if (kAt + 5 + len <= this.end) {
         const k = internBinary(b, kAt + 5, len);
         if (k !== undefined) {
+          this.keyInterned = true;
           if (++this.terms > this.maxTerms) {
             throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, kAt);
           }
@@ -382,7 +424,7 @@ class Decoder extends Reader {
       let o = objectFromShape(keys, vals, start, n) as { [key: string]: Term } | undefined;
       if (o === undefined) {
         o = {};
-        for (let i = 0; i < n; i++) this.mapSet(o, keys[start + i], vals[start + i], i, this.pos);
+        for (let i = 0; i < n; i++) this.mapSet(o, keys[start + i], vals[start + i], this.pos);
       }
       this.depth--;
       return o;
@@ -410,12 +452,7 @@ class Decoder extends Reader {
     return objectKey(this.term(), kAt);
   }
 
-  mapSet(m: Map<Term, Term> | { [key: string]: Term }, k: Term, v: Term, i: number, kAt: number): void {
-    if (m instanceof Map) {
-      m.set(k, v);
-      if (m.size !== i + 1) throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
-      return;
-    }
+  mapSet(m: { [key: string]: Term }, k: Term, v: Term, kAt: number): void {
     const key = k as string;
     if (m[key] !== undefined && Object.hasOwn(m, key)) {
       throw new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', `map key "${key}" occurs twice`, kAt);
@@ -446,23 +483,23 @@ class Decoder extends Reader {
         if (tag === T.NEW_FUN_EXT) {
           const h = this.funHead(p);
           if (h.numFree === 0) value = this.funEnd(h, []);
-          else frame = { kind: K_FUN, n: h.numFree, i: 0, els: new Array<Term>(h.numFree), fun: h, tailNext: false, map: undefined, key: undefined, kAt: 0 };
+          else frame = { kind: K_FUN, n: h.numFree, i: 0, els: new Array<Term>(h.numFree), fun: h, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
         } else {
           const n = tag === T.SMALL_TUPLE_EXT ? this.u8() : this.u32();
           if (tag === T.MAP_EXT) {
             this.claim(n, 2, 'MAP_EXT', p);
-            const map = this.mapObjects ? {} : new WireMap();
-            if (n === 0) value = map;
-            else frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, tailNext: false, map, key: undefined, kAt: this.pos };
+            if (n === 0) value = this.mapObjects ? {} : wireMapFromDecode([], undefined, undefined, 0, undefined);
+            else if (this.mapObjects) frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, tailNext: false, map: {}, index: undefined, key: undefined, kAt: this.pos };
+            else frame = { kind: K_MAP, n, i: 0, els: new Array<Term>(2 * n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: this.pos };
           } else if (tag === T.LIST_EXT) {
             this.claim(n + 1, 1, 'LIST_EXT', p);
             // LIST_EXT of 0 elements is just its tail: read the tail as this value
             if (n === 0) continue;
-            frame = { kind: K_LIST, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, key: undefined, kAt: 0 };
+            frame = { kind: K_LIST, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
           } else {
             this.claim(n, 1, 'tuple', p);
             if (n === 0) value = this.compat ? [] : new Tuple([]);
-            else frame = { kind: K_TUPLE, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, key: undefined, kAt: 0 };
+            else frame = { kind: K_TUPLE, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
           }
         }
         if (frame !== undefined) {
@@ -513,9 +550,17 @@ class Decoder extends Reader {
       default: {
         // K_MAP: even steps are keys, odd steps values
         if ((f.i & 1) === 0) {
-          f.key = this.mapObjects ? objectKey(v, f.kAt) : v;
+          if (this.mapObjects) {
+            f.key = objectKey(v, f.kAt);
+          } else {
+            if (f.n > SCAN_MAX) f.index = indexKey(f.index, v, f.i >>> 1, f.kAt);
+            else scanKey(f.els, v, f.i >>> 1, f.kAt);
+            f.els[f.i] = v;
+          }
+        } else if (this.mapObjects) {
+          this.mapSet(f.map!, f.key as Term, v, f.kAt);
         } else {
-          this.mapSet(f.map!, f.key as Term, v, f.i >>> 1, f.kAt);
+          f.els[f.i] = v;
         }
         f.i++;
         if ((f.i & 1) === 0) f.kAt = this.pos;
@@ -533,7 +578,7 @@ class Decoder extends Reader {
       case K_FUN:
         return this.funEnd(f.fun!, f.els);
       default:
-        return f.map as Term;
+        return f.map ?? wireMapFromDecode(f.els, undefined, undefined, 0, f.index);
     }
   }
 
@@ -634,6 +679,22 @@ const K_LIST = 1;
 const K_MAP = 2;
 const K_FUN = 3;
 const EMPTY: Term[] = [];
+/** Offsets and lengths of unread binaries stay small integers (V8 Smis, no boxing) below this. */
+const SPAN_MAX = 2 ** 30;
+
+const duplicateKey = (kAt: number): DecodeError => new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
+
+/** Throws DUPLICATE_KEY when key `k` of entry `i` is the same Erlang term as an earlier key (a scan, for small maps). */
+function scanKey(kv: Term[], k: Term, i: number, kAt: number): void {
+  for (let j = 0; j < 2 * i; j += 2) if (sameWireKey(kv[j], k)) throw duplicateKey(kAt);
+}
+
+/** Adds key `k` of entry `i` to a big map's index (which the WireMap keeps for lookups); throws on a duplicate. */
+function indexKey(index: Map<unknown, number> | undefined, k: Term, i: number, kAt: number): Map<unknown, number> {
+  index ??= new Map();
+  if (!indexAdd(index, k, i)) throw duplicateKey(kAt);
+  return index;
+}
 
 interface FunHead {
   at: number;
@@ -656,7 +717,10 @@ interface Frame {
   els: Term[];
   fun: FunHead | undefined;
   tailNext: boolean;
-  map: Map<Term, Term> | { [key: string]: Term } | undefined;
+  /** mapsAsObjects: the object being filled (else els holds the WireMap's keys and values). */
+  map: { [key: string]: Term } | undefined;
+  /** A big map's key index (see checkKey). */
+  index: Map<unknown, number> | undefined;
   key: Term | undefined;
   kAt: number;
 }

@@ -8,7 +8,8 @@ import { compressBody } from './compressed.js';
 import { EncodeError } from './errors.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, WireMap, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { LAZY_SLOTS, WireMap, wireMapParts } from './wire-map.js';
 import { Writer } from './writer.js';
 
 export interface EncodeOptions {
@@ -314,8 +315,41 @@ function writeTuple(c: Ctx, els: Term[]): void {
 const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y[0]);
 const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'two keys of the map are the same Erlang term');
 
+/** A decoded map, in its wire order; its binaries not read yet are copied straight from the input. */
+function writeWireMap(c: Ctx, m: WireMap): void {
+  const { kv, src, spans, lazy } = wireMapParts(m);
+  const n = kv.length >>> 1;
+  const w = c.w;
+  w.u8(T.MAP_EXT).u32(n);
+  enter(c);
+  for (let i = 0; i < n; i++) {
+    writeTerm(c, kv[2 * i]);
+    if (i < LAZY_SLOTS && ((lazy >>> i) & 1) !== 0) {
+      const j = kv[2 * i + 1] as number;
+      const off = spans![2 * j];
+      const n = spans![2 * j + 1];
+      const s = src!;
+      w.ensure(5 + n);
+      const b = w.buf;
+      const p = w.pos;
+      b[p] = T.BINARY_EXT;
+      b[p + 1] = n >>> 24;
+      b[p + 2] = n >>> 16;
+      b[p + 3] = n >>> 8;
+      b[p + 4] = n;
+      if (n <= 64) for (let k = 0; k < n; k++) b[p + 5 + k] = s[off + k];
+      else s.copy(b, p + 5, off, off + n);
+      w.pos = p + 5 + n;
+    } else {
+      writeTerm(c, kv[2 * i + 1]);
+    }
+  }
+  c.depth--;
+}
+
 function writeMap(c: Ctx, m: Map<Term, Term>): void {
   if (c.depth >= RECURSION_MAX) return writeDeep(c, m);
+  if (m instanceof WireMap) return writeWireMap(c, m);
   const w = c.w;
   const n = m.size;
   w.u8(T.MAP_EXT).u32(n);

@@ -66,6 +66,12 @@ function byteHash(b: Uint8Array, p: number, n: number): number {
 }
 
 /**
+ * How many times a cached binary was replaced. While it does not change, equal bytes gave the same
+ * Buffer, so the decoder may compare interned keys by identity (see checkKey in decode.ts).
+ */
+export let binaryEvictions = 0;
+
+/**
  * A shared copy of the short binary b[p, p+n) (map keys: the same few dozen names in every
  * message), or undefined when longer than MAX_LEN. The Buffer is shared by every decode that
  * meets these bytes, so it must not be mutated; it is a copy, never a view into the input.
@@ -83,6 +89,7 @@ export function internBinary(b: Uint8Array, p: number, n: number): Buffer | unde
   // 8 KiB pool chunk (and whatever else was written into it) alive
   const t = Buffer.alloc(n);
   for (let i = 0; i < n; i++) t[i] = b[p + i];
+  if (s !== undefined) binaryEvictions++;
   binSlots[h] = t;
   return t;
 }

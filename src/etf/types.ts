@@ -13,7 +13,7 @@
  * | improper list                  | `ImproperList`                                      |
  * | binary                         | `Buffer` (a view; a map key ≤ 32 bytes: shared copy)|
  * | bitstring                      | `BitBinary`                                         |
- * | map                            | `WireMap` (a `Map<Term, Term>`; wire order kept)    |
+ * | map                            | `WireMap` (a `Map`; wire order kept; wire-map.ts)   |
  * | pid / port / reference         | `Pid` / `Port` / `Reference`                        |
  * | fun / external fun             | `Fun` / `ExportFun`                                 |
  *
@@ -89,15 +89,6 @@ export class Float {
     return this.value;
   }
 }
-
-/**
- * A map decoded from the wire: a plain `Map` whose class records that its iteration order is the
- * sender's, so encode writes it back in that order (OTP 26+ sorts atom keys of small maps by
- * atom-table index, which only the sending VM knows; re-sorting could never give its bytes).
- * Fresh `Map`s are sorted by OTP 25's term order instead. A subclass costs nothing per map, where
- * remembering decoded maps in a WeakSet doubled the cost of building them (ephemerons, GC).
- */
-export class WireMap extends Map<Term, Term> {}
 
 /** A list whose tail is not `[]`: `[a, b | tail]`. `elements` is non-empty. */
 export class ImproperList {

@@ -1,0 +1,266 @@
+/**
+ * WireMap: the `Map` that decode gives for an Erlang map.
+ *
+ * Why not a plain `Map`: building one hash table per map, plus one `Buffer` object per binary
+ * value, all kept alive until the decode ends, was most of the cost of decoding a burst of
+ * gateway-style events (the garbage collector copying them, not the parsing; see
+ * benchmarks/etf/RESULTS.md). A WireMap keeps its entries in one flat array in wire order, and a
+ * binary value stays a span of the input (offset and length) until it is read: `get()` and iteration hand out a
+ * `Buffer` view of the input then, as decode would have (a new view on each read, over the same
+ * bytes). Nothing else is deferred: decode has checked every byte, so a read cannot fail.
+ *
+ * It is still a `Map` (instanceof, TypeScript type, `for…of`, `get`, `set`, `delete`, `size`,
+ * `assert.deepStrictEqual`, `util.inspect`). Its native table holds only a guard entry, so a
+ * structured clone (`structuredClone`, `postMessage`, `v8.serialize`) fails loudly instead of
+ * copying an empty map: send `toMap()`, or the encoded bytes, instead.
+ *
+ * Lookups use Erlang's equality, not object identity: `m.get('id')` and `m.get(Buffer.from('id'))`
+ * both find the binary key `<<"id">>`, `m.get(tuple(1, 2))` finds the key `{1, 2}`.
+ */
+import { bytesEqual, lookupKey, termEquals } from './equal.js';
+import { encode } from './encode.js';
+import { Atom, type Term } from './types.js';
+
+/** Entries whose values may stay unread binaries: the positions fit a small-integer bit mask. */
+export const LAZY_SLOTS = 30;
+/** Maps up to this size are searched by a scan (OTP's flatmap size); bigger ones through an index. */
+export const SCAN_MAX = 32;
+
+const CLONE_GUARD = Symbol('beamnode WireMap (a decoded Erlang map) cannot be structured-cloned: send wireMap.toMap(), or its encoded bytes');
+const NO_ENTRIES: Term[] = [];
+const encodeKey = (t: Term): Uint8Array => encode(t);
+
+/** The parts of a WireMap the codec reads directly (see wireMapParts). */
+export interface WireMapParts {
+  /** Keys and values interleaved, in order. */
+  readonly kv: readonly Term[];
+  /** The input the unread binaries are in. */
+  readonly src: Buffer | undefined;
+  /** The decode's unread binaries: offset in `src` and length, two numbers each. */
+  readonly spans: readonly number[] | undefined;
+  /** Bit i set: the value of entry i is unread, the number j of its span (spans[2j], spans[2j + 1]). */
+  readonly lazy: number;
+}
+
+let makeWireMap: (kv: Term[], src: Buffer | undefined, spans: number[] | undefined, lazy: number, index: Map<unknown, number> | undefined) => WireMap;
+let partsOf: (m: WireMap) => WireMapParts;
+let kvOf: (m: WireMap) => readonly Term[];
+let valueAt: (m: WireMap, i: number) => Term;
+
+export class WireMap extends Map<Term, Term> {
+  #kv: Term[] = NO_ENTRIES;
+  #src: Buffer | undefined = undefined;
+  #spans: number[] | undefined = undefined;
+  #lazy = 0;
+  /** For maps bigger than SCAN_MAX: lookupKey → entry index. Built on first use, dropped on change. */
+  #index: Map<unknown, number> | undefined = undefined;
+
+  /** A map of these entries, in this order (encode writes a WireMap in its own order, never sorted). */
+  constructor(entries?: Iterable<readonly [Term, Term]> | null) {
+    super();
+    Map.prototype.set.call(this, CLONE_GUARD, undefined);
+    if (entries != null) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  static {
+    makeWireMap = (kv, src, spans, lazy, index) => {
+      const m = new WireMap();
+      m.#kv = kv;
+      m.#src = src;
+      m.#spans = spans;
+      m.#lazy = lazy;
+      m.#index = index;
+      return m;
+    };
+    partsOf = (m) => ({ kv: m.#kv, src: m.#src, spans: m.#spans, lazy: m.#lazy });
+    kvOf = (m) => m.#kv;
+    valueAt = (m, i) => m.#value(i);
+  }
+
+  override get size(): number {
+    return this.#kv.length >>> 1;
+  }
+
+  override get(key: Term): Term | undefined {
+    const i = this.#find(key);
+    return i < 0 ? undefined : this.#value(i);
+  }
+
+  override has(key: Term): boolean {
+    return this.#find(key) >= 0;
+  }
+
+  override set(key: Term, value: Term): this {
+    const i = this.#find(key);
+    if (i >= 0) {
+      this.#kv[2 * i + 1] = value;
+      if (i < LAZY_SLOTS) this.#lazy &= ~(1 << i);
+      return this;
+    }
+    if (this.#kv === NO_ENTRIES) this.#kv = [];
+    this.#index?.set(lookupKey(key, encodeKey), this.#kv.length >>> 1);
+    this.#kv.push(key, value);
+    return this;
+  }
+
+  override delete(key: Term): boolean {
+    const i = this.#find(key);
+    if (i < 0) return false;
+    this.#kv.splice(2 * i, 2);
+    if (i < LAZY_SLOTS) {
+      // entries after i move down one place, and so do their bits
+      const below = this.#lazy & ((1 << i) - 1);
+      this.#lazy = below | ((this.#lazy >>> (i + 1)) << i);
+    }
+    this.#index = undefined;
+    return true;
+  }
+
+  override clear(): void {
+    this.#kv = NO_ENTRIES;
+    this.#lazy = 0;
+    this.#src = undefined;
+    this.#spans = undefined;
+    this.#index = undefined;
+  }
+
+  override forEach(fn: (value: Term, key: Term, map: Map<Term, Term>) => void, thisArg?: unknown): void {
+    const kv = this.#kv;
+    for (let i = 0; 2 * i < kv.length; i++) fn.call(thisArg, this.#value(i), kv[2 * i], this);
+  }
+
+  override entries(): MapIterator<[Term, Term]> {
+    return new WireMapIterator<[Term, Term]>(this, ENTRIES);
+  }
+
+  override keys(): MapIterator<Term> {
+    return new WireMapIterator<Term>(this, KEYS);
+  }
+
+  override values(): MapIterator<Term> {
+    return new WireMapIterator<Term>(this, VALUES);
+  }
+
+  override [Symbol.iterator](): MapIterator<[Term, Term]> {
+    return this.entries();
+  }
+
+  /** A plain `Map` of the same entries in the same order (binary values read into views). */
+  toMap(): Map<Term, Term> {
+    return new Map(this.entries());
+  }
+
+  /** util.inspect / console.log: shown like a Map. */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (v: unknown, o: object) => string): string {
+    return `WireMap${inspect(this.toMap(), options).replace(/^Map/, '')}`;
+  }
+
+  #value(i: number): Term {
+    const v = this.#kv[2 * i + 1];
+    if (i < LAZY_SLOTS && ((this.#lazy >>> i) & 1) !== 0) return spanOf(this.#src!, this.#spans!, v as number);
+    return v;
+  }
+
+  /** The entry index of `key` (by Erlang equality), or -1. */
+  #find(key: Term): number {
+    const kv = this.#kv;
+    const n = kv.length;
+    if (n > 2 * SCAN_MAX) {
+      this.#index ??= indexKeys(kv, n >>> 1);
+      return this.#index.get(lookupKey(key, encodeKey)) ?? -1;
+    }
+    // identity first: atoms are interned, so are decoded binary keys of up to 32 bytes
+    if (typeof key !== 'number' || !Object.is(key, -0)) for (let j = 0; j < n; j += 2) if (kv[j] === key) return j >>> 1;
+    if (typeof key === 'boolean' || key instanceof Atom) return -1;
+    if (typeof key === 'string') key = Buffer.from(key, 'utf8');
+    for (let j = 0; j < n; j += 2) if (sameKey(kv[j], key)) return j >>> 1;
+    return -1;
+  }
+}
+
+const KEYS = 0;
+const VALUES = 1;
+const ENTRIES = 2;
+
+/**
+ * keys(), values(), entries(): a plain iterator object (cheaper to step than a generator), live
+ * like a Map's: it sees entries added while it runs.
+ */
+class WireMapIterator<T> implements MapIterator<T> {
+  #map: WireMap;
+  #i = 0;
+  readonly #kind: number;
+  constructor(map: WireMap, kind: number) {
+    this.#map = map;
+    this.#kind = kind;
+  }
+  next(): IteratorResult<T, undefined> {
+    const kv = kvOf(this.#map);
+    const i = this.#i;
+    if (2 * i >= kv.length) {
+      this.#i = Number.MAX_SAFE_INTEGER; // done stays done
+      return { done: true, value: undefined };
+    }
+    this.#i = i + 1;
+    const kind = this.#kind;
+    const value = kind === KEYS ? kv[2 * i] : kind === VALUES ? valueAt(this.#map, i) : [kv[2 * i], valueAt(this.#map, i)];
+    return { done: false, value: value as T };
+  }
+  [Symbol.iterator](): MapIterator<T> {
+    return this;
+  }
+}
+// the iterator helpers (map, filter, toArray…) where the runtime has them, as for a Map's iterators
+Object.setPrototypeOf(WireMapIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())));
+Object.defineProperty(WireMapIterator.prototype, Symbol.toStringTag, { value: 'Map Iterator' });
+
+/** Creates a decoded WireMap (the decoder's constructor). */
+export const wireMapFromDecode = (
+  kv: Term[], src: Buffer | undefined, spans: number[] | undefined, lazy: number, index: Map<unknown, number> | undefined,
+): WireMap => makeWireMap(kv, src, spans, lazy, index);
+
+/** The entries of a WireMap as the encoder reads them (unread binaries included, not read). */
+export const wireMapParts = (m: WireMap): WireMapParts => partsOf(m);
+
+/** A view of span j (the length is kept, not re-read, so a reused input cannot change it). */
+function spanOf(src: Buffer, spans: readonly number[], j: number): Buffer {
+  const off = spans[2 * j];
+  return src.subarray(off, off + spans[2 * j + 1]);
+}
+
+/**
+ * Two decoded keys are the same Erlang term (the decoder's duplicate check): like sameKey, but a
+ * string (an atom or binary decoded as text) is only equal to the same string.
+ */
+export function sameWireKey(a: Term, b: Term): boolean {
+  if (a === b) return typeof a !== 'number' || Object.is(a, b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a instanceof Atom || b instanceof Atom) return false;
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && bytesEqual(a, b);
+  return termEquals(a, b);
+}
+
+/** Two map keys are the same Erlang term (keys that are not === ; byte arrays compared inline). */
+function sameKey(a: Term, b: Term): boolean {
+  if (a === b) return typeof a !== 'number' || Object.is(a, b); // 0 and -0 (a float) differ
+  if (a instanceof Uint8Array) return b instanceof Uint8Array ? bytesEqual(a, b) : typeof b === 'string' && termEquals(a, b);
+  if (typeof a !== 'object' && typeof b !== 'object') return typeof a === 'string' || typeof b === 'string' || typeof a === 'bigint' || typeof b === 'bigint' ? termEquals(a, b) : false;
+  return termEquals(a, b);
+}
+
+/** lookupKey → entry index of the first `n` keys; -1 instead when two keys are equal (see indexKeysChecked). */
+function indexKeys(kv: readonly Term[], n: number): Map<unknown, number> {
+  const index = new Map<unknown, number>();
+  for (let i = 0; i < n; i++) {
+    const k = lookupKey(kv[2 * i], encodeKey);
+    if (!index.has(k)) index.set(k, i);
+  }
+  return index;
+}
+
+/** Adds key `k` (entry `i`) to a decode's index; false when an equal key is already there. */
+export function indexAdd(index: Map<unknown, number>, k: Term, i: number): boolean {
+  const lk = lookupKey(k, encodeKey);
+  if (index.has(lk)) return false;
+  index.set(lk, i);
+  return true;
+}
