@@ -71,6 +71,9 @@ function byteHash(b: Uint8Array, p: number, n: number): number {
  */
 export let binaryEvictions = 0;
 
+/** @internal The cache slot of these bytes (tests build keys that evict one another). */
+export const binarySlot = (b: Uint8Array): number => byteHash(b, 0, b.length);
+
 /**
  * A shared copy of the short binary b[p, p+n) (map keys: the same few dozen names in every
  * message), or undefined when longer than MAX_LEN. The Buffer is shared by every decode that
