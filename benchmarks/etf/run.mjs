@@ -22,11 +22,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ALL_LIBS = ['beamnode', 'beamnode-pack', 'beamnode-objects', 'erlpack', 'erlang_js', 'beam'];
 /** Run only when named in --libs: a what-if for the codec's own work, not a comparison. */
 const OPTIONAL_LIBS = new Set(['beamnode-objects']);
-/**
- * Workloads (name contains one of these) that get the decode+walk rows by default: those whose
- * decoded values are structures (maps, tuples, nested lists) rather than one flat list or binary.
- */
-const DEFAULT_WALK = ['gateway', 'rpc-call', 'deep-nesting'];
+/** Workloads that get the decode+walk rows by default (--walk): every one (~1 minute more in all). */
+const DEFAULT_WALK = ['all'];
 /** The directions timed per workload, in table order; decode+walk only where --walk selects it. */
 const DIRECTIONS = ['decode', 'decode+walk', 'encode'];
 
@@ -35,9 +32,9 @@ const USAGE = `usage: node benchmarks/etf/run.mjs [options]
   --filter LIST       workloads whose name contains any of these comma-separated words
   --libs LIST         libraries to run, comma-separated, of: ${ALL_LIBS.join(', ')}
                       (default: all but beamnode-objects = decode with mapsAsObjects + binariesAsStrings)
-  --walk LIST|all     workloads (name contains any of these words) that also get a decode+walk
-                      measurement: decode, then read every value of the result (default:
-                      ${DEFAULT_WALK.join(',')}; "all" for every workload)
+  --walk all|LIST     workloads that also get a decode+walk measurement: decode, then read
+                      every value of the result (default: all; else those whose name contains
+                      any of these comma-separated words)
   --no-walk           no decode+walk measurements
   --json FILE         also write the results as JSON
   --stat cpu|wall|best  what the table shows: the median round's CPU time per call (default;
