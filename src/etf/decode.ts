@@ -64,8 +64,6 @@ class Decoder extends Reader {
   readonly compat: boolean;
   /** The last mapKey() came from the intern cache (so compares by identity). */
   keyInterned = false;
-  /** Unread binaries of this decode's WireMaps (offset, length pairs), shared by all of them. */
-  spans: number[] | undefined = undefined;
 
   constructor(buf: Uint8Array, pos: number, o: CompatOptions) {
     super(buf, pos);
@@ -359,15 +357,13 @@ class Decoder extends Reader {
       }
       kv[2 * i] = k;
       const p = this.pos;
-      if (lazyOk && i < LAZY_SLOTS && b[p] === T.BINARY_EXT && p + 5 <= this.end && p < SPAN_MAX) {
+      if (lazyOk && i < LAZY_SLOTS && b[p] === T.BINARY_EXT && p + 5 <= this.end && p < OFFSET_MAX) {
         const len = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
-        if (p + 5 + len <= this.end && len < SPAN_MAX) {
+        if (p + 5 + len <= this.end) {
           if (++this.terms > this.maxTerms) {
             throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, p);
           }
-          const spans = (this.spans ??= []);
-          kv[2 * i + 1] = spans.length >>> 1;
-          spans.push(p + 5, len);
+          kv[2 * i + 1] = p + 5; // where the bytes start; the length is just before them
           lazy |= 1 << i;
           this.pos = p + 5 + len;
           continue;
@@ -380,7 +376,7 @@ class Decoder extends Reader {
       for (let i = 1; i < n; i++) scanKey(kv, kv[2 * i], i, this.pos);
     }
     this.depth--;
-    return lazy === 0 ? wireMapFromDecode(kv, undefined, undefined, 0, index) : wireMapFromDecode(kv, b, this.spans, lazy, index);
+    return wireMapFromDecode(kv, lazy === 0 ? undefined : b, lazy, index);
   }
 
   /**
@@ -488,7 +484,7 @@ class Decoder extends Reader {
           const n = tag === T.SMALL_TUPLE_EXT ? this.u8() : this.u32();
           if (tag === T.MAP_EXT) {
             this.claim(n, 2, 'MAP_EXT', p);
-            if (n === 0) value = this.mapObjects ? {} : wireMapFromDecode([], undefined, undefined, 0, undefined);
+            if (n === 0) value = this.mapObjects ? {} : wireMapFromDecode([], undefined, 0, undefined);
             else if (this.mapObjects) frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, tailNext: false, map: {}, index: undefined, key: undefined, kAt: this.pos };
             else frame = { kind: K_MAP, n, i: 0, els: new Array<Term>(2 * n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: this.pos };
           } else if (tag === T.LIST_EXT) {
@@ -578,7 +574,7 @@ class Decoder extends Reader {
       case K_FUN:
         return this.funEnd(f.fun!, f.els);
       default:
-        return f.map ?? wireMapFromDecode(f.els, undefined, undefined, 0, f.index);
+        return f.map ?? wireMapFromDecode(f.els, undefined, 0, f.index);
     }
   }
 
@@ -679,8 +675,8 @@ const K_LIST = 1;
 const K_MAP = 2;
 const K_FUN = 3;
 const EMPTY: Term[] = [];
-/** Offsets and lengths of unread binaries stay small integers (V8 Smis, no boxing) below this. */
-const SPAN_MAX = 2 ** 30;
+/** Offsets of unread binaries stay small integers (V8 Smis, no boxing) below this. */
+const OFFSET_MAX = 2 ** 30;
 
 const duplicateKey = (kAt: number): DecodeError => new DecodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'a map key occurs twice', kAt);
 

@@ -9,7 +9,7 @@ import { EncodeError } from './errors.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
-import { LAZY_SLOTS, WireMap, wireMapParts } from './wire-map.js';
+import { LAZY_SLOTS, WireMap, binaryLength, wireMapParts } from './wire-map.js';
 import { Writer } from './writer.js';
 
 export interface EncodeOptions {
@@ -317,7 +317,7 @@ const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'two ke
 
 /** A decoded map, in its wire order; its binaries not read yet are copied straight from the input. */
 function writeWireMap(c: Ctx, m: WireMap): void {
-  const { kv, src, spans, lazy } = wireMapParts(m);
+  const { kv, src, lazy } = wireMapParts(m);
   const n = kv.length >>> 1;
   const w = c.w;
   w.u8(T.MAP_EXT).u32(n);
@@ -325,10 +325,9 @@ function writeWireMap(c: Ctx, m: WireMap): void {
   for (let i = 0; i < n; i++) {
     writeTerm(c, kv[2 * i]);
     if (i < LAZY_SLOTS && ((lazy >>> i) & 1) !== 0) {
-      const j = kv[2 * i + 1] as number;
-      const off = spans![2 * j];
-      const n = spans![2 * j + 1];
+      const off = kv[2 * i + 1] as number;
       const s = src!;
+      const n = binaryLength(s, off);
       w.ensure(5 + n);
       const b = w.buf;
       const p = w.pos;

@@ -5,7 +5,7 @@
  * value, all kept alive until the decode ends, was most of the cost of decoding a burst of
  * gateway-style events (the garbage collector copying them, not the parsing; see
  * benchmarks/etf/RESULTS.md). A WireMap keeps its entries in one flat array in wire order, and a
- * binary value stays a span of the input (offset and length) until it is read: `get()` and iteration hand out a
+ * binary value stays a position in the input until it is read: `get()` and iteration hand out a
  * `Buffer` view of the input then, as decode would have (a new view on each read, over the same
  * bytes). Nothing else is deferred: decode has checked every byte, so a read cannot fail.
  *
@@ -36,13 +36,11 @@ export interface WireMapParts {
   readonly kv: readonly Term[];
   /** The input the unread binaries are in. */
   readonly src: Buffer | undefined;
-  /** The decode's unread binaries: offset in `src` and length, two numbers each. */
-  readonly spans: readonly number[] | undefined;
-  /** Bit i set: the value of entry i is unread, the number j of its span (spans[2j], spans[2j + 1]). */
+  /** Bit i set: the value of entry i is unread: the offset in `src` of its bytes, their 4-byte length just before. */
   readonly lazy: number;
 }
 
-let makeWireMap: (kv: Term[], src: Buffer | undefined, spans: number[] | undefined, lazy: number, index: Map<unknown, number> | undefined) => WireMap;
+let makeWireMap: (kv: Term[], src: Buffer | undefined, lazy: number, index: Map<unknown, number> | undefined) => WireMap;
 let partsOf: (m: WireMap) => WireMapParts;
 let kvOf: (m: WireMap) => readonly Term[];
 let valueAt: (m: WireMap, i: number) => Term;
@@ -50,7 +48,6 @@ let valueAt: (m: WireMap, i: number) => Term;
 export class WireMap extends Map<Term, Term> {
   #kv: Term[] = NO_ENTRIES;
   #src: Buffer | undefined = undefined;
-  #spans: number[] | undefined = undefined;
   #lazy = 0;
   /** For maps bigger than SCAN_MAX: lookupKey → entry index. Built on first use, dropped on change. */
   #index: Map<unknown, number> | undefined = undefined;
@@ -63,16 +60,15 @@ export class WireMap extends Map<Term, Term> {
   }
 
   static {
-    makeWireMap = (kv, src, spans, lazy, index) => {
+    makeWireMap = (kv, src, lazy, index) => {
       const m = new WireMap();
       m.#kv = kv;
       m.#src = src;
-      m.#spans = spans;
       m.#lazy = lazy;
       m.#index = index;
       return m;
     };
-    partsOf = (m) => ({ kv: m.#kv, src: m.#src, spans: m.#spans, lazy: m.#lazy });
+    partsOf = (m) => ({ kv: m.#kv, src: m.#src, lazy: m.#lazy });
     kvOf = (m) => m.#kv;
     valueAt = (m, i) => m.#value(i);
   }
@@ -120,7 +116,6 @@ export class WireMap extends Map<Term, Term> {
     this.#kv = NO_ENTRIES;
     this.#lazy = 0;
     this.#src = undefined;
-    this.#spans = undefined;
     this.#index = undefined;
   }
 
@@ -157,7 +152,7 @@ export class WireMap extends Map<Term, Term> {
 
   #value(i: number): Term {
     const v = this.#kv[2 * i + 1];
-    if (i < LAZY_SLOTS && ((this.#lazy >>> i) & 1) !== 0) return spanOf(this.#src!, this.#spans!, v as number);
+    if (i < LAZY_SLOTS && ((this.#lazy >>> i) & 1) !== 0) return binaryAt(this.#src!, v as number);
     return v;
   }
 
@@ -215,17 +210,22 @@ Object.setPrototypeOf(WireMapIterator.prototype, Object.getPrototypeOf(Object.ge
 Object.defineProperty(WireMapIterator.prototype, Symbol.toStringTag, { value: 'Map Iterator' });
 
 /** Creates a decoded WireMap (the decoder's constructor). */
-export const wireMapFromDecode = (
-  kv: Term[], src: Buffer | undefined, spans: number[] | undefined, lazy: number, index: Map<unknown, number> | undefined,
-): WireMap => makeWireMap(kv, src, spans, lazy, index);
+export const wireMapFromDecode = (kv: Term[], src: Buffer | undefined, lazy: number, index: Map<unknown, number> | undefined): WireMap =>
+  makeWireMap(kv, src, lazy, index);
 
 /** The entries of a WireMap as the encoder reads them (unread binaries included, not read). */
 export const wireMapParts = (m: WireMap): WireMapParts => partsOf(m);
 
-/** A view of span j (the length is kept, not re-read, so a reused input cannot change it). */
-function spanOf(src: Buffer, spans: readonly number[], j: number): Buffer {
-  const off = spans[2 * j];
-  return src.subarray(off, off + spans[2 * j + 1]);
+/** The length of the unread binary at `off` (BINARY_EXT's 4-byte length, just before its bytes). */
+export const binaryLength = (src: Uint8Array, off: number): number =>
+  ((src[off - 4] << 24) | (src[off - 3] << 16) | (src[off - 2] << 8) | src[off - 1]) >>> 0;
+
+/**
+ * A view of the unread binary at `off`. Its length is read from the input now, as its bytes are:
+ * an input reused after decode changes both (so, as for every view, do not reuse the input).
+ */
+function binaryAt(src: Buffer, off: number): Buffer {
+  return src.subarray(off, off + binaryLength(src, off));
 }
 
 /**

@@ -162,9 +162,10 @@ test('short binary map keys are shared copies; duplicate binary keys are refused
   // a copy, not a view: reusing the input buffer leaves the key alone (values stay views)
   const input = Buffer.from(bytes);
   const c = decode(input) as Map<Term, Term>;
+  const value = c.get('name') as Buffer;
   input.fill(0);
   assert.deepEqual([...c.keys()], [Buffer.from('id'), Buffer.from('name')]);
-  assert.deepEqual(c.get([...c.keys()][1]), Buffer.alloc(1));
+  assert.deepEqual(value, Buffer.alloc(1));
   // long keys are views as before
   const long = Buffer.alloc(40, 7);
   const [kl] = (decode(encode(new Map<Term, Term>([[long, 1]]))) as Map<Term, Term>).keys();
