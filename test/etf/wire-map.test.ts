@@ -171,3 +171,37 @@ test('termEquals: a string is its UTF-8 binary, a plain object the map of its at
   assert.ok(termEquals(decode(encode({ a: 1 })), { a: 1 }));
   assert.ok(!termEquals({ a: 1 }, new Map<Term, Term>([[bin('a'), 1]])));
 });
+
+test('fast-check: a decoded WireMap answers get/has like the map it was encoded from, through sets and deletes', async () => {
+  const fc = (await import('fast-check')).default;
+  const { leafArb, termArb } = await import('./arbitraries.js');
+  const keyArb = fc.oneof(leafArb, fc.string({ maxLength: 40 }).map((s) => bin(s)), termArb);
+  const opArb = fc.tuple(fc.boolean(), keyArb, termArb);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(keyArb, termArb), { maxLength: 45 }), fc.array(opArb, { maxLength: 10 }), (pairs, ops) => {
+      // the model: entries in order, keys unique by Erlang equality (the first one wins)
+      const model: [Term, Term][] = [];
+      const find = (k: Term) => model.findIndex(([mk]) => termEquals(mk, k));
+      for (const [k, v] of pairs) if (find(k) < 0) model.push([k, v]);
+      const m = decode(encode(new WireMap(model))) as WireMap;
+      for (const [del, k, v] of ops) {
+        const i = find(k);
+        if (del) {
+          assert.equal(m.delete(k), i >= 0);
+          if (i >= 0) model.splice(i, 1);
+        } else {
+          m.set(k, v);
+          if (i >= 0) model[i][1] = v;
+          else model.push([k, v]);
+        }
+      }
+      assert.equal(m.size, model.length);
+      for (const [k, v] of model) {
+        assert.ok(m.has(k));
+        assert.ok(termEquals(m.get(k) as Term, v), 'the value of each key');
+      }
+      assert.deepEqual(encode(m), encode(new WireMap(model)), 'the same bytes as a map built in that order');
+    }),
+    { numRuns: 300 },
+  );
+});
