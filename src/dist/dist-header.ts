@@ -89,7 +89,7 @@ export function decodeDistHeader(buf: Uint8Array, offset: number, cache: AtomCac
   return { kind: 'start', sequenceId, fragmentId, refs: parsed.refs, end: parsed.end };
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // keep a leading U+FEFF in atom names
 
 /** `NumberOfAtomCacheRefs, Flags, AtomCacheRefs` from `at`. */
 function readAtomCacheRefs(buf: Uint8Array, at: number, cache: AtomCacheSlots): { refs: Atom[]; end: number } {

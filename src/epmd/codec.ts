@@ -24,8 +24,8 @@ import {
   type Port2Reply,
 } from './messages.js';
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const utf8Lenient = new TextDecoder('utf-8');
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // keep a leading U+FEFF
+const utf8Lenient = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function malformed(what: string): EpmdError {
   return new EpmdError('BEAM_ERR_EPMD_MALFORMED', what);

@@ -6,7 +6,8 @@ interface FastSlices {
   utf8Slice(start: number, end: number): string;
 }
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF (the default strips it: atom '\uFEFFx' would decode as 'x')
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const scratchF64 = new Float64Array(1);
 const scratchU8 = new Uint8Array(scratchF64.buffer);
 // Float64Array uses the host's byte order; ETF floats are big-endian.

@@ -299,3 +299,16 @@ test('a JS Map whose keys are one Erlang term twice (equal bytes in two Buffers)
     assert.throws(() => encode(m), (e: unknown) => e instanceof EncodeError && e.code === 'BEAM_ERR_ETF_DUPLICATE_KEY');
   }
 });
+
+test('an atom that starts with U+FEFF keeps it (TextDecoder strips a BOM unless told not to)', () => {
+  for (const name of ['\uFEFF', '\uFEFFok', 'a\uFEFF']) {
+    for (const minorVersion of [1, 2] as const) {
+      const bytes = encode(atom(name), { minorVersion });
+      assert.equal(decode(bytes), atom(name));
+      assert.deepEqual(encode(decode(bytes), { minorVersion }), bytes);
+    }
+  }
+  // as a map key and in a binary decoded as text too
+  assert.equal((decode(encode(new Map<Term, Term>([[atom('\uFEFFk'), 1]]))) as Map<Term, Term>).get(atom('\uFEFFk')), 1);
+  assert.equal(decode(encode(Buffer.from('\uFEFFx')), { binariesAsStrings: true }), '\uFEFFx');
+});
