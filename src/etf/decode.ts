@@ -10,7 +10,7 @@ import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
-import { LAZY_SLOTS, SCAN_MAX, indexAdd, sameWireKey, wireMapFromDecode } from './wire-map.js';
+import { LAZY_SLOTS, SCAN_MAX, indexAdd, sameWireKey, wireMapFromDecode, type WireMap } from './wire-map.js';
 import { BeamnodeError } from '../errors.js';
 
 export interface DecodeLimits {
@@ -334,8 +334,17 @@ class Decoder extends Reader {
     if (this.depth >= RECURSION_MAX) return this.deep(at);
     this.enter();
     if (this.mapObjects) return this.object(n);
+    return this.mapEntries(n, false) as WireMap;
+  }
+
+  /**
+   * The entries of a map of `n` entries (its header read), as a WireMap; or, when `nested` (the
+   * map is a value in another map), as its key/value array with the unread-values mask appended,
+   * which the parent WireMap turns into a WireMap when the value is first read (see WireMap).
+   */
+  mapEntries(n: number, nested: boolean): WireMap | Term[] {
     const b = this.buf;
-    const kv = new Array<Term>(2 * n);
+    const kv = new Array<Term>(nested ? 2 * n + 1 : 2 * n);
     // binary values stay unread (see WireMap) unless they must be copied out or become strings
     const lazyOk = !this.binStrings && !this.copyBins;
     let lazy = 0;
@@ -368,6 +377,20 @@ class Decoder extends Reader {
           this.pos = p + 5 + len;
           continue;
         }
+      } else if (lazyOk && i < LAZY_SLOTS && b[p] === T.MAP_EXT && p + 5 <= this.end && this.depth < RECURSION_MAX - 1) {
+        const m = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+        if (m > 0 && m <= SCAN_MAX) {
+          // a map in a map: its entries now, its WireMap when it is read
+          if (++this.terms > this.maxTerms) {
+            throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, p);
+          }
+          this.pos = p + 5;
+          this.claim(m, 2, 'MAP_EXT', p);
+          this.enter();
+          kv[2 * i + 1] = this.mapEntries(m, true);
+          lazy |= 1 << i;
+          continue;
+        }
       }
       kv[2 * i + 1] = this.term();
     }
@@ -376,6 +399,10 @@ class Decoder extends Reader {
       for (let i = 1; i < n; i++) scanKey(kv, kv[2 * i], i, this.pos);
     }
     this.depth--;
+    if (nested) {
+      kv[2 * n] = lazy;
+      return kv;
+    }
     return wireMapFromDecode(kv, lazy === 0 ? undefined : b, lazy, index);
   }
 

@@ -250,10 +250,11 @@ function writeBitBinary(w: Writer, t: BitBinary): void {
 
 // ---- containers ----------------------------------------------------------------------------
 
+/** Every element an integer 0..255 (a `bigint` too: `[0n]` is the same list as `[0]`, so OTP's STRING_EXT). */
 function isByteList(a: Term[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
-    if (typeof x !== 'number' || (x & 255) !== x || (x === 0 && 1 / x < 0)) return false;
+    if (typeof x === 'number' ? (x & 255) !== x || (x === 0 && 1 / x < 0) : typeof x !== 'bigint' || x < 0n || x > 255n) return false;
   }
   return true;
 }
@@ -269,7 +270,7 @@ function writeList(c: Ctx, a: Term[]): void {
     b[p++] = T.STRING_EXT;
     b[p++] = n >>> 8;
     b[p++] = n;
-    for (let i = 0; i < n; i++) b[p++] = a[i] as number;
+    for (let i = 0; i < n; i++) b[p++] = Number(a[i]);
     w.pos = p;
     return;
   }
@@ -315,32 +316,43 @@ function writeTuple(c: Ctx, els: Term[]): void {
 const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y[0]);
 const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'two keys of the map are the same Erlang term');
 
-/** A decoded map, in its wire order; its binaries not read yet are copied straight from the input. */
+/** A decoded map, in its wire order; the values it has not made yet are written from what decode kept. */
 function writeWireMap(c: Ctx, m: WireMap): void {
   const { kv, src, lazy } = wireMapParts(m);
-  const n = kv.length >>> 1;
+  writeEntries(c, kv, kv.length >>> 1, src, lazy);
+}
+
+/**
+ * MAP_EXT of `n` entries from `kv` (keys and values interleaved); for bit i of `lazy`, the value is
+ * a binary still in `src` (its offset: the bytes are copied straight) or a nested map's entries
+ * (an array, its own mask last).
+ */
+function writeEntries(c: Ctx, kv: readonly Term[], n: number, src: Buffer | undefined, lazy: number): void {
   const w = c.w;
   w.u8(T.MAP_EXT).u32(n);
   enter(c);
   for (let i = 0; i < n; i++) {
     writeTerm(c, kv[2 * i]);
-    if (i < LAZY_SLOTS && ((lazy >>> i) & 1) !== 0) {
-      const off = kv[2 * i + 1] as number;
+    const v = kv[2 * i + 1];
+    if (i >= LAZY_SLOTS || ((lazy >>> i) & 1) === 0) {
+      writeTerm(c, v);
+    } else if (typeof v === 'number') {
       const s = src!;
-      const n = binaryLength(s, off);
-      w.ensure(5 + n);
+      const len = binaryLength(s, v);
+      w.ensure(5 + len);
       const b = w.buf;
       const p = w.pos;
       b[p] = T.BINARY_EXT;
-      b[p + 1] = n >>> 24;
-      b[p + 2] = n >>> 16;
-      b[p + 3] = n >>> 8;
-      b[p + 4] = n;
-      if (n <= 64) for (let k = 0; k < n; k++) b[p + 5 + k] = s[off + k];
-      else s.copy(b, p + 5, off, off + n);
-      w.pos = p + 5 + n;
+      b[p + 1] = len >>> 24;
+      b[p + 2] = len >>> 16;
+      b[p + 3] = len >>> 8;
+      b[p + 4] = len;
+      if (len <= 64) for (let k = 0; k < len; k++) b[p + 5 + k] = s[v + k];
+      else s.copy(b, p + 5, v, v + len);
+      w.pos = p + 5 + len;
     } else {
-      writeTerm(c, kv[2 * i + 1]);
+      const sub = v as Term[];
+      writeEntries(c, sub, (sub.length - 1) >>> 1, src, sub[sub.length - 1] as number);
     }
   }
   c.depth--;

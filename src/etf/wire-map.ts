@@ -7,7 +7,9 @@
  * benchmarks/etf/RESULTS.md). A WireMap keeps its entries in one flat array in wire order, and a
  * binary value stays a position in the input until it is read: `get()` and iteration hand out a
  * `Buffer` view of the input then, as decode would have (a new view on each read, over the same
- * bytes). Nothing else is deferred: decode has checked every byte, so a read cannot fail.
+ * bytes). A map that is a value in a map is decoded into its entries, and gets its WireMap object
+ * (kept) when first read. Nothing else is deferred: decode has checked every byte, and built every
+ * other term, so a read cannot fail.
  *
  * It is still a `Map` (instanceof, TypeScript type, `for…of`, `get`, `set`, `delete`, `size`,
  * `assert.deepStrictEqual`, `util.inspect`). Its native table holds only a guard entry, so a
@@ -36,7 +38,11 @@ export interface WireMapParts {
   readonly kv: readonly Term[];
   /** The input the unread binaries are in. */
   readonly src: Buffer | undefined;
-  /** Bit i set: the value of entry i is unread: the offset in `src` of its bytes, their 4-byte length just before. */
+  /**
+   * Bit i set: the value of entry i is not made yet. A number: a binary, the offset in `src` of its
+   * bytes (their 4-byte length just before). An array: a map, its keys and values interleaved and
+   * then its own mask (the same scheme, over the same `src`).
+   */
   readonly lazy: number;
 }
 
@@ -161,7 +167,17 @@ export class WireMap extends Map<Term, Term> {
 
   #value(i: number): Term {
     const v = this.#kv[2 * i + 1];
-    if (i < LAZY_SLOTS && ((this.#lazy >>> i) & 1) !== 0) return binaryAt(this.#src!, v as number);
+    if (i < LAZY_SLOTS && ((this.#lazy >>> i) & 1) !== 0) {
+      if (typeof v === 'number') return binaryAt(this.#src!, v);
+      // a nested map, decoded into its entries (its mask last): its WireMap now, kept from now on
+      const kv = v as Term[];
+      const mask = kv[kv.length - 1] as number;
+      kv.length -= 1;
+      const m = makeWireMap(kv, mask === 0 ? undefined : this.#src, mask, undefined);
+      this.#kv[2 * i + 1] = m;
+      this.#lazy &= ~(1 << i);
+      return m;
+    }
     return v;
   }
 

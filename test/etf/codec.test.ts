@@ -312,3 +312,10 @@ test('an atom that starts with U+FEFF keeps it (TextDecoder strips a BOM unless 
   assert.equal((decode(encode(new Map<Term, Term>([[atom('\uFEFFk'), 1]]))) as Map<Term, Term>).get(atom('\uFEFFk')), 1);
   assert.equal(decode(encode(Buffer.from('\uFEFFx')), { binariesAsStrings: true }), '\uFEFFx');
 });
+
+test('a list of small bigints is a byte list too (STRING_EXT, as OTP writes [0, 255])', () => {
+  assert.deepEqual(encode([0n, 255n]), encode([0, 255]));
+  assert.deepEqual(encode([0n, 255n]), Buffer.from([131, 107, 0, 2, 0, 255]));
+  assert.deepEqual(encode([256n]), encode([256]));
+  assert.deepEqual(encode([-1n]), encode([-1]));
+});

@@ -209,3 +209,37 @@ test('fast-check: a decoded WireMap answers get/has like the map it was encoded 
     { numRuns: 300 },
   );
 });
+
+test('a map inside a map gets its WireMap when first read, then keeps it; encode writes it either way', () => {
+  const inner = (v: Term) => new Map<Term, Term>([[bin('id'), v], [atom('flag'), true]]);
+  const bytes = encode(new Map<Term, Term>([[atom('a'), inner(bin('1'))], [atom('b'), [inner(bin('2'))]], [atom('c'), inner(bin('3'))]]));
+  const m = decode(bytes) as WireMap;
+  assert.deepEqual(encode(m), bytes, 'nothing read yet');
+  const a = m.get(atom('a')) as WireMap;
+  assert.ok(a instanceof WireMap);
+  assert.equal(m.get(atom('a')), a, 'the same object on every read');
+  assert.deepEqual(a.get('id'), bin('1'));
+  a.set('id', 99);
+  assert.equal((m.get(atom('a')) as WireMap).get('id'), 99, 'a change to it stays');
+  const list = m.get(atom('b')) as WireMap[];
+  assert.ok(list[0] instanceof WireMap, 'maps in lists are made at decode');
+  assert.deepEqual([...m.values()].map((v) => v instanceof WireMap || Array.isArray(v)), [true, true, true]);
+  assert.deepEqual(decode(encode(m)), decode(encode(new Map<Term, Term>([[atom('a'), inner(99)], [atom('b'), [inner(bin('2'))]], [atom('c'), inner(bin('3'))]]))));
+  // duplicate keys inside a nested map are found at decode, not when it is read
+  const dupInner = mapBytes([[bin('x'), 1], [bin('x'), 2]]).subarray(1);
+  const outer = Buffer.concat([Buffer.from([131, 116, 0, 0, 0, 1, 119, 1, 0x6b]), dupInner]);
+  assert.throws(() => decode(outer), { code: 'BEAM_ERR_ETF_DUPLICATE_KEY' });
+});
+
+test('maps nested in maps count against maxDepth and maxTerms, and stay within the JS stack past 500 levels', () => {
+  let t: Term = 1;
+  for (let i = 0; i < 2000; i++) t = new Map<Term, Term>([[atom('m'), t]]);
+  const bytes = encode(t);
+  assert.throws(() => decode(bytes, { limits: { maxDepth: 100 } }), { code: 'BEAM_ERR_ETF_LIMIT_DEPTH' });
+  assert.throws(() => decode(bytes, { limits: { maxTerms: 50 } }), { code: 'BEAM_ERR_ETF_LIMIT_TERMS' });
+  const d = decode(bytes) as WireMap;
+  assert.deepEqual(encode(d), bytes);
+  let cur: Term = d;
+  for (let i = 0; i < 2000; i++) cur = (cur as WireMap).get(atom('m')) as Term;
+  assert.equal(cur, 1);
+});
