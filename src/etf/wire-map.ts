@@ -190,7 +190,8 @@ export class WireMap extends Map<Term, Term> {
       return this.#index.get(lookupKey(key, encodeKey)) ?? -1;
     }
     // identity first: atoms are interned, so are decoded binary keys of up to 32 bytes
-    if (typeof key !== 'number' || !Object.is(key, -0)) for (let j = 0; j < n; j += 2) if (kv[j] === key) return j >>> 1;
+    // (but 0 === -0, and the number -0 is the float -0.0: another key than the integer 0)
+    if (key !== 0) for (let j = 0; j < n; j += 2) if (kv[j] === key) return j >>> 1;
     if (typeof key === 'boolean' || key instanceof Atom) return -1;
     if (typeof key === 'string') key = Buffer.from(key, 'utf8');
     for (let j = 0; j < n; j += 2) if (sameKey(kv[j], key)) return j >>> 1;
@@ -236,7 +237,7 @@ function sameKey(a: Term, b: Term): boolean {
   return termEquals(a, b);
 }
 
-/** lookupKey → entry index of the first `n` keys; -1 instead when two keys are equal (see indexKeysChecked). */
+/** lookupKey → entry index of the first `n` keys (the first of two equal keys). */
 function indexKeys(kv: readonly Term[], n: number): Map<unknown, number> {
   const index = new Map<unknown, number>();
   for (let i = 0; i < n; i++) {

@@ -55,6 +55,12 @@ test('get/has find keys by Erlang equality: strings and Buffers for binaries, tu
   assert.equal(m.has('nope'), false);
   assert.equal(m.get(tuple(atom('a'), 2)), undefined);
   assert.equal(m.get(-0), undefined, '-0 is the float -0.0, not the integer 0');
+  // and the other way round (0 === -0 in JS; found by the model test below)
+  const z = new WireMap([[-0, atom('float')], [0, atom('int')]]);
+  assert.equal(z.size, 2);
+  assert.equal(z.get(0), atom('int'));
+  assert.equal(z.get(-0), atom('float'));
+  assert.equal(z.get(new Float(-0)), atom('float'));
 });
 
 test('maps of more than 32 keys are looked up through an index, also after changes', () => {
