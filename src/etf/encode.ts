@@ -226,7 +226,11 @@ function writeString(w: Writer, s: string): void {
 }
 
 function writeBinary(w: Writer, data: Uint8Array): void {
-  const n = data.length;
+  writeBinaryBytes(w, data, 0, data.length);
+}
+
+/** BINARY_EXT of the `n` bytes of `src` from `start` (a decoded map's unread value is such a run of its input). */
+function writeBinaryBytes(w: Writer, src: Uint8Array, start: number, n: number): void {
   w.ensure(5 + n);
   const b = w.buf;
   const p = w.pos;
@@ -235,7 +239,9 @@ function writeBinary(w: Writer, data: Uint8Array): void {
   b[p + 2] = n >>> 16;
   b[p + 3] = n >>> 8;
   b[p + 4] = n;
-  b.set(data, p + 5);
+  // short runs by hand: cheaper than b.set, which also needs a view when start > 0
+  if (n <= 64) for (let k = 0; k < n; k++) b[p + 5 + k] = src[start + k];
+  else b.set(start === 0 && n === src.length ? src : src.subarray(start, start + n), p + 5);
   w.pos = p + 5 + n;
 }
 
@@ -337,19 +343,7 @@ function writeEntries(c: Ctx, kv: readonly Term[], n: number, src: Buffer | unde
     if (i >= LAZY_SLOTS || ((lazy >>> i) & 1) === 0) {
       writeTerm(c, v);
     } else if (typeof v === 'number') {
-      const s = src!;
-      const len = binaryLength(s, v);
-      w.ensure(5 + len);
-      const b = w.buf;
-      const p = w.pos;
-      b[p] = T.BINARY_EXT;
-      b[p + 1] = len >>> 24;
-      b[p + 2] = len >>> 16;
-      b[p + 3] = len >>> 8;
-      b[p + 4] = len;
-      if (len <= 64) for (let k = 0; k < len; k++) b[p + 5 + k] = s[v + k];
-      else s.copy(b, p + 5, v, v + len);
-      w.pos = p + 5 + len;
+      writeBinaryBytes(w, src!, v, binaryLength(src!, v));
     } else {
       const sub = v as Term[];
       writeEntries(c, sub, (sub.length - 1) >>> 1, src, sub[sub.length - 1] as number);
