@@ -742,7 +742,7 @@ interface Frame {
   tailNext: boolean;
   /** mapsAsObjects: the object being filled (else els holds the WireMap's keys and values). */
   map: { [key: string]: Term } | undefined;
-  /** A big map's key index (see checkKey). */
+  /** A big map's key index (see indexKey). */
   index: Map<unknown, number> | undefined;
   key: Term | undefined;
   kAt: number;

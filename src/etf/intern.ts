@@ -67,7 +67,7 @@ function byteHash(b: Uint8Array, p: number, n: number): number {
 
 /**
  * How many times a cached binary was replaced. While it does not change, equal bytes gave the same
- * Buffer, so the decoder may compare interned keys by identity (see checkKey in decode.ts).
+ * Buffer, so the decoder may compare interned keys by identity (see mapEntries in decode.ts).
  */
 export let binaryEvictions = 0;
 

@@ -23,7 +23,7 @@ import { bytesEqual, lookupKey, termEquals } from './equal.js';
 import { encode } from './encode.js';
 import { Atom, type Term } from './types.js';
 
-/** Entries whose values may stay unread binaries: the positions fit a small-integer bit mask. */
+/** Entries whose values may stay unread (binaries, maps): the positions fit a small-integer bit mask. */
 export const LAZY_SLOTS = 30;
 /** Maps up to this size are searched by a scan (OTP's flatmap size); bigger ones through an index. */
 export const SCAN_MAX = 32;
