@@ -131,11 +131,17 @@ describe('cookie files and digests', () => {
     }
   });
 
-  test('erl itself refuses the same group/other-readable file (the rule we copy)', async () => {
+  test('erl itself refuses the same group/other-readable file (the rule we copy)', async (t) => {
     const file = join(home, '.erlang.cookie');
     chmodSync(file, 0o644);
+    // a private epmd, and -start_epmd false: a bare -sname would leave `epmd -daemon` running on 4369
+    const own = await startEpmd();
+    t.after(() => own.stop());
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const c = spawn('erl', ['-noshell', '-sname', `modecheck${process.pid}`, '-eval', 'halt()'], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn('erl', ['-noshell', '-start_epmd', 'false', '-sname', `modecheck${process.pid}`, '-eval', 'halt()'], {
+        env: { ...process.env, HOME: home, ERL_EPMD_PORT: String(own.port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       c.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
