@@ -1,7 +1,8 @@
 // Connection behaviour over loopback between our own two handshake sides (no erl needed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { loopbackPair } from '../support/loopback.js';
 import { atom, Pid, tuple } from '../../src/etf/types.js';
 import { Connection } from '../../src/dist/connection.js';
 import { DistError, ProtocolError } from '../../src/dist/errors.js';
@@ -16,23 +17,14 @@ const pb = new Pid(atom('b@127.0.0.1'), 1, 0, 2);
 
 /** A handshaken socket pair: `a` (initiator) and `b` (acceptor), with their results. */
 async function handshaken(aFlags = DEFAULT_FLAGS): Promise<{ a: Socket; b: Socket; ha: HandshakeResult; hb: HandshakeResult; cleanup(): Promise<void> }> {
-  let accepted!: (s: Socket) => void;
-  const got = new Promise<Socket>((r) => (accepted = r));
-  const server = createServer((s) => accepted(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const a = connect((server.address() as AddressInfo).port, '127.0.0.1');
-  const b = await got;
+  const { a, b, close } = await loopbackPair();
   const [ha, hb] = await Promise.all([handshakeWeStarted(a, { ...A, flags: aFlags }, 'b@127.0.0.1'), handshakeOtherStarted(b, B, 'test')]);
   return {
     a,
     b,
     ha,
     hb,
-    cleanup: async () => {
-      a.destroy();
-      b.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    cleanup: close,
   };
 }
 

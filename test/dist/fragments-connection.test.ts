@@ -3,7 +3,8 @@
 // connection lives on, a reassembly limit closing the connection, and back-pressure with 'drain'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { loopbackPair } from '../support/loopback.js';
 import { atom, Pid, tuple } from '../../src/etf/types.js';
 import { Connection, type ConnectionOptions } from '../../src/dist/connection.js';
 import { ProtocolError } from '../../src/dist/errors.js';
@@ -19,12 +20,7 @@ const pb = new Pid(atom(B.name), 1, 0, 2);
 
 /** Two connected Connections with the hot path negotiated. */
 async function pair(oa: ConnectionOptions = {}, ob: ConnectionOptions = {}): Promise<{ ca: Connection; cb: Connection; sockets: Socket[]; cleanup(): Promise<void> }> {
-  let accepted!: (s: Socket) => void;
-  const got = new Promise<Socket>((r) => (accepted = r));
-  const server = createServer((s) => accepted(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const a = connect((server.address() as AddressInfo).port, '127.0.0.1');
-  const b = await got;
+  const { a, b, close } = await loopbackPair();
   const [ha, hb] = await Promise.all([handshakeWeStarted(a, A, B.name), handshakeOtherStarted(b, B, 'test')]);
   const ca = new Connection(a, ha, oa);
   const cb = new Connection(b, hb, ob);
@@ -35,9 +31,7 @@ async function pair(oa: ConnectionOptions = {}, ob: ConnectionOptions = {}): Pro
     cleanup: async () => {
       ca.close();
       cb.close();
-      a.destroy();
-      b.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await close();
     },
   };
 }

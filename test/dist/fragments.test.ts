@@ -5,7 +5,8 @@ import { encode, Writer } from '../../src/etf/index.js';
 import { atom, Pid, tuple, type Term } from '../../src/etf/types.js';
 import { distHeaderCodec } from '../../src/dist/dist-header.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { loopbackPair } from '../support/loopback.js';
 import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentCount, fragmentFrame, FrameSender } from '../../src/dist/fragments.js';
 import { FrameReader, TICK_FRAME } from '../../src/dist/framing.js';
 
@@ -176,26 +177,6 @@ test('the first fragment keeps the atom cache header and the whole control term'
 
 // ---- FrameSender over a real loopback socket ---------------------------------------------------
 
-
-async function socketPair(): Promise<{ a: Socket; b: Socket; close(): void }> {
-  let accepted!: (s: Socket) => void;
-  const got = new Promise<Socket>((r) => (accepted = r));
-  const server = createServer((s) => accepted(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const a = connect((server.address() as AddressInfo).port, '127.0.0.1');
-  const b = await got;
-  await new Promise<void>((r) => (a.readyState === 'open' ? r() : a.once('connect', () => r())));
-  return {
-    a,
-    b,
-    close() {
-      a.destroy();
-      b.destroy();
-      server.close();
-    },
-  };
-}
-
 /** Collects frames on `s` until `count` have arrived (bounded by a timeout). */
 function collect(s: Socket, count: number, ms = 20_000): Promise<Buffer[]> {
   const r = new FrameReader(4);
@@ -222,7 +203,7 @@ const frameOf = (body: Buffer): Buffer => {
 };
 
 test('FrameSender: ticks pass a fragmented message, other frames wait behind it, order kept', async () => {
-  const { a, b, close } = await socketPair();
+  const { a, b, close } = await loopbackPair();
   try {
     const tx = distHeaderCodec({ fragments: true, fragmentSize: 4096 });
     const w = new Writer();
@@ -252,12 +233,12 @@ test('FrameSender: ticks pass a fragmented message, other frames wait behind it,
     for (const f of frames) if (f[0] === 131) body = rx.decodeFrame(f) ?? body;
     assert.deepEqual(body?.message, Buffer.alloc(1_000_000, 9));
   } finally {
-    close();
+    await close();
   }
 });
 
 test('FrameSender: small frames of one turn are written together; back-pressure blocks then drains', async () => {
-  const { a, b, close } = await socketPair();
+  const { a, b, close } = await loopbackPair();
   try {
     let drained = 0;
     const sender = new FrameSender(a, { onDrain: () => drained++, socketLimit: 1024 * 1024 });
@@ -278,6 +259,6 @@ test('FrameSender: small frames of one turn are written together; back-pressure 
     assert.equal(drained, 1);
     assert.equal(sender.isBlocked, false);
   } finally {
-    close();
+    await close();
   }
 });
