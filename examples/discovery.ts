@@ -21,13 +21,13 @@ import {
   classifyName,
   readResolvConf,
   srvAnswer,
-  startClusterDns,
   type Candidate,
   type ClassifiedName,
-  type ClusterDns,
   type DnsLookup,
   type ResolvConf,
 } from '../src/discovery/index.js';
+// A stand-in cluster DNS for running this example off-cluster (not part of the package's API).
+import { startClusterDns, type ClusterDns } from '../src/emulation/dns-server.js';
 
 const USAGE = `usage: node --import tsx examples/discovery.ts <service> [--nameserver IP[:PORT]] [--search D1,D2,…] [--alive NAME] [--timeout MS] [--json]
        node --import tsx examples/discovery.ts --local [--endpoint-pod-names] [--alive NAME] [--json]`;

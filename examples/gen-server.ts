@@ -10,9 +10,9 @@
  *
  * Env: BEAMNODE_NAME, BEAMNODE_COOKIE, ERL_EPMD_PORT; BEAMNODE_WAIT=<ms> bounds the run (default 60000).
  */
-import { Node } from '../src/dist/node.js';
-import { noReply } from '../src/dist/gen-server.js';
-import { formatTerm, isTuple } from '../src/dist/terms.js';
+import { Node } from '../src/dist/node/node.js';
+import { noReply } from '../src/dist/node/gen-server.js';
+import { formatTerm, isTuple } from '../src/dist/runtime/terms.js';
 import { atom } from '../src/etf/types.js';
 
 const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1', cookie: process.env.BEAMNODE_COOKIE });

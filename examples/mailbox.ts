@@ -10,8 +10,8 @@
  *
  * Env as in ping.ts; BEAMNODE_WAIT=<ms> bounds the run (default 60000).
  */
-import { Node } from '../src/dist/node.js';
-import { formatTerm } from '../src/dist/terms.js';
+import { Node } from '../src/dist/node/node.js';
+import { formatTerm } from '../src/dist/runtime/terms.js';
 import { Pid, Tuple, atom } from '../src/etf/types.js';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;

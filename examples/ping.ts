@@ -8,7 +8,7 @@
  * Env: BEAMNODE_COOKIE (else ERLANG_COOKIE / ~/.erlang.cookie), BEAMNODE_NAME (our name, default
  * js@127.0.0.1), ERL_EPMD_PORT. From erl, `net_adm:ping('js@127.0.0.1')` gives pong while this runs.
  */
-import { Node } from '../src/dist/node.js';
+import { Node } from '../src/dist/node/node.js';
 import { atom, Tuple } from '../src/etf/types.js';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;

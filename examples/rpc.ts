@@ -8,9 +8,9 @@
  *
  * Env as in ping.ts; BEAMNODE_WAIT=<ms> keeps the node up that long for calls from erl (default 0).
  */
-import { Node } from '../src/dist/node.js';
-import { RpcError } from '../src/dist/node-errors.js';
-import { formatTerm } from '../src/dist/terms.js';
+import { Node } from '../src/dist/node/node.js';
+import { RpcError } from '../src/dist/runtime/errors.js';
+import { formatTerm } from '../src/dist/runtime/terms.js';
 import { atom } from '../src/etf/types.js';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;

@@ -9,16 +9,16 @@
 export * from './etf/index.js';
 export * from './errors.js';
 
-export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodeMonitor, type NodeLink } from './dist/node.js';
-export { Process, type ReceiveOptions } from './dist/process.js';
-export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime.js';
-export { GenServer, noReply, type From, type ServerHandlers } from './dist/gen-server.js';
-export { ErlangException, type RpcHandler } from './dist/erpc.js';
-export type { CallOptions, RpcOptions } from './dist/calls.js';
-export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/node-errors.js';
+export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodeMonitor, type NodeLink } from './dist/node/node.js';
+export { Process, type ReceiveOptions } from './dist/runtime/process.js';
+export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime/runtime.js';
+export { GenServer, noReply, type From, type ServerHandlers } from './dist/node/gen-server.js';
+export { ErlangException, type RpcHandler } from './dist/node/erpc.js';
+export type { CallOptions, RpcOptions } from './dist/node/calls.js';
+export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/runtime/errors.js';
 export { HandshakeError, ProtocolError, DistError } from './dist/errors.js';
-export type { DistTlsOptions } from './dist/transport.js';
-export { formatTerm, termEquals, isTuple } from './dist/terms.js';
+export type { DistTlsOptions } from './dist/net/transport.js';
+export { formatTerm, termEquals, isTuple } from './dist/runtime/terms.js';
 export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
 
 export * as epmd from './epmd/index.js';

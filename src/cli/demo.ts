@@ -5,7 +5,7 @@
  * Exit status: 0 the demo showed broken → ok, 1 otherwise (or it could not run), 2 usage.
  */
 import { parseArgs } from 'node:util';
-import { runDemo } from '../probe/demo.js';
+import { runDemo } from '../emulation/demo.js';
 import { wantColor } from '../probe/render.js';
 
 const USAGE = `usage: beamnode demo [--net 127.A.B] [--erl PATH]

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { parseNameserver } from '../discovery/index.js';
-import { parseCookieBytes } from '../dist/cookie.js';
+import { parseCookieBytes } from '../dist/net/cookie.js';
 import { renderJson, renderTable } from '../probe/render.js';
 import { runProbe, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 

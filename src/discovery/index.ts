@@ -35,16 +35,6 @@ export {
   type CandidateForm,
   type CandidateInfo,
 } from './classify.js';
-export {
-  answerQuestion,
-  endpointLabel,
-  type ClusterDnsModel,
-  type ClusterDnsService,
-  type ClusterDnsEndpoint,
-  type ClusterDnsPort,
-  type ClusterDnsAnswer,
-} from './cluster-dns.js';
-export { startClusterDns, type ClusterDns, type ClusterDnsOptions, type QueryLogEntry } from './dns-server.js';
 export { parseCorefile, CorefileSyntaxError, type Corefile, type CorefileServer, type CorefileDirective, type KubernetesPluginConfig } from './corefile.js';
 export { predictNames, kubeletHostname, type PodNamePrediction, type PredictionProblem, type PredictionProblemCode, type DnsSettings } from './predict.js';
 export { endpointsOf, serviceOf, podOf, selectorString, type EndpointInfo, type PodInfo, type ServiceInfo, type ServicePortInfo } from './k8s-model.js';

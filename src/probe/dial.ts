@@ -14,8 +14,8 @@ import { hostname, networkInterfaces } from 'node:os';
 import createDebug from 'debug';
 import { canonicalIp, type DnsClient } from '../discovery/index.js';
 import { DistError, HandshakeError } from '../dist/errors.js';
-import { DistNetwork } from '../dist/network.js';
-import { checkHost, parseNodeName } from '../dist/names.js';
+import { DistNetwork } from '../dist/net/network.js';
+import { checkHost, parseNodeName } from '../dist/protocol/names.js';
 import { EpmdError } from '../epmd/errors.js';
 import type { Attempt, AttemptReason } from './types.js';
 

@@ -6,8 +6,6 @@ export { discoverHosts, inferDnsMode, splitService, type DiscoverOptions, type D
 export { ProbeDialer, classifyFailure, type DialerOptions, type DialOutcome } from './dial.js';
 export { probeMesh, type MeshOptions } from './mesh.js';
 export { ProbeError, type ProbeErrorCode } from './errors.js';
-export { DemoCluster, type DemoClusterOptions, type DemoPod, type DemoPodSpec } from './demo-cluster.js';
-export { runDemo, type DemoOptions, type DemoResult } from './demo.js';
 export type {
   Advice,
   AdviceCode,

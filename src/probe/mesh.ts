@@ -38,7 +38,7 @@ export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): P
   for (const n of nodes) if (!askable.includes(n)) report.skipped.push({ node: n.name, reason: 'not reachable under its own name with this cookie' });
   if (askable.length === 0 || nodes.length < 2) return report;
   const longNames = askable[0].longNames ?? true;
-  const { Node } = await import('../dist/node.js');
+  const { Node } = await import('../dist/node/node.js');
   const { hostname } = await import('node:os');
   const host = longNames ? (o.longHost ?? defaultLongHost()) : (o.shortHost ?? hostname().split('.')[0]);
   const node = await Node.start({

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import { candidateNames, canonicalIp, DnsClient, DnsError, readResolvConf, type KubernetesDiscovery, type ResolvConf } from '../discovery/index.js';
-import { resolveCookie } from '../dist/cookie.js';
+import { resolveCookie } from '../dist/net/cookie.js';
 import { names as epmdNames, defaultEpmdPort } from '../epmd/client.js';
 import { adviseAndJudge } from './advice.js';
 import { ProbeDialer } from './dial.js';

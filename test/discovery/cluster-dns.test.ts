@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerQuestion, endpointLabel, type ClusterDnsModel } from '../../src/discovery/cluster-dns.js';
+import { answerQuestion, endpointLabel, type ClusterDnsModel } from '../../src/emulation/cluster-dns.js';
 
 const SVC = 'myapp-headless.default.svc.cluster.local';
 const model = (endpointPodNames: boolean): ClusterDnsModel => ({

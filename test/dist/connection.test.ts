@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { loopbackPair } from '../support/loopback.js';
 import { atom, Pid, tuple } from '../../src/etf/types.js';
-import { Connection } from '../../src/dist/connection.js';
+import { Connection } from '../../src/dist/net/connection.js';
 import { DistError, ProtocolError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/flags.js';
-import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/handshake.js';
+import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/protocol/flags.js';
+import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/net/handshake.js';
 import { sleep, withTimeout } from '../support/otp.js';
 
 const A: HandshakeIdentity = { name: 'a@127.0.0.1', cookie: 'c', creation: 1, flags: DEFAULT_FLAGS };

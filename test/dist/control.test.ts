@@ -14,9 +14,9 @@ import {
   sendToPid,
   tupleToControl,
   type Control,
-} from '../../src/dist/control.js';
+} from '../../src/dist/protocol/control.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/flags.js';
+import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/protocol/flags.js';
 
 const a = new Pid(atom('a@127.0.0.1'), 87, 0, 0x6b048e52);
 const b = new Pid(atom('js@127.0.0.1'), 1, 2, 7);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { digest, digestEquals, newChallenge, parseCookieBytes, readCookieFile, resolveCookie } from '../../src/dist/cookie.js';
+import { digest, digestEquals, newChallenge, parseCookieBytes, readCookieFile, resolveCookie } from '../../src/dist/net/cookie.js';
 import { DistError } from '../../src/dist/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beamnode-cookie-'));

@@ -12,9 +12,9 @@ import {
   decodeDistHeader,
   distHeaderCodec,
   newAtomCacheSlots,
-} from '../../src/dist/dist-header.js';
+} from '../../src/dist/protocol/dist-header.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { DFLAG, HOT_PATH_FLAGS, hotPathDefaults, ourFlags } from '../../src/dist/flags.js';
+import { DFLAG, HOT_PATH_FLAGS, hotPathDefaults, ourFlags } from '../../src/dist/protocol/flags.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[^0-9a-f]/gi, ''), 'hex');
 const txt = (s: string): string => Buffer.from(s, 'latin1').toString('hex');

@@ -12,7 +12,7 @@ import {
   missingMandatory,
   negotiate,
   ourFlags,
-} from '../../src/dist/flags.js';
+} from '../../src/dist/protocol/flags.js';
 
 // The facts table (otp-dist-facts.md §2.4), pinned to dist.hrl / dist.h.
 const TABLE: [keyof typeof DFLAG, bigint][] = [

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { loopbackPair } from '../support/loopback.js';
 import { atom, Pid, tuple } from '../../src/etf/types.js';
-import { Connection, type ConnectionOptions } from '../../src/dist/connection.js';
+import { Connection, type ConnectionOptions } from '../../src/dist/net/connection.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS, HOT_PATH_FLAGS } from '../../src/dist/flags.js';
-import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity } from '../../src/dist/handshake.js';
+import { DEFAULT_FLAGS, HOT_PATH_FLAGS } from '../../src/dist/protocol/flags.js';
+import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity } from '../../src/dist/net/handshake.js';
 import { sleep, withTimeout } from '../support/otp.js';
 
 const FLAGS = DEFAULT_FLAGS | HOT_PATH_FLAGS;

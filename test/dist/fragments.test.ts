@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, Writer } from '../../src/etf/index.js';
 import { atom, Pid, tuple, type Term } from '../../src/etf/types.js';
-import { distHeaderCodec } from '../../src/dist/dist-header.js';
+import { distHeaderCodec } from '../../src/dist/protocol/dist-header.js';
 import { ProtocolError } from '../../src/dist/errors.js';
 import type { Socket } from 'node:net';
 import { loopbackPair } from '../support/loopback.js';
-import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentCount, fragmentFrame, FrameSender } from '../../src/dist/fragments.js';
-import { FrameReader, TICK_FRAME } from '../../src/dist/framing.js';
+import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentCount, fragmentFrame } from '../../src/dist/protocol/fragments.js';
+import { FrameSender } from '../../src/dist/net/frame-sender.js';
+import { FrameReader, TICK_FRAME } from '../../src/dist/protocol/framing.js';
 
 const from = new Pid(atom('js@127.0.0.1'), 1, 0, 1);
 const to = new Pid(atom('n1@127.0.0.1'), 2, 0, 3);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encode, Writer } from '../../src/etf/index.js';
 import { atom, Pid, tuple, type Term } from '../../src/etf/types.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { FrameReader, passThroughCodec, TICK_FRAME } from '../../src/dist/framing.js';
+import { FrameReader, passThroughCodec, TICK_FRAME } from '../../src/dist/protocol/framing.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/[^0-9a-f]/gi, ''), 'hex');
 

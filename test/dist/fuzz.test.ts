@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket, type AddressInfo, type Server } from 'node:net';
 import fc from 'fast-check';
-import { Connection } from '../../src/dist/connection.js';
+import { Connection } from '../../src/dist/net/connection.js';
 import { HandshakeError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS } from '../../src/dist/flags.js';
-import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity } from '../../src/dist/handshake.js';
-import { encodeChallenge, encodeStatus, frame2 } from '../../src/dist/handshake-messages.js';
+import { DEFAULT_FLAGS } from '../../src/dist/protocol/flags.js';
+import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity } from '../../src/dist/net/handshake.js';
+import { encodeChallenge, encodeStatus, frame2 } from '../../src/dist/protocol/handshake-messages.js';
 import { withTimeout } from '../support/otp.js';
 
 const ME: HandshakeIdentity = { name: 'a@127.0.0.1', cookie: 'c', creation: 1, flags: DEFAULT_FLAGS };
@@ -104,7 +104,7 @@ test('random frames after the handshake never throw out of the connection', asyn
         s.write(frame2(encodeChallenge({ flags: DEFAULT_FLAGS, challenge: 5, creation: 9, name: 'b@127.0.0.1' })));
       } else if (step === 1 && d[2] === 0x72) {
         step = 2;
-        import('../../src/dist/cookie.js').then(({ digest }) => {
+        import('../../src/dist/net/cookie.js').then(({ digest }) => {
           const challenge = d.readUInt32BE(3);
           s.write(Buffer.concat([frame2(Buffer.concat([Buffer.of(0x61), digest(challenge, 'c')])), ...frames]));
         });

@@ -18,7 +18,7 @@ import {
   encodeStatus,
   encodeStatusNamed,
   frame2,
-} from '../../src/dist/handshake-messages.js';
+} from '../../src/dist/protocol/handshake-messages.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/[^0-9a-f]/gi, ''), 'hex');
 

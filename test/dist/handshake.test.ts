@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { Writer } from '../../src/etf/index.js';
 import { atom, Pid, tuple } from '../../src/etf/types.js';
-import { Connection } from '../../src/dist/connection.js';
-import { passThroughCodec } from '../../src/dist/framing.js';
-import { digest } from '../../src/dist/cookie.js';
+import { Connection } from '../../src/dist/net/connection.js';
+import { passThroughCodec } from '../../src/dist/protocol/framing.js';
+import { digest } from '../../src/dist/net/cookie.js';
 import { HandshakeError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS, DFLAG, MANDATORY_25 } from '../../src/dist/flags.js';
+import { DEFAULT_FLAGS, DFLAG, MANDATORY_25 } from '../../src/dist/protocol/flags.js';
 import {
   handshakeOtherStarted,
   handshakeWeStarted,
@@ -16,7 +16,7 @@ import {
   type HandshakeIdentity,
   type HandshakeOptions,
   type HandshakeResult,
-} from '../../src/dist/handshake.js';
+} from '../../src/dist/net/handshake.js';
 import {
   decodeChallenge,
   decodeChallengeReply,
@@ -28,7 +28,7 @@ import {
   encodeSendNameOld,
   encodeStatus,
   frame2,
-} from '../../src/dist/handshake-messages.js';
+} from '../../src/dist/protocol/handshake-messages.js';
 
 const A: HandshakeIdentity = { name: 'a@127.0.0.1', cookie: 'sekrit', creation: 1111, flags: DEFAULT_FLAGS };
 const B: HandshakeIdentity = { name: 'b@127.0.0.1', cookie: 'sekrit', creation: 2222, flags: DEFAULT_FLAGS };

@@ -11,7 +11,7 @@ import {
   isValidAlive,
   nameSyntaxProblem,
   parseNodeName,
-} from '../../src/dist/names.js';
+} from '../../src/dist/protocol/names.js';
 
 test('parseNodeName splits alive@host and refuses what is not one @ with both parts', () => {
   assert.deepEqual(parseNodeName('n1@127.0.0.1'), { alive: 'n1', host: '127.0.0.1', full: 'n1@127.0.0.1' });

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { atom, Pid } from '../../src/etf/types.js';
-import type { Connection } from '../../src/dist/connection.js';
+import type { Connection } from '../../src/dist/net/connection.js';
 import { DistError, HandshakeError } from '../../src/dist/errors.js';
-import { DistNetwork, type DistNetworkOptions } from '../../src/dist/network.js';
+import { DistNetwork, type DistNetworkOptions } from '../../src/dist/net/network.js';
 import { withTimeout } from '../support/otp.js';
 
 const COOKIE = 'netcookie';

@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Atom, Float, Pid, Reference, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { TimeoutError } from '../../src/errors.js';
-import { Mailbox } from '../../src/dist/mailbox.js';
-import { ProcessExitedError, NodeError } from '../../src/dist/node-errors.js';
-import { Runtime } from '../../src/dist/runtime.js';
-import type { OutSignal, Outbox } from '../../src/dist/signals.js';
-import { formatTerm, termEquals } from '../../src/dist/terms.js';
+import { Mailbox } from '../../src/dist/runtime/mailbox.js';
+import { ProcessExitedError, NodeError } from '../../src/dist/runtime/errors.js';
+import { Runtime } from '../../src/dist/runtime/runtime.js';
+import type { OutSignal, Outbox } from '../../src/dist/runtime/signals.js';
+import { formatTerm, termEquals } from '../../src/dist/runtime/terms.js';
 
 const ME = atom('js@127.0.0.1');
 const PEER = atom('erl@127.0.0.1');

@@ -7,15 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DecodeError } from '../../src/etf/index.js';
-import { Connection } from '../../src/dist/connection.js';
-import { tupleToControl } from '../../src/dist/control.js';
-import { digest } from '../../src/dist/cookie.js';
+import { Connection } from '../../src/dist/net/connection.js';
+import { tupleToControl } from '../../src/dist/protocol/control.js';
+import { digest } from '../../src/dist/net/cookie.js';
 import { DistError, HandshakeError, ProtocolError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS } from '../../src/dist/flags.js';
-import { FrameReader, passThroughCodec } from '../../src/dist/framing.js';
-import { distHeaderCodec } from '../../src/dist/dist-header.js';
+import { DEFAULT_FLAGS } from '../../src/dist/protocol/flags.js';
+import { FrameReader, passThroughCodec } from '../../src/dist/protocol/framing.js';
+import { distHeaderCodec } from '../../src/dist/protocol/dist-header.js';
 import { decode, Writer } from '../../src/etf/index.js';
-import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/handshake.js';
+import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/net/handshake.js';
 import {
   decodeChallenge,
   decodeChallengeAck,
@@ -30,7 +30,7 @@ import {
   encodeSendNameOld,
   encodeStatus,
   frame2,
-} from '../../src/dist/handshake-messages.js';
+} from '../../src/dist/protocol/handshake-messages.js';
 import { OTP25_TERMS } from './corpus.js';
 import { expectTyped, fuzzIterations, fuzzSeed, hex, memoryCost, MiB, mutate, Rng, untyped } from './harness.js';
 

@@ -1,5 +1,5 @@
 /**
- * `beamnode demo`'s logic (src/probe/demo.ts) end to end: 3 real erl pods on loopback, the cluster
+ * `beamnode demo`'s logic (src/emulation/demo.ts) end to end: 3 real erl pods on loopback, the cluster
  * DNS without and with endpoint_pod_names, both verdicts and the lesson; nothing left running.
  */
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { runDemo } from '../../src/probe/demo.js';
+import { runDemo } from '../../src/emulation/demo.js';
 import { hostOtp } from '../support/otp.js';
 
 const otp = hostOtp();

@@ -9,8 +9,8 @@ import { once } from 'node:events';
 import dnsPacket from 'dns-packet';
 import { DnsClient } from '../../src/discovery/dns-client.js';
 import { DnsError } from '../../src/discovery/errors.js';
-import { startClusterDns, type ClusterDns } from '../../src/discovery/dns-server.js';
-import type { ClusterDnsModel } from '../../src/discovery/cluster-dns.js';
+import { startClusterDns, type ClusterDns } from '../../src/emulation/dns-server.js';
+import type { ClusterDnsModel } from '../../src/emulation/cluster-dns.js';
 import { parseResolvConf } from '../../src/discovery/resolv-conf.js';
 import { classifyName } from '../../src/discovery/classify.js';
 

@@ -12,8 +12,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DnsClient } from '../../src/discovery/dns-client.js';
-import { startClusterDns, type ClusterDns } from '../../src/discovery/dns-server.js';
-import type { ClusterDnsModel } from '../../src/discovery/cluster-dns.js';
+import { startClusterDns, type ClusterDns } from '../../src/emulation/dns-server.js';
+import type { ClusterDnsModel } from '../../src/emulation/cluster-dns.js';
 import { parseResolvConf } from '../../src/discovery/resolv-conf.js';
 import { freePort, sleep } from '../support/otp.js';
 

@@ -39,7 +39,7 @@ test('glibc (getent hosts) asks the search-list names in the order searchNames g
   try {
     writeFileSync(join(dir, 'resolv.conf'), RESOLV);
     writeFileSync(join(dir, 'nsswitch.conf'), 'hosts: dns\n');
-    writeFileSync(join(dir, 'child.mts'), CHILD(new URL('../../src/discovery/dns-server.ts', import.meta.url).href));
+    writeFileSync(join(dir, 'child.mts'), CHILD(new URL('../../src/emulation/dns-server.ts', import.meta.url).href));
     const script =
       `ip link set lo up && mount --bind ${dir}/resolv.conf /etc/resolv.conf && mount --bind ${dir}/nsswitch.conf /etc/nsswitch.conf` +
       ` && exec ${process.execPath} --import tsx ${dir}/child.mts`;

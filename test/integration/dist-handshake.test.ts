@@ -4,11 +4,11 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { atom, Pid, Reference, Tuple, tuple, type Term } from '../../src/etf/types.js';
 import { register } from '../../src/epmd/client.js';
-import { Connection } from '../../src/dist/connection.js';
-import type { Control } from '../../src/dist/control.js';
+import { Connection } from '../../src/dist/net/connection.js';
+import type { Control } from '../../src/dist/protocol/control.js';
 import { DistError, HandshakeError } from '../../src/dist/errors.js';
-import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/flags.js';
-import { DistNetwork, type DistNetworkOptions } from '../../src/dist/network.js';
+import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/protocol/flags.js';
+import { DistNetwork, type DistNetworkOptions } from '../../src/dist/net/network.js';
 import { ErlNode, otpMatrix, startEpmd, sleep, withTimeout, type Epmd } from '../support/otp.js';
 
 const COOKIE = 'beamnode_dist_cookie';
@@ -296,7 +296,7 @@ for (const otp of otpMatrix()) {
     test(`${otp.label}: NAME_ME: erl gives a host-only initiator a name (status named:)`, async () => {
       const id = uniq();
       const e = await erl(`q${id}`);
-      const { handshakeWeStarted } = await import('../../src/dist/handshake.js');
+      const { handshakeWeStarted } = await import('../../src/dist/net/handshake.js');
       const { connect } = await import('node:net');
       const { portPlease } = await import('../../src/epmd/client.js');
       const port = (await portPlease(`q${id}`, '127.0.0.1', { port: epmd.port })).port;

@@ -5,10 +5,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { atom, Pid, Tuple, tuple, type Term } from '../../src/etf/types.js';
-import type { Connection } from '../../src/dist/connection.js';
-import type { Control } from '../../src/dist/control.js';
-import { DFLAG, HOT_PATH_FLAGS } from '../../src/dist/flags.js';
-import { DistNetwork } from '../../src/dist/network.js';
+import type { Connection } from '../../src/dist/net/connection.js';
+import type { Control } from '../../src/dist/protocol/control.js';
+import { DFLAG, HOT_PATH_FLAGS } from '../../src/dist/protocol/flags.js';
+import { DistNetwork } from '../../src/dist/net/network.js';
 import { ErlNode, otpMatrix, sleep, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
 
 const COOKIE = 'beamnode_hotpath_cookie';

@@ -8,11 +8,11 @@ import { connect, type Socket } from 'node:net';
 import { Writer } from '../../src/etf/index.js';
 import { atom, Pid, Tuple, tuple, type Term } from '../../src/etf/types.js';
 import { portPlease } from '../../src/epmd/client.js';
-import { decodeDistHeader, distHeaderCodec, newAtomCacheSlots, type DistHeaderCodec } from '../../src/dist/dist-header.js';
-import { FrameSender } from '../../src/dist/fragments.js';
-import { DFLAG, ourFlags } from '../../src/dist/flags.js';
-import { FrameReader, TICK_FRAME, type FrameBody } from '../../src/dist/framing.js';
-import { handshakeWeStarted } from '../../src/dist/handshake.js';
+import { decodeDistHeader, distHeaderCodec, newAtomCacheSlots, type DistHeaderCodec } from '../../src/dist/protocol/dist-header.js';
+import { FrameSender } from '../../src/dist/net/frame-sender.js';
+import { DFLAG, ourFlags } from '../../src/dist/protocol/flags.js';
+import { FrameReader, TICK_FRAME, type FrameBody } from '../../src/dist/protocol/framing.js';
+import { handshakeWeStarted } from '../../src/dist/net/handshake.js';
 import { ErlNode, otpMatrix, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
 
 const COOKIE = 'beamnode_hotpath_cookie';

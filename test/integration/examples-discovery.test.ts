@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startClusterDns, type ClusterDns } from '../../src/discovery/index.js';
+import { startClusterDns, type ClusterDns } from '../../src/emulation/dns-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SEARCH = 'default.svc.cluster.local,svc.cluster.local,cluster.local';

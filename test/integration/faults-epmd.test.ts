@@ -1,11 +1,11 @@
 // Fault: EPMD restarted under a running Node. epmd forgets a name when the registration socket
-// closes; the Node registers again by itself (src/dist/epmd-keeper.ts), so a real erl that
+// closes; the Node registers again by itself (src/dist/net/epmd-keeper.ts), so a real erl that
 // looks us up in the new epmd finds us and pings us.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { names } from '../../src/epmd/client.js';
-import { Node } from '../../src/dist/node.js';
+import { Node } from '../../src/dist/node/node.js';
 import { canConnect, ErlNode, hostOtp, sleep, startEpmd } from '../support/otp.js';
 
 const otp = hostOtp();

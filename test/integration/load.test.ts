@@ -6,7 +6,7 @@
 // Default 1 000 000 each way; BEAMNODE_LOAD_MESSAGES=N to change it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Node } from '../../src/dist/node.js';
+import { Node } from '../../src/dist/node/node.js';
 import { Tuple, atom, type Term } from '../../src/etf/types.js';
 import { ErlNode, hostOtp, startEpmd, writeErlFiles, type Epmd } from '../support/otp.js';
 import { gc } from '../fuzz/harness.js';

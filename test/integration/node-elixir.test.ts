@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
-import { isTuple } from '../../src/dist/terms.js';
+import { isTuple } from '../../src/dist/runtime/terms.js';
 import { hostOtp } from '../support/otp.js';
 import { runElixir, startPeers, type Peers } from './node-fixture.js';
 

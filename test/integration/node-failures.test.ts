@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { HandshakeError } from '../../src/dist/errors.js';
 import { EpmdError } from '../../src/epmd/errors.js';
-import { Node } from '../../src/dist/node.js';
-import { CallError } from '../../src/dist/node-errors.js';
-import { formatTerm, termEquals } from '../../src/dist/terms.js';
+import { Node } from '../../src/dist/node/node.js';
+import { CallError } from '../../src/dist/runtime/errors.js';
+import { formatTerm, termEquals } from '../../src/dist/runtime/terms.js';
 import { ErlNode, otpMatrix } from '../support/otp.js';
 import { loadPeerModule, startPeers, type Peers } from './node-fixture.js';
 

@@ -4,7 +4,7 @@
  * Everything started here is stopped by its pid in `stop()`.
  */
 import { spawn } from 'node:child_process';
-import { Node, type NodeStartOptions } from '../../src/dist/node.js';
+import { Node, type NodeStartOptions } from '../../src/dist/node/node.js';
 import { ErlNode, startEpmd, withTimeout, writeErlFiles, type Epmd, type Otp } from '../support/otp.js';
 
 /** The erl side's helper module: compiled into every erl node the tests start. */

@@ -4,11 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Atom, Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { TimeoutError } from '../../src/errors.js';
-import { CallError, RpcError } from '../../src/dist/node-errors.js';
-import { ErlangException } from '../../src/dist/erpc.js';
-import { noReply, type From } from '../../src/dist/gen-server.js';
-import { isTuple } from '../../src/dist/terms.js';
-import { Node } from '../../src/dist/node.js';
+import { CallError, RpcError } from '../../src/dist/runtime/errors.js';
+import { ErlangException } from '../../src/dist/node/erpc.js';
+import { noReply, type From } from '../../src/dist/node/gen-server.js';
+import { isTuple } from '../../src/dist/runtime/terms.js';
+import { Node } from '../../src/dist/node/node.js';
 import { otpMatrix } from '../support/otp.js';
 import { startPeers, type Peers } from './node-fixture.js';
 

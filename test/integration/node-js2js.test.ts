@@ -3,9 +3,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tuple, atom, type Term } from '../../src/etf/types.js';
-import { Node } from '../../src/dist/node.js';
-import { CallError, RpcError } from '../../src/dist/node-errors.js';
-import { formatTerm, termEquals } from '../../src/dist/terms.js';
+import { Node } from '../../src/dist/node/node.js';
+import { CallError, RpcError } from '../../src/dist/runtime/errors.js';
+import { formatTerm, termEquals } from '../../src/dist/runtime/terms.js';
 import { startEpmd, type Epmd } from '../support/otp.js';
 
 const T = (...e: Term[]) => new Tuple(e);

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { TimeoutError } from '../../src/errors.js';
-import { formatTerm, isTuple, termEquals } from '../../src/dist/terms.js';
-import type { Process } from '../../src/dist/process.js';
+import { formatTerm, isTuple, termEquals } from '../../src/dist/runtime/terms.js';
+import type { Process } from '../../src/dist/runtime/process.js';
 import { otpMatrix } from '../support/otp.js';
 import { startPeers, type Peers } from './node-fixture.js';
 

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { DnsClient } from '../../src/discovery/index.js';
 import { KubernetesDiscovery, loadClient } from '../../src/discovery/kubernetes.js';
-import { DemoCluster } from '../../src/probe/demo-cluster.js';
+import { DemoCluster } from '../../src/emulation/demo-cluster.js';
 import { runProbe } from '../../src/probe/probe.js';
 import { hostOtp } from '../support/otp.js';
 

@@ -1,5 +1,5 @@
 /**
- * The probe against real erl nodes on loopback (src/probe/demo-cluster.ts: erl pods named like
+ * The probe against real erl nodes on loopback (src/emulation/demo-cluster.ts: erl pods named like
  * Deployment pods with subdomain, each on its own 127.x address with its own EPMD, and the
  * in-process CoreDNS-like server): name mismatches, illegal hosts, unresolvable FQDNs, the
  * endpoint_pod_names fix, a wrong cookie, unreachable EPMD and dist ports, and the CLI.
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DnsClient } from '../../src/discovery/index.js';
-import { DemoCluster } from '../../src/probe/demo-cluster.js';
+import { DemoCluster } from '../../src/emulation/demo-cluster.js';
 import { runProbe, type ProbeOptions } from '../../src/probe/probe.js';
 import { renderJson, renderTable } from '../../src/probe/render.js';
 import type { NodeReport, ProbeReport } from '../../src/probe/types.js';

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HandshakeError } from '../../src/dist/errors.js';
-import { Node } from '../../src/dist/node.js';
+import { Node } from '../../src/dist/node/node.js';
 import { ErlNode, otpMatrix, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
 
 const COOKIE = 'allow_cookie';

@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { DistNetwork, DEFAULT_MAX_FRAME_TERMS } from '../../src/dist/network.js';
-import { Node } from '../../src/dist/node.js';
+import { DistNetwork, DEFAULT_MAX_FRAME_TERMS } from '../../src/dist/net/network.js';
+import { Node } from '../../src/dist/node/node.js';
 import { LimitError } from '../../src/etf/index.js';
 import { Pid, atom } from '../../src/etf/types.js';
 import { Writer, encodeInto } from '../../src/etf/index.js';
-import { controlToTuple } from '../../src/dist/control.js';
+import { controlToTuple } from '../../src/dist/protocol/control.js';
 import { memoryCost, MiB } from '../fuzz/harness.js';
 
 /** One pass-through frame `len, 112, 131 control, 131 <body>` with a hand-made message body. */

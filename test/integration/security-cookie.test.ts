@@ -11,8 +11,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DistError } from '../../src/dist/errors.js';
-import { resolveCookie, digestEquals, digest } from '../../src/dist/cookie.js';
-import { DemoCluster } from '../../src/probe/demo-cluster.js';
+import { resolveCookie, digestEquals, digest } from '../../src/dist/net/cookie.js';
+import { DemoCluster } from '../../src/emulation/demo-cluster.js';
 import { ErlNode, hostOtp, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
 
 const otp = hostOtp();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { DistError, HandshakeError } from '../../src/dist/errors.js';
-import { DistNetwork } from '../../src/dist/network.js';
+import { DistNetwork } from '../../src/dist/net/network.js';
 import { register } from '../../src/epmd/client.js';
 import { ErlNode, hostOtp, sleep, startEpmd } from '../support/otp.js';
 import { gc, MiB } from '../fuzz/harness.js';

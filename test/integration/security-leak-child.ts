@@ -8,7 +8,7 @@
  */
 import { inspect } from 'node:util';
 import { DnsClient } from '../../src/discovery/index.js';
-import { Node } from '../../src/dist/node.js';
+import { Node } from '../../src/dist/node/node.js';
 import { runProbe } from '../../src/probe/probe.js';
 import { renderJson, renderTable } from '../../src/probe/render.js';
 import { atom } from '../../src/etf/types.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { DistError, HandshakeError } from '../../src/dist/errors.js';
-import { Node } from '../../src/dist/node.js';
+import { Node } from '../../src/dist/node/node.js';
 import { Tuple, atom } from '../../src/etf/types.js';
 import { ErlNode, otpMatrix, sharedTmpDir, startEpmd, type Epmd, type Otp } from '../support/otp.js';
 import { pki, type Pki } from './tls-certs.js';

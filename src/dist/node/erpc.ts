@@ -1,0 +1,140 @@
+/**
+ * `rpc:call('js@host', M, F, A)` from Erlang. Since OTP 25 rpc:call is erpc:call, which sends
+ * SPAWN_REQUEST `{29, ReqId, From, GL, {erpc, execute_call, 4}, [monitor]}` + `[Res, M, F, A]`
+ * (facts §5.4). We emulate erpc's remote half: a short-lived JS process runs the handler
+ * registered for M:F, answers SPAWN_REPLY (flag 2: the monitor is set up, its ref is ReqId), and
+ * exits with `{Res, return, Value}`, which the caller's monitor receives as the DOWN reason
+ * (PAYLOAD_MONITOR_P_EXIT). erpc:cast's `{erpc, execute_cast, 3}` + `[M, F, A]` runs the same
+ * handlers without a result. Any other spawn request is answered `notsup`.
+ */
+import createDebug from 'debug';
+import { Atom, Tuple, atom, type Term } from '../../etf/types.js';
+import type { Control } from '../protocol/control.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { formatTerm } from '../runtime/terms.js';
+
+const log = createDebug('beamnode:dist:erpc');
+
+/** A JS function Erlang can call with rpc:call/erpc:call: gets the argument list. */
+export type RpcHandler = (args: Term[]) => Term | Promise<Term>;
+
+/**
+ * Throw this from an RpcHandler to raise a chosen Erlang exception in the caller:
+ * `error` → erpc raises `error:{exception, Reason, Stack}` (rpc:call gives `{badrpc, {'EXIT', {Reason, Stack}}}`),
+ * `exit` → `exit:{exception, Reason}`, `throw` → `throw:Reason` (rpc:call returns Reason).
+ */
+export class ErlangException extends Error {
+  constructor(
+    readonly kind: 'error' | 'exit' | 'throw',
+    readonly reason: Term,
+  ) {
+    super(`${kind}: ${formatTerm(reason)}`);
+  }
+}
+
+const A = {
+  erpc: atom('erpc'),
+  executeCall: atom('execute_call'),
+  executeCast: atom('execute_cast'),
+  monitor: atom('monitor'),
+  link: atom('link'),
+  notsup: atom('notsup'),
+  return: atom('return'),
+  error: atom('error'),
+  exit: atom('exit'),
+  throw: atom('throw'),
+  undef: atom('undef'),
+  normal: atom('normal'),
+  jsError: atom('js_error'),
+  badarg: atom('badarg'),
+};
+
+/** SPAWN_REPLY flags (dist.c): the link / monitor asked for was set up. */
+const SPAWN_FLAG_LINK = 1;
+const SPAWN_FLAG_MONITOR = 2;
+
+/** The M:F handlers JS registered. */
+export class RpcHandlers {
+  private readonly map = new Map<string, RpcHandler>();
+  set(module: Atom | string, fun: Atom | string, h: RpcHandler | undefined): void {
+    const k = key(module, fun);
+    if (h) this.map.set(k, h);
+    else this.map.delete(k);
+  }
+  get(module: Atom, fun: Atom): RpcHandler | undefined {
+    return this.map.get(key(module, fun));
+  }
+}
+
+const key = (m: Atom | string, f: Atom | string): string => `${String(m)}\u0000${String(f)}`;
+
+type SpawnRequest = Extract<Control, { op: 'spawn_request' | 'spawn_request_tt' }>;
+
+const hasOption = (opts: Term[], name: Atom): boolean =>
+  opts.some((o) => o === name || (o instanceof Tuple && o.length >= 1 && o.elements[0] === name));
+
+/** Answers one SPAWN_REQUEST (see the file comment). */
+export function handleSpawnRequest(rt: Runtime, handlers: RpcHandlers, req: SpawnRequest, args: Term): void {
+  const { module, function: fun, arity } = req.mfa;
+  const argv = Array.isArray(args) ? args : undefined;
+  const isCall = module === A.erpc && fun === A.executeCall && arity === 4 && argv?.length === 4 && Array.isArray(argv[3]);
+  const isCast = module === A.erpc && fun === A.executeCast && arity === 3 && argv?.length === 3 && Array.isArray(argv[2]);
+  if (!isCall && !isCast) {
+    log('spawn_request %s:%s/%d from %s: notsup', module.name, fun.name, arity, String(req.from));
+    rt.sendSpawnReply(req.reqId, req.from, 0, A.notsup);
+    return;
+  }
+  const [res, m, f, a] = isCall ? (argv as Term[]) : [undefined, ...(argv as Term[])];
+  if (!(m instanceof Atom) || !(f instanceof Atom)) {
+    rt.sendSpawnReply(req.reqId, req.from, 0, A.badarg);
+    return;
+  }
+  const proc = rt.spawn({ trapExit: false });
+  let flags = 0;
+  // The spawner's monitor uses ReqId as its reference; set up before the reply, as erts does.
+  if (hasOption(req.options, A.monitor)) {
+    rt.remoteMonitor(req.from, proc.pid, req.reqId);
+    flags |= SPAWN_FLAG_MONITOR;
+  }
+  if (hasOption(req.options, A.link)) {
+    rt.remoteLink(req.from, proc.pid);
+    flags |= SPAWN_FLAG_LINK;
+  }
+  rt.sendSpawnReply(req.reqId, req.from, flags, proc.pid);
+  const callArgs = a as Term[];
+  run(handlers, m, f, callArgs).then((outcome) => {
+    if (log.enabled) log('%s:%s/%d from %s → %s', m.name, f.name, callArgs.length, String(req.from), formatTerm(outcome.reason));
+    if (isCall) proc.exit(withRes(res as Term, outcome, m, f, callArgs.length));
+    else proc.exit(outcome.kind === 'return' ? A.normal : outcome.reason);
+  });
+}
+
+type Outcome = { kind: 'return'; reason: Term } | { kind: 'error'; reason: Term } | { kind: 'exit'; reason: Term } | { kind: 'throw'; reason: Term };
+
+async function run(handlers: RpcHandlers, m: Atom, f: Atom, args: Term[]): Promise<Outcome> {
+  const h = handlers.get(m, f);
+  if (!h) return { kind: 'error', reason: A.undef };
+  try {
+    return { kind: 'return', reason: await h(args) };
+  } catch (e) {
+    if (e instanceof ErlangException) return { kind: e.kind, reason: e.reason };
+    const text = e instanceof Error ? e.message : String(e);
+    return { kind: 'error', reason: new Tuple([A.jsError, Buffer.from(text, 'utf8')]) };
+  }
+}
+
+/** The exit reason erpc:execute_call/4 would end with: `{Res, return, V}`, `{Res, error, R, Stack}`, … */
+function withRes(res: Term, o: Outcome, m: Atom, f: Atom, arity: number): Term {
+  switch (o.kind) {
+    case 'return':
+      return new Tuple([res, A.return, o.reason]);
+    case 'throw':
+      return new Tuple([res, A.throw, o.reason]);
+    case 'exit':
+      return new Tuple([res, A.exit, o.reason]);
+    case 'error':
+      // The stack names the called function, as erlang's undef does: [{M, F, Arity, []}].
+      return new Tuple([res, A.error, o.reason, [new Tuple([m, f, arity, []])]]);
+  }
+}
+

@@ -1,0 +1,433 @@
+/**
+ * A hidden Erlang node inside Node.js. `Node.start()` listens, registers with EPMD and answers
+ * what a BEAM node expects of a peer: `net_adm:ping` (is_auth to net_kernel), monitors on unknown
+ * names (noproc), `rpc:call` (erpc emulation, erpc.ts). JS code spawns processes (process.ts),
+ * registers names, sends, links, monitors, calls gen_servers (calls.ts) and serves calls
+ * (gen-server.ts). Connections are made on first use, as Erlang's auto-connect does.
+ */
+import type { DecodeOptions } from '../../etf/decode.js';
+import type { FragmentLimits } from '../protocol/fragments.js';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import createDebug from 'debug';
+import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
+import { EpmdError } from '../../epmd/errors.js';
+import { register as epmdRegister, type EpmdRegistration } from '../../epmd/client.js';
+import { startEpmdServer, type EpmdServer } from '../../epmd/server.js';
+import { genCall, genCast, rpcCall, type CallContext, type CallOptions, type RpcOptions } from './calls.js';
+import type { Connection } from '../net/connection.js';
+import { handleSpawnRequest, RpcHandlers, type RpcHandler } from './erpc.js';
+import { DFLAG } from '../protocol/flags.js';
+import { runServer, type GenServer, type ServerHandlers } from './gen-server.js';
+import { checkOwnName } from '../protocol/names.js';
+import { RegistrationKeeper } from '../net/epmd-keeper.js';
+import type { DistTlsOptions } from '../net/transport.js';
+import { DistNetwork } from '../net/network.js';
+import { NodeError } from '../runtime/errors.js';
+import type { Process } from '../runtime/process.js';
+import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from '../runtime/runtime.js';
+import type { OutSignal, Outbox } from '../runtime/signals.js';
+import { dispatchControl } from './wire-adapter.js';
+import { startBuiltins } from './builtins.js';
+import { Dialer } from './dialer.js';
+import { completeName, resolverDomain } from './node-name.js';
+
+export { completeName, resolverDomain } from './node-name.js';
+
+const log = createDebug('beamnode:dist:node');
+
+export interface NodeStartOptions {
+  /**
+   * `alive@host`, or just `alive`: the host is then filled in as erl does (short names: the host
+   * name up to its first dot; long names: the host name, which must then be fully qualified).
+   */
+  name: string;
+  /** The cookie; default ERLANG_COOKIE, else ~/.erlang.cookie. Never logged. */
+  cookie?: string;
+  /** Long (`-name`) or short (`-sname`) names. Default: long when the host has a dot or is an IP; short for a bare `alive`. */
+  longNames?: boolean;
+  /** Default true: no PUBLISHED flag, so peers keep us out of `nodes()` and global. */
+  hidden?: boolean;
+  epmd?: {
+    /** The EPMD port (default ERL_EPMD_PORT, else 4369), also used to find peers. */
+    port?: number;
+    /** Start an embedded EPMD server on that port (loopback) when none answers. Default false. */
+    embedded?: boolean;
+    /** Skip registration (a client-only node that nobody dials by name). Default false. */
+    skip?: boolean;
+  };
+  /** Where to accept connections (default: any free port on all interfaces). */
+  listen?: { port?: number; address?: string };
+  /** net_ticktime in ms (default 60000): use the peers' value. */
+  tickTime?: number;
+  /** Per handshake step timeout in ms (net_setuptime, default 7000). */
+  setupTime?: number;
+  /** Deadline for making a connection on first use (default 4 × setupTime). */
+  connectTimeout?: number;
+  /** net_kernel:allow/1: only these names (`alive@host`, `host`, `alive@`) may connect to us. */
+  allow?: readonly string[];
+  /** The distribution header with an atom cache (DFLAG_DIST_HDR_ATOM_CACHE); default on (docs/hot-path.md). */
+  atomCache?: boolean;
+  /** Fragmented large messages (DFLAG_FRAGMENTS), both ways; default on. */
+  fragments?: boolean;
+  /** Bounds on reassembling incoming fragments (bytes, sequences, timeout). */
+  fragmentLimits?: Partial<FragmentLimits>;
+  /** Largest distribution frame accepted (default 128 MiB; see DistNetworkOptions.maxFrame). */
+  maxFrame?: number;
+  /** Unauthenticated inbound handshakes held at once (default 128; past it, refused at once). */
+  maxInboundHandshakes?: number;
+  /** How incoming terms are decoded (limits, conversions); a frame's maxTerms default applies. */
+  decodeOptions?: DecodeOptions;
+  /** How peer host names are resolved when dialing (default: dns.lookup, IPv4 first, as inet_tcp_dist). */
+  lookup?: (host: string) => Promise<string>;
+  /** TLS distribution (as erl's `-proto_dist inet_tls`), both ways; EPMD stays plain TCP. See docs/security.md. */
+  tls?: DistTlsOptions;
+  /** Most queued messages per process (default 100 000). */
+  mailboxLimit?: number;
+  signal?: AbortSignal;
+}
+
+export interface NodeEvents {
+  nodeup: [name: string, info: { hidden: boolean; initiator: boolean }];
+  nodedown: [name: string, reason: Error | undefined];
+  /** A handshake failed, either way (a peer with another cookie dialing us shows up here only). */
+  handshakeFailed: [error: Error, initiator: boolean];
+}
+
+/** A monitor made at node level (`node.monitor()`): `down` resolves with the DOWN reason. */
+export interface NodeMonitor {
+  ref: Reference;
+  down: Promise<{ item: Term; reason: Term }>;
+  demonitor(): void;
+}
+
+/** A link made at node level (`node.link()`): `exit` resolves with the linked process's exit reason. */
+export interface NodeLink {
+  pid: Pid;
+  exit: Promise<Term>;
+  unlink(): void;
+}
+
+const A = {
+  EXIT: atom('EXIT'),
+  DOWN: atom('DOWN'),
+  shutdown: atom('shutdown'),
+};
+
+export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContext {
+  /** `alive@host`. */
+  readonly name: string;
+  readonly atom: Atom;
+  /** Our creation (from EPMD's reply), in every pid and ref we make. */
+  readonly creation: number;
+  /** The port we accept connections on. */
+  readonly port: number;
+  readonly longNames: boolean;
+  readonly hidden: boolean;
+  /** @internal */
+  readonly runtime: Runtime;
+  private readonly network: DistNetwork;
+  /** Our EPMD registration, registered again when EPMD drops it (epmd-keeper.ts). */
+  private readonly registration: RegistrationKeeper | undefined;
+  private readonly epmdServer: EpmdServer | undefined;
+  private readonly connectTimeout: number;
+  private readonly rpcHandlers = new RpcHandlers();
+  private readonly dialer: Dialer;
+  private readonly system: Process;
+  private stopped = false;
+
+  private constructor(a: {
+    network: DistNetwork;
+    registration: RegistrationKeeper | undefined;
+    epmdServer: EpmdServer | undefined;
+    port: number;
+    hidden: boolean;
+    connectTimeout: number;
+    mailboxLimit: number | undefined;
+  }) {
+    super();
+    this.network = a.network;
+    this.registration = a.registration;
+    this.epmdServer = a.epmdServer;
+    this.name = a.network.name;
+    this.atom = a.network.nameAtom;
+    this.creation = a.network.creation;
+    this.port = a.port;
+    this.longNames = a.network.longNames;
+    this.hidden = a.hidden;
+    this.connectTimeout = a.connectTimeout;
+    this.runtime = new Runtime({ node: this.atom, creation: this.creation, outbox: this, mailboxLimit: a.mailboxLimit });
+    this.system = this.runtime.spawn({ discard: true });
+    this.network.on('nodeup', (name, conn) => {
+      log('nodeup %s (%s)', name, conn.hidden ? 'hidden' : 'visible');
+      this.dialer.flush(atom(name), conn);
+      this.emit('nodeup', name, { hidden: conn.hidden, initiator: conn.initiator });
+    });
+    this.network.on('nodedown', (name, reason) => {
+      log('nodedown %s: %s', name, reason?.message ?? 'closed by us');
+      this.runtime.nodeDown(atom(name));
+      this.emit('nodedown', name, reason);
+    });
+    this.network.on('handshakeFailed', (e, initiator) => {
+      log('handshake %s failed: %s', initiator ? 'out' : 'in', e.message);
+      this.emit('handshakeFailed', e, initiator);
+    });
+    this.network.on('control', (conn, control, message) => {
+      try {
+        dispatchControl(this.runtime, { spawnRequest: (c, args) => handleSpawnRequest(this.runtime, this.rpcHandlers, c, args) }, conn.peerAtom, control, message);
+      } catch (e) {
+        log('%s: %s not handled: %s', conn.peer, control.op, (e as Error).message);
+      }
+    });
+    this.dialer = new Dialer(this.network, (node) => this.connection(node));
+    startBuiltins(this, this.rpcHandlers);
+  }
+
+  /** Starts a node: listen, register with EPMD (creation from its reply), answer peers. */
+  static async start(o: NodeStartOptions): Promise<Node> {
+    o.signal?.throwIfAborted();
+    const needsDomain = !o.name.includes('@') && o.longNames === true && !hostname().includes('.');
+    const { name, longNames } = completeName(o.name, o.longNames, { domain: needsDomain ? resolverDomain() : undefined });
+    const alive = checkOwnName(name, longNames).alive;
+    const hidden = o.hidden ?? true;
+    const network = new DistNetwork({
+      name,
+      cookie: o.cookie,
+      longNames,
+      published: !hidden,
+      tickTime: o.tickTime,
+      setupTime: o.setupTime,
+      epmdPort: o.epmd?.port,
+      allow: o.allow,
+      tls: o.tls,
+      lookup: o.lookup,
+      atomCache: o.atomCache,
+      fragments: o.fragments,
+      fragmentLimits: o.fragmentLimits,
+      maxFrame: o.maxFrame,
+      maxInboundHandshakes: o.maxInboundHandshakes,
+      decodeOptions: o.decodeOptions,
+    });
+    let epmdServer: EpmdServer | undefined;
+    let registration: EpmdRegistration | undefined;
+    try {
+      const port = await network.listen({ port: o.listen?.port, address: o.listen?.address });
+      if (!o.epmd?.skip) {
+        const reg = () => epmdRegister({ alive, port, hidden, epmdPort: o.epmd?.port, signal: o.signal });
+        try {
+          registration = await reg();
+        } catch (e) {
+          if (!(o.epmd?.embedded && e instanceof EpmdError && e.code === 'BEAM_ERR_EPMD_UNREACHABLE')) throw e;
+          log('no EPMD answers: starting an embedded one');
+          epmdServer = await startEpmdServer({ port: o.epmd.port, address: '127.0.0.1' });
+          registration = await reg();
+        }
+        network.setCreation(registration.creation);
+      }
+      o.signal?.throwIfAborted();
+      // EPMD restarted or killed: register again (same name and port; we keep our creation).
+      const keeper = registration && new RegistrationKeeper(registration, (signal) => epmdRegister({ alive, port, hidden, epmdPort: o.epmd?.port, signal }));
+      return new Node({
+        network,
+        registration: keeper,
+        epmdServer,
+        port,
+        hidden,
+        connectTimeout: o.connectTimeout ?? network.setupTime * 4,
+        mailboxLimit: o.mailboxLimit,
+      });
+    } catch (e) {
+      await registration?.close();
+      await network.close();
+      await epmdServer?.close();
+      throw e;
+    }
+  }
+
+  // ---- processes -----------------------------------------------------------------------------
+
+  /** A new JS process (trapping exits by default, see process.ts). */
+  spawn(o?: SpawnOptions): Process {
+    return this.runtime.spawn(o);
+  }
+
+  register(name: Atom | string, proc: Process): void {
+    this.runtime.register(name, proc);
+  }
+
+  unregister(name: Atom | string): boolean {
+    return this.runtime.unregister(name);
+  }
+
+  whereis(name: Atom | string): Process | undefined {
+    return this.runtime.whereis(name);
+  }
+
+  /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
+  send(dest: Dest, msg: Term): Promise<void> {
+    return this.system.send(dest, msg);
+  }
+
+  /** exit/2 from the node's own pid. */
+  exit(pid: Pid, reason: Term): void {
+    this.system.exit(pid, reason);
+  }
+
+  /** Monitors a process; `down` resolves with its DOWN (reason `noproc`/`noconnection` as in Erlang). */
+  monitor(target: MonitorTarget): NodeMonitor {
+    const p = this.runtime.spawn();
+    const ref = p.monitor(target);
+    const down = p.receive({ match: (m) => m instanceof Tuple && m.length === 5 && m.elements[0] === A.DOWN }).then((m) => {
+      p.close();
+      const e = (m as Tuple).elements;
+      return { item: e[3], reason: e[4] };
+    });
+    down.catch(() => {});
+    return {
+      ref,
+      down,
+      demonitor: () => {
+        p.demonitor(ref);
+        p.close();
+      },
+    };
+  }
+
+  /** Links a helper process to `pid`; `exit` resolves with the reason `pid` exits with. */
+  async link(pid: Pid): Promise<NodeLink> {
+    const p = this.runtime.spawn({ trapExit: true });
+    const exit = p
+      .receive({ match: (m) => m instanceof Tuple && m.length === 3 && m.elements[0] === A.EXIT && pid.equals(m.elements[1]) })
+      .then((m) => {
+        p.close();
+        return (m as Tuple).elements[2];
+      });
+    exit.catch(() => {});
+    try {
+      await p.link(pid);
+    } catch (e) {
+      p.close();
+      throw e;
+    }
+    return {
+      pid,
+      exit,
+      unlink: () => {
+        p.unlink(pid);
+        p.close();
+      },
+    };
+  }
+
+  /** Same as `monitor.demonitor()`. */
+  demonitor(monitor: NodeMonitor): void {
+    monitor.demonitor();
+  }
+
+  /** Same as `link.unlink()`. */
+  unlink(link: NodeLink): void {
+    link.unlink();
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  /** The names of the connected nodes. */
+  nodes(): string[] {
+    return [...this.network.connections().keys()];
+  }
+
+  /** Connects to `name` (exactly the peer's own name) unless already connected. */
+  async connect(name: string, o: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    await this.connection(atom(name), o);
+  }
+
+  /** Closes the connection to `name` (nodedown follows). */
+  disconnect(name: string): boolean {
+    return this.network.disconnect(name);
+  }
+
+  /** @internal The connection to `node`, made if needed. */
+  async connection(node: Atom, o: { timeout?: number; signal?: AbortSignal } = {}): Promise<Connection> {
+    if (this.stopped) throw new NodeError('BEAM_ERR_NODE_STOPPED', `node ${this.name} is stopped`);
+    const open = this.network.get(node.name);
+    if (open && !open.closed) return open;
+    try {
+      return await this.network.connect(node.name, { timeout: o.timeout ?? this.connectTimeout, signal: o.signal });
+    } catch (e) {
+      // Links/monitors made towards it while we tried get noconnection, as Erlang's auto-connect does.
+      if (!this.network.get(node.name)) this.runtime.nodeDown(node);
+      throw e;
+    }
+  }
+
+  /** @internal CallContext */
+  async peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean }> {
+    const conn = await this.connection(node, { signal: o.signal, timeout: Math.min(o.timeout ?? this.connectTimeout, this.connectTimeout) });
+    return { alias: (conn.flags & DFLAG.ALIAS) !== 0n };
+  }
+
+  /** @internal Outbox: a signal for a process on another node. Connects on first use; keeps order while connecting. */
+  signal(node: Atom, sig: OutSignal): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeError('BEAM_ERR_NODE_STOPPED', `node ${this.name} is stopped`));
+    if (node === this.atom) return Promise.reject(new NodeError('BEAM_ERR_NODE_BAD_DEST', 'a signal to our own node went to the wire'));
+    return this.dialer.signal(node, sig);
+  }
+
+  // ---- calls ---------------------------------------------------------------------------------
+
+  /** gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise. */
+  call(dest: Dest, request: Term, o?: CallOptions): Promise<Term> {
+    return genCall(this, dest, request, o);
+  }
+
+  /** gen_server:cast/2. */
+  cast(dest: Dest, msg: Term): Promise<void> {
+    return genCast(this.system, dest, msg);
+  }
+
+  /** rpc:call/5 through `rex`: the value, or RpcError for `{badrpc, Reason}`. */
+  rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: RpcOptions): Promise<Term> {
+    return rpcCall(this, node, module, fun, args, o);
+  }
+
+  /** A JS gen_server registered as `name` (see gen-server.ts). */
+  serve(name: Atom | string, handlers: ServerHandlers, o: { trapExit?: boolean } = {}): GenServer {
+    const n = name instanceof Atom ? name : atom(name);
+    const p = this.runtime.spawn({ trapExit: o.trapExit ?? false });
+    try {
+      this.runtime.register(n, p);
+    } catch (e) {
+      p.close();
+      throw e;
+    }
+    return runServer(this.runtime, n, p, handlers);
+  }
+
+  /**
+   * Lets Erlang call `module:fun(Args…)` on this node with rpc:call/erpc:call (and rpc:block_call).
+   * The handler gets the argument list; its value is the call's result; a thrown Error raises
+   * `error:{js_error, <<Message>>}` over there (ErlangException picks the class and reason).
+   * Pass `undefined` to remove. Unregistered functions raise `undef`, as in Erlang.
+   */
+  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): void {
+    this.rpcHandlers.set(module, fun, handler);
+  }
+
+  // ---- stop ----------------------------------------------------------------------------------
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Closes every connection, ends every process (`shutdown`), unregisters from EPMD. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.dialer.rejectAll(new NodeError('BEAM_ERR_NODE_STOPPED', `node ${this.name} is stopped`));
+    await this.network.close();
+    this.runtime.stop(A.shutdown);
+    await this.registration?.close();
+    await this.epmdServer?.close();
+    log('%s stopped', this.name);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Errors of the Node layer (processes, calls, rpc). Each has a stable `code`; the ones that carry
+ * an Erlang exit reason keep it as a term in `reason` (so callers can match `noproc`, `noconnection`,
+ * `{badrpc, …}` without parsing messages).
+ */
+import { BeamnodeError } from '../../errors.js';
+import type { Term } from '../../etf/types.js';
+import { formatTerm } from './terms.js';
+
+export type NodeErrorCode =
+  | 'BEAM_ERR_NODE_STOPPED'
+  | 'BEAM_ERR_NODE_BAD_NAME'
+  | 'BEAM_ERR_NODE_BAD_DEST'
+  | 'BEAM_ERR_NODE_NAME_TAKEN'
+  | 'BEAM_ERR_NODE_NOT_REGISTERED'
+  | 'BEAM_ERR_NODE_NOPROC'
+  | 'BEAM_ERR_NODE_EPMD';
+
+/** A misuse of the Node API or a node that is not running. */
+export class NodeError extends BeamnodeError {
+  override readonly code: NodeErrorCode;
+  constructor(code: NodeErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.code = code;
+  }
+}
+
+/** A `receive()` (or other wait) on a process that exited; `reason` is its exit reason. */
+export class ProcessExitedError extends BeamnodeError {
+  constructor(
+    readonly pid: string,
+    readonly reason: Term,
+  ) {
+    super('BEAM_ERR_PROCESS_EXITED', `process ${pid} exited: ${formatTerm(reason)}`);
+  }
+}
+
+/**
+ * `node.call()` failed the way `gen_server:call/3` exits: the server was not there (`noproc`),
+ * the connection went down (`noconnection`) or the server died while handling the call (its
+ * exit reason). A timeout is a TimeoutError instead.
+ */
+export class CallError extends BeamnodeError {
+  constructor(
+    readonly dest: string,
+    readonly reason: Term,
+    options?: ErrorOptions,
+  ) {
+    super('BEAM_ERR_CALL_EXIT', `call to ${dest} failed: ${formatTerm(reason)}`, options);
+  }
+}
+
+/** `node.rpc()` got `{badrpc, Reason}` from the remote `rex`; `reason` is Reason. */
+export class RpcError extends BeamnodeError {
+  constructor(
+    readonly target: string,
+    readonly reason: Term,
+    options?: ErrorOptions,
+  ) {
+    super('BEAM_ERR_RPC', `rpc ${target} returned badrpc: ${formatTerm(reason)}`, options);
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * A JavaScript process: a pid on our node, a mailbox with selective receive, links, monitors and
+ * aliases. The bookkeeping lives in the Runtime (runtime.ts); this class is the handle user code
+ * holds.
+ *
+ * JS processes trap exits by default (`trapExit = true`): an exit signal from a linked process
+ * arrives as a `{'EXIT', From, Reason}` message instead of killing the process (JS code rarely
+ * wants to die because an Erlang process did). Set `trapExit = false` for Erlang's default:
+ * a non-`normal` reason then ends this process with the same reason, and the exit spreads to its
+ * own links. `exit(pid, kill)` always ends the target, trapping or not (reason `killed`).
+ */
+import type { Atom, Pid, Reference, Term } from '../../etf/types.js';
+import { Mailbox, type ReceiveOptions } from './mailbox.js';
+import { ProcessExitedError } from './errors.js';
+import type { Dest, MonitorTarget, Runtime } from './runtime.js';
+
+export type { ReceiveOptions } from './mailbox.js';
+
+/** A link as this process sees it. `unlinkId` is set while our UNLINK_ID waits for its ack. */
+export interface LinkEntry {
+  pid: Pid;
+  linked: boolean;
+  unlinkId?: bigint;
+}
+
+/** A monitor this process holds. `item` is what its DOWN message names (pid or `{Name, Node}`). */
+export interface HeldMonitor {
+  ref: Reference;
+  target: Pid | Atom;
+  node: Atom;
+  item: Term;
+  /** For a local target: the process watched (so demonitor finds it even after a re-register). */
+  local?: Process;
+}
+
+/** A monitor someone holds on this process; `as` is how it named us (pid or registered name). */
+export interface WatchedBy {
+  ref: Reference;
+  watcher: Pid;
+  as: Pid | Atom;
+}
+
+/** The runtime's bookkeeping of one process (not part of the public API). */
+export interface ProcessState {
+  alive: boolean;
+  reason: Term | undefined;
+  name: Atom | undefined;
+  links: Map<string, LinkEntry>;
+  monitors: Map<string, HeldMonitor>;
+  watchedBy: Map<string, WatchedBy>;
+  aliases: Set<string>;
+  resolveExited: (reason: Term) => void;
+}
+
+export class Process implements AsyncIterable<Term> {
+  /** True: exit signals from links arrive as `{'EXIT', From, Reason}` messages (see the file comment). */
+  trapExit: boolean;
+  /** Resolves with the exit reason when the process ends. */
+  readonly exited: Promise<Term>;
+  /** @internal */
+  readonly state: ProcessState;
+  /** @internal */
+  readonly mailbox: Mailbox;
+
+  /** @internal Made by `node.spawn()`. */
+  constructor(
+    readonly pid: Pid,
+    private readonly runtime: Runtime,
+    opts: { trapExit: boolean; mailboxLimit: number; discard: boolean },
+  ) {
+    this.trapExit = opts.trapExit;
+    let resolveExited!: (r: Term) => void;
+    this.exited = new Promise<Term>((r) => (resolveExited = r));
+    this.state = {
+      alive: true,
+      reason: undefined,
+      name: undefined,
+      links: new Map(),
+      monitors: new Map(),
+      watchedBy: new Map(),
+      aliases: new Set(),
+      resolveExited,
+    };
+    this.mailbox = opts.discard
+      ? new Mailbox(0, () => {}, () => String(pid))
+      : new Mailbox(opts.mailboxLimit, () => runtime.overflow(this), () => String(pid));
+  }
+
+  get alive(): boolean {
+    return this.state.alive;
+  }
+
+  /** The exit reason once the process has ended. */
+  get exitReason(): Term | undefined {
+    return this.state.reason;
+  }
+
+  /** The name it is registered under, if any. */
+  get name(): Atom | undefined {
+    return this.state.name;
+  }
+
+  /** Messages waiting in the mailbox. */
+  get queued(): number {
+    return this.mailbox.size;
+  }
+
+  /**
+   * Sends `msg` from this process. Local delivery is immediate; a remote one connects on first use
+   * and resolves once the message is handed to the connection (rejects if the node cannot be
+   * reached; the message is then lost, as in Erlang). The promise never needs to be awaited.
+   */
+  send(dest: Dest, msg: Term): Promise<void> {
+    return this.runtime.send(this, dest, msg);
+  }
+
+  /** Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError). */
+  receive(opts?: ReceiveOptions): Promise<Term> {
+    if (!this.state.alive) return Promise.reject(new ProcessExitedError(String(this.pid), this.state.reason as Term));
+    return this.mailbox.receive(opts);
+  }
+
+  /**
+   * Links to `pid`. A local process that is not alive gives `{'EXIT', Pid, noproc}` when trapping
+   * exits (NodeError BEAM_ERR_NODE_NOPROC otherwise). For a remote pid the promise settles when
+   * the LINK is on its way; if the node is unreachable it rejects and `{'EXIT', Pid, noconnection}`
+   * follows, as in Erlang.
+   */
+  link(pid: Pid): Promise<void> {
+    return this.runtime.link(this, pid);
+  }
+
+  /** Removes the link (UNLINK_ID for a remote pid; exit signals racing with it are ignored). */
+  unlink(pid: Pid): void {
+    this.runtime.unlink(this, pid);
+  }
+
+  /**
+   * Monitors a process: a pid, a registered name here (`'name'`/atom) or `{ name, node }` /
+   * `[name, node]` elsewhere. When it ends this process gets `{'DOWN', Ref, process, Item, Reason}`
+   * (Item = the pid, or `{Name, Node}`; Reason `noproc` if it did not exist, `noconnection` if the
+   * connection went down).
+   */
+  monitor(target: MonitorTarget): Reference {
+    return this.runtime.monitor(this, target);
+  }
+
+  /** Removes a monitor; `flush` also drops its DOWN message if already queued. False if it was not active. */
+  demonitor(ref: Reference, opts: { flush?: boolean } = {}): boolean {
+    return this.runtime.demonitor(this, ref, opts.flush ?? false);
+  }
+
+  /** Ends this process with `reason` (default `normal`). */
+  exit(reason?: Term): void;
+  /** Sends an exit signal to `pid` (Erlang's exit/2); `kill` cannot be trapped. */
+  exit(pid: Pid, reason: Term): void;
+  exit(...args: [Term?] | [Pid, Term]): void {
+    if (args.length === 2) this.runtime.exitSignal(this, args[0], args[1]);
+    else this.runtime.terminate(this, args[0] ?? this.runtime.normal);
+  }
+
+  /** Ends the process normally (same as `exit()`). */
+  close(): void {
+    this.runtime.terminate(this, this.runtime.normal);
+  }
+
+  /** Registers this process under `name` on our node. */
+  register(name: Atom | string): void {
+    this.runtime.register(name, this);
+  }
+
+  /**
+   * A new alias (OTP 24+): messages sent to the returned reference reach this process until
+   * `unalias`. With `ref`, that reference becomes the alias (gen_server calls use the monitor ref).
+   */
+  alias(ref?: Reference): Reference {
+    return this.runtime.alias(this, ref);
+  }
+
+  unalias(ref: Reference): boolean {
+    return this.runtime.unalias(this, ref);
+  }
+
+  /** `for await (const msg of proc)`: every message until the process exits (then the loop ends). */
+  async *[Symbol.asyncIterator](): AsyncIterator<Term> {
+    for (;;) {
+      let msg: Term;
+      try {
+        msg = await this.receive();
+      } catch (e) {
+        if (e instanceof ProcessExitedError) return;
+        throw e;
+      }
+      yield msg;
+    }
+  }
+
+  toString(): string {
+    return `Process${String(this.pid)}`;
+  }
+}
