@@ -10,7 +10,7 @@ import {
   atom, BitBinary, decode, encode, encodeBodyInto, encodeInto, ExportFun, Float, Fun, ImproperList, pack, Pid, Port, Reference,
   tuple, unpack, Writer, type Term,
 } from '../../src/etf/index.js';
-import { AtomCacheOut } from '../../src/dist/dist-header.js';
+import { AtomCacheOut } from '../../src/dist/protocol/dist-header.js';
 
 const pid = new Pid(atom('a@host'), 1, 2, 3);
 /** One term per direct-write site of src/etf/encode.ts (and the Writer's own methods). */
