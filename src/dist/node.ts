@@ -504,7 +504,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
     this.handleRpc('erlang', 'node', () => this.atom);
     this.handleRpc('erlang', 'whereis', ([n]) => (n instanceof Atom ? (this.whereis(n)?.pid ?? A.undefined) : A.undefined));
     this.handleRpc('erlang', 'registered', () => this.runtime.registered());
-    // net_adm:ping → gen:call({net_kernel, Node}, {is_auth, Node}) must get `yes` (facts §5.2).
+    // net_adm:ping → gen:call({net_kernel, Node}, {is_auth, Node}) must get `yes` (OTP net_adm.erl ping/1).
     this.serve(A.netKernel, {
       call: (req) => (isTuple(req, 2, 'is_auth') ? A.yes : noReply),
     });
