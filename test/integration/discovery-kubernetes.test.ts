@@ -16,6 +16,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesDiscovery, loadClient } from '../../src/discovery/kubernetes.js';
 import { KubernetesAccessError, KubernetesError } from '../../src/discovery/errors.js';
 import { freePort } from '../support/otp.js';
+import { skipUnlessEnv } from '../support/env.js';
 
 const fixture = (f: string) => readFileSync(new URL(`../fixtures/k8s/${f}`, import.meta.url), 'utf8');
 const TOKEN = 'test-token-not-a-secret';
@@ -233,7 +234,7 @@ describe('Kubernetes discovery against a fake API server with real JSON shapes',
     );
   });
 
-  test('no kubeconfig and no service account is a CONFIG error, not a request to localhost:8080', { skip: existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token') && 'inside a pod' }, async () => {
+  test('no kubeconfig and no service account is a CONFIG error, not a request to localhost:8080', { skip: skipUnlessEnv(existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token') && 'a process outside a pod (a service account token is mounted here)') }, async () => {
     const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
     const home = mkdtempSync(join(tmpdir(), 'beamnode-k8s-home-'));
     process.env.KUBECONFIG = '';
