@@ -8,6 +8,7 @@ export { probeMesh, type MeshOptions } from './mesh.js';
 export { ProbeError, type ProbeErrorCode } from './errors.js';
 export { DemoCluster, type DemoClusterOptions, type DemoPod, type DemoPodSpec } from './demo-cluster.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo.js';
+export { startWatch, serveWatch, parseListen, parseDuration, WatchMetrics, DEFAULT_INTERVAL_MS, type WatchOptions, type RunningWatch } from './watch/index.js';
 export type {
   Advice,
   AdviceCode,
