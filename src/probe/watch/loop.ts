@@ -52,14 +52,19 @@ export class RunLoop<T> {
     while (!stop.aborted) {
       const run = ++this.runs;
       const startedAt = Date.now();
-      const signal = AbortSignal.any([stop, AbortSignal.timeout(this.o.runTimeoutMs)]);
+      // A timer of our own, not AbortSignal.timeout(): that one is unref'd, and a run waiting on
+      // nothing else would let the process exit instead of timing out.
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new Error(`the run took longer than ${this.o.runTimeoutMs} ms and was aborted`)), this.o.runTimeoutMs);
+      const signal = AbortSignal.any([stop, timeout.signal]);
       let value: T | undefined;
       let error: Error | undefined;
       try {
         value = await this.o.run(signal);
       } catch (e) {
-        error = e instanceof Error ? e : new Error(String(e));
-        if (signal.aborted && !stop.aborted) error = new Error(`the run took longer than ${this.o.runTimeoutMs} ms and was aborted`, { cause: e });
+        error = timeout.signal.aborted && !stop.aborted ? (timeout.signal.reason as Error) : e instanceof Error ? e : new Error(String(e));
+      } finally {
+        clearTimeout(timer);
       }
       if (stop.aborted) break;
       const endedAt = Date.now();

@@ -35,6 +35,8 @@ td{padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 tr:last-child td{border-bottom:0}
 td.dialed{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;overflow-wrap:anywhere;word-break:break-all}
 td.result{min-width:0}
+td.forms{white-space:nowrap;width:1%}
+.badge{display:inline-block;font-size:12px;font-weight:650;padding:1px 8px;border-radius:999px;margin-left:8px;vertical-align:2px}.badge.yes{background:var(--ok-bg);color:var(--ok)}.badge.no{background:var(--bad-bg);color:var(--bad)}
 .form{display:inline-block;font-size:12px;font-weight:600;padding:1px 8px;border-radius:6px;background:var(--na);margin:0 4px 2px 0;white-space:nowrap}
 .res{font-weight:650}.res.yes{color:var(--ok)}.res.no{color:var(--bad)}
 tr.yes td.result{background:var(--ok-bg)}tr.no td.result{background:var(--bad-bg)}
@@ -45,8 +47,9 @@ tr.yes td.result{background:var(--ok-bg)}tr.no td.result{background:var(--bad-bg
 .none{color:var(--dim)}
 .mesh{overflow-x:auto}
 .mesh table{width:auto}.mesh th,.mesh td{border:0;padding:2px}
-.mesh th{text-transform:none;letter-spacing:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;max-width:180px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.mesh thead th{writing-mode:vertical-rl;transform:rotate(180deg);max-height:160px;text-align:left;vertical-align:bottom}
+.mesh th{text-transform:none;letter-spacing:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre;vertical-align:middle}
+.mesh th.who{max-width:min(60vw,420px);overflow:hidden;text-overflow:ellipsis;padding-right:8px}
+.mesh th.num{text-align:center}.mesh th.corner{color:var(--dim);font-family:inherit;font-weight:400;text-align:left}
 .cell{width:30px;height:30px;border-radius:6px;background:var(--na)}
 .cell.pong{background:var(--ok)}.cell.pang{background:var(--bad)}.cell.self{background:repeating-linear-gradient(45deg,var(--na),var(--na) 4px,var(--line) 4px,var(--line) 8px)}
 .legend{font-size:13px;color:var(--dim);margin-top:6px}.legend span{display:inline-block;width:12px;height:12px;border-radius:3px;vertical-align:-1px;margin:0 4px 0 10px}
@@ -55,9 +58,10 @@ footer{margin:24px 0 8px;font-size:13px;color:var(--dim)}footer a{color:inherit}
 @media (max-width:640px){
 main{padding:10px}h1{font-size:17px}.facts{grid-template-columns:1fr 1fr}
 table.attempts thead{display:none}
-table.attempts tr{display:grid;grid-template-columns:auto 1fr;gap:2px 8px;padding:8px 0;border-bottom:1px solid var(--line)}
+table.attempts tr{display:grid;grid-template-columns:96px 1fr;gap:2px 8px;padding:8px 0;border-bottom:1px solid var(--line)}
 table.attempts tr:last-child{border-bottom:0}
 table.attempts td{border:0;padding:0 6px}
+table.attempts td.forms{width:auto;white-space:normal}
 table.attempts td.dialed{grid-column:1/-1;order:3}
 tr.yes td.result,tr.no td.result{background:none}
 }
@@ -86,7 +90,11 @@ function ago(t) { var s = Math.max(0, Math.round((Date.now() - t) / 1000)); retu
 function nodeCard(n) {
   var card = el("section", "node");
   card.setAttribute("data-node", n.name);
-  add(card, el("h3", null, n.name + (n.nameKnown ? "" : " (true name unknown)")));
+  var h = el("h3", null, n.name + (n.nameKnown ? "" : " (true name unknown)"));
+  var dns = null; n.attempts.forEach(function (a) { if (a.forms.indexOf("dns") >= 0) dns = a; });
+  var okDns = !!(dns && dns.accepted);
+  add(h, el("span", "badge " + (okDns ? "yes" : "no"), okDns ? "reachable by its DNS name" : "not reachable by its DNS name"));
+  add(card, h);
   var mode = n.longNames === undefined ? "" : n.longNames ? " · long names" : " · short names";
   add(card, el("div", "meta", n.host + " · dist port " + n.port + mode + (n.firstContact ? " · first contact: " + n.firstContact : "")));
   var t = el("table", "attempts"), head = el("thead"), hr = el("tr");
@@ -112,12 +120,12 @@ function meshPicture(mesh, nodes) {
     var names = []; nodes.forEach(function (n) { names.push(n.name); });
     mesh.matrix.forEach(function (m) { if (names.indexOf(m.from) < 0) names.push(m.from); if (names.indexOf(m.to) < 0) names.push(m.to); });
     var t = el("table"), hr = el("tr");
-    add(hr, el("th", null, "from \\u2193  to \\u2192"));
-    names.forEach(function (n) { var th = el("th", null, shortName(n)); th.title = n; add(hr, th); });
+    add(hr, el("th", "corner", "from \\u2193 to \\u2192"));
+    names.forEach(function (n, i) { var th = el("th", "num", String(i + 1)); th.title = n; add(hr, th); });
     add(t, add(el("thead"), hr));
     var body = el("tbody");
-    names.forEach(function (from) {
-      var tr = el("tr"), th = el("th", null, shortName(from)); th.title = from; add(tr, th);
+    names.forEach(function (from, i) {
+      var tr = el("tr"), th = el("th", "who", (i + 1) + "  " + shortName(from)); th.title = from; add(tr, th);
       names.forEach(function (to) {
         var td = el("td"), c = el("div", "cell");
         if (from === to) { c.className = "cell self"; c.title = from; }
