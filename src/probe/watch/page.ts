@@ -22,6 +22,7 @@ h2{font-size:16px;margin:22px 0 8px}
 .verdict.ok{background:var(--ok-bg);color:var(--ok)}.verdict.broken,.verdict.error{background:var(--bad-bg);color:var(--bad)}.verdict.wait{background:var(--na);color:var(--dim)}
 .facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:8px;margin:0 0 8px}
 .fact{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 12px;min-width:0}
+.fact.wide{grid-column:span 2}
 .fact dt{font-size:12px;color:var(--dim);text-transform:uppercase;letter-spacing:.05em}
 .fact dd{margin:2px 0 0;font-weight:600;overflow-wrap:anywhere}
 .live{font-size:13px;color:var(--dim)}.live::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;background:var(--dim)}
@@ -56,7 +57,7 @@ tr.yes td.result{background:var(--ok-bg)}tr.no td.result{background:var(--bad-bg
 .err{background:var(--bad-bg);color:var(--bad);border-radius:8px;padding:10px 12px;overflow-wrap:anywhere}
 footer{margin:24px 0 8px;font-size:13px;color:var(--dim)}footer a{color:inherit}
 @media (max-width:640px){
-main{padding:10px}h1{font-size:17px}.facts{grid-template-columns:1fr 1fr}
+main{padding:10px}h1{font-size:17px}.facts{grid-template-columns:1fr 1fr}.fact.wide{grid-column:1/-1}
 table.attempts thead{display:none}
 table.attempts tr{display:grid;grid-template-columns:96px 1fr;gap:2px 8px;padding:8px 0;border-bottom:1px solid var(--line)}
 table.attempts tr:last-child{border-bottom:0}
@@ -75,7 +76,7 @@ var FORMS = ["ip","localhost","short","dns","fqdn"];
 var last = null;
 function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined && text !== null) e.textContent = String(text); return e; }
 function add(parent) { for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]); return parent; }
-function fact(label, value, id) { var d = el("div", "fact"); var dd = el("dd", null, value); if (id) dd.id = id; return add(d, el("dt", null, label), dd); }
+function fact(label, value, id, wide) { var d = el("div", wide ? "fact wide" : "fact"); var dd = el("dd", null, value); if (id) dd.id = id; return add(d, el("dt", null, label), dd); }
 function shortName(n) { var at = n.indexOf("@"); if (at < 0) return n; var h = n.slice(at + 1); return /^[0-9.]+$|:/.test(h) ? n : n.slice(0, at + 1) + h.split(".")[0]; }
 function why(a) {
   if (a.accepted) return "";
@@ -154,7 +155,7 @@ function render(ev) {
   document.getElementById("service").textContent = r.service || "";
   document.title = (verdict === "ok" ? "OK" : verdict.toUpperCase()) + " \\u00b7 beamnode probe " + (r.service || "");
   var facts = document.getElementById("facts"); facts.textContent = "";
-  add(facts, fact("DNS mode", r.dnsMode ? MODE[r.dnsMode] || r.dnsMode : "\\u2014", "dns-mode"),
+  add(facts, fact("DNS mode", r.dnsMode ? MODE[r.dnsMode] || r.dnsMode : "\\u2014", "dns-mode", true),
     fact("nodes", r.nodes ? r.nodes.length : "\\u2014", "node-count"),
     fact("last run", new Date(ev.at).toLocaleTimeString(), "last-run"),
     fact("run", "#" + ev.run + " in " + (ev.durationMs / 1000).toFixed(1) + " s", "run"));
