@@ -147,6 +147,7 @@ describe(`probe --watch in a pod: metrics and the live page follow a live CoreDN
     // The held connections: up in our metric (once the run after the report has dialed them), and seen by the nodes themselves.
     const held = await metricsUntil('every node held up', (x) => samples(x, 'beamnode_dist_node_state').filter((d) => d.value === 3).length === 3);
     assert.deepEqual(samples(held, 'beamnode_dist_node_state').map((x) => x.labels.peer).sort(), names().sort());
+    writeFileSync(join(ARTIFACTS, 'watch-metrics.txt'), (await get('/metrics')).body); // for the docs and CI
     for (const p of c.pods) assert.match(await p.erl!.evalText('nodes(hidden)'), /'?beamnode-watch-[0-9a-f]{6}@/, p.podName);
 
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('verdict')?.textContent === 'OK', undefined, { timeout: RUN_WAIT_MS });
