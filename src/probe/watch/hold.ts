@@ -31,9 +31,8 @@ export interface HoldOptions {
 }
 
 interface Held {
+  /** Which of our two networks (long or short names) holds it. */
   longNames: boolean;
-  /** The address the probe reached the node at (we dial there: our resolver may differ from the pods'). */
-  address: string;
   state: DistNodeState;
 }
 
@@ -94,8 +93,8 @@ export class DistHolder {
       [...keep.values()].map(async (n) => {
         const longNames = n.longNames ?? true;
         const prev = this.held.get(n.name);
-        const h: Held = prev && prev.longNames === longNames ? prev : { longNames, address: n.host, state: 'pending' };
-        h.address = n.host;
+        if (prev && prev.longNames !== longNames) this.nets.get(prev.longNames)?.disconnect(n.name); // the node restarted in the other mode
+        const h: Held = prev && prev.longNames === longNames ? prev : { longNames, state: 'pending' };
         this.held.set(n.name, h);
         const net = this.net(longNames);
         if (net.get(n.name) && !net.get(n.name)!.closed) {
@@ -104,6 +103,7 @@ export class DistHolder {
         }
         h.state = 'pending';
         try {
+          // At the address the probe reached it on: our resolver may not be the pods' (--nameserver).
           await net.connect(n.name, { address: n.host, signal, timeout: this.o.timeoutMs * 6 });
           if (this.held.get(n.name) === h) h.state = 'up';
           log('%s up', n.name);
