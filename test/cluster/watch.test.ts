@@ -126,6 +126,8 @@ describe(`probe --watch in a pod: metrics and the live page follow a live CoreDN
     }
     assert.match((await page.textContent('#dns-mode')) ?? '', /CoreDNS default/);
     assert.match((await page.textContent('.advice')) ?? '', /endpoint_pod_names/);
+    const cells = await page.$$eval('.mesh .cell', (els) => els.map((e) => e.className));
+    assert.deepEqual(cells.filter((x) => x !== 'cell self'), Array(6).fill('cell'), 'no pair asked: nobody is reachable under its own name');
     await page.screenshot({ path: join(ARTIFACTS, 'watch-default.png'), fullPage: true });
     await page.evaluate(() => ((globalThis as unknown as PageGlobals).__sameDocument = true));
   });

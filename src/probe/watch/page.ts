@@ -116,10 +116,10 @@ function nodeCard(n) {
 }
 function meshPicture(mesh, nodes) {
   var box = el("div", "mesh");
-  if (!mesh.matrix.length) { add(box, el("p", "none", "no pair was pinged")); }
+  var names = []; nodes.forEach(function (n) { names.push(n.name); });
+  mesh.matrix.forEach(function (m) { if (names.indexOf(m.from) < 0) names.push(m.from); if (names.indexOf(m.to) < 0) names.push(m.to); });
+  if (names.length < 2) { add(box, el("p", "none", "fewer than two nodes: nothing to ping")); }
   else {
-    var names = []; nodes.forEach(function (n) { names.push(n.name); });
-    mesh.matrix.forEach(function (m) { if (names.indexOf(m.from) < 0) names.push(m.from); if (names.indexOf(m.to) < 0) names.push(m.to); });
     var t = el("table"), hr = el("tr");
     add(hr, el("th", "corner", "from \\u2193 to \\u2192"));
     names.forEach(function (n, i) { var th = el("th", "num", String(i + 1)); th.title = n; add(hr, th); });

@@ -20,13 +20,14 @@ const log = createDebug('beamnode:probe:watch');
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 export const DEFAULT_LISTEN: Listen = { port: 9090 };
+const MESH_RUN_TIMEOUT_MS = 120_000;
 
 export interface WatchOptions {
   /** The probe's options, as for one run (`signal` is the watch's own per run). */
   probe: Omit<ProbeOptions, 'signal'>;
   /** Time from one run's start to the next (default 30 s). */
   intervalMs?: number;
-  /** A run is aborted after this long (default: the interval, at least 10 × the probe's step timeout). */
+  /** A run is aborted after this long (default: the interval, at least 20 × the probe's step timeout; with --mesh at least 2 min). */
   runTimeoutMs?: number;
   listen?: Listen;
   /** Keep a connection to every node accepted under its own name (default: when a cookie is known). */
@@ -53,7 +54,8 @@ export interface RunningWatch {
 export async function startWatch(o: WatchOptions): Promise<RunningWatch> {
   const intervalMs = o.intervalMs ?? DEFAULT_INTERVAL_MS;
   const stepMs = o.probe.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const runTimeoutMs = o.runTimeoutMs ?? Math.max(intervalMs, 10 * stepMs);
+  // --mesh pings with an rpc timeout of at least 15 s, four nodes at a time (src/probe/mesh.ts).
+  const runTimeoutMs = o.runTimeoutMs ?? Math.max(intervalMs, 20 * stepMs, o.probe.mesh ? MESH_RUN_TIMEOUT_MS : 0);
   const run = o.run ?? runProbe;
   // One cookie for every run and for the held connections (a random one when none is known, as runProbe).
   let cookie: string | undefined;
