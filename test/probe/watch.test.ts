@@ -139,7 +139,7 @@ describe('RunLoop', () => {
         }
       },
       onResult: (r) => {
-        results.push({ run: r.run, error: r.error?.message });
+        results.push({ run: r.run, error: r.error && `${(r.error as Error & { code?: string }).code}: ${r.error.message}` });
         if (results.length === 4) done();
       },
     });
@@ -148,7 +148,7 @@ describe('RunLoop', () => {
     await loop.stop();
     assert.equal(most, 1);
     assert.deepEqual(results.map((r) => r.run), [1, 2, 3, 4]);
-    assert.match(results[2].error ?? '', /longer than 200 ms/);
+    assert.match(results[2].error ?? '', /BEAM_ERR_PROBE_TIMEOUT: the run took longer than 200 ms/);
     assert.equal(results[3].error, undefined);
   });
 

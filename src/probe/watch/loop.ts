@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
+import { ProbeError } from '../errors.js';
 
 const log = createDebug('beamnode:probe:watch');
 
@@ -36,7 +37,7 @@ export class RunLoop<T> {
 
   constructor(o: LoopOptions<T>) {
     for (const k of ['intervalMs', 'runTimeoutMs'] as const) {
-      if (!Number.isFinite(o[k]) || o[k] <= 0) throw new RangeError(`${k} must be a positive number of ms, not ${o[k]}`);
+      if (!Number.isFinite(o[k]) || o[k] <= 0) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `${k} must be a positive number of ms, not ${o[k]}`);
     }
     this.o = o;
   }
@@ -55,7 +56,7 @@ export class RunLoop<T> {
       // A timer of our own, not AbortSignal.timeout(): that one is unref'd, and a run waiting on
       // nothing else would let the process exit instead of timing out.
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new Error(`the run took longer than ${this.o.runTimeoutMs} ms and was aborted`)), this.o.runTimeoutMs);
+      const timer = setTimeout(() => timeout.abort(new ProbeError('BEAM_ERR_PROBE_TIMEOUT', `the run took longer than ${this.o.runTimeoutMs} ms and was aborted`)), this.o.runTimeoutMs);
       const signal = AbortSignal.any([stop, timeout.signal]);
       let value: T | undefined;
       let error: Error | undefined;
