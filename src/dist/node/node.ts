@@ -28,6 +28,7 @@ import type { Process } from '../runtime/process.js';
 import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from '../runtime/runtime.js';
 import type { OutSignal, Outbox } from '../runtime/signals.js';
 import { dispatchControl } from './wire-adapter.js';
+import { PgScope, type PgOptions } from './pg.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
 import { completeName, resolverDomain } from './node-name.js';
@@ -134,6 +135,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   private readonly rpcHandlers = new RpcHandlers();
   private readonly dialer: Dialer;
   private readonly system: Process;
+  private readonly pgScopes = new Map<Atom, PgScope>();
   private stopped = false;
 
   private constructor(a: {
@@ -411,6 +413,22 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
    */
   handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): void {
     this.rpcHandlers.set(module, fun, handler);
+  }
+
+  // ---- pg ------------------------------------------------------------------------------------
+
+  /**
+   * Membership of the pg scope `scope` (default `pg`, kernel's default scope) on every connected
+   * node that runs it (see pg.ts and docs/node.md). One PgScope per scope name, registered here
+   * under that name.
+   */
+  pg(scope: Atom | string = 'pg', o?: PgOptions): PgScope {
+    const a = scope instanceof Atom ? scope : atom(scope);
+    const open = this.pgScopes.get(a);
+    if (open?.process.alive) return open;
+    const s = new PgScope(this, a, o);
+    this.pgScopes.set(a, s);
+    return s;
   }
 
   // ---- stop ----------------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+// pg membership from the hidden JS node against OTP's real pg (lib/kernel/src/pg.erl) on every
+// OTP of the matrix: both sides see each other's members, joins/leaves/exits propagate, monitors
+// report changes, a restarted scope and a dropped connection are recovered, and the BEAM scope
+// process is the same, alive process after the whole file (no message we sent crashed it).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pid, Tuple, atom } from '../../src/etf/types.js';
+import type { PgScope } from '../../src/dist/node/pg.js';
+import { otpMatrix, sleep } from '../support/otp.js';
+import { startPeers, type Peers } from './node-fixture.js';
+
+/** Polls `fn` until it returns true (bounded: 15 s). */
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await sleep(25);
+  }
+  assert.fail(`${what}: not within ${ms} ms`);
+}
+
+for (const otp of otpMatrix()) {
+  describe(`pg with ${otp.label}`, () => {
+    let p: Peers;
+    let pg: PgScope;
+    const erlNode = () => atom(p.erlName);
+    // erl side: how many members of Group it sees on the JS node, and in all.
+    const erlCount = async (scope: string, group: string): Promise<[number, number]> => {
+      const t = await p.erl.evalText(`(fun(Ms) -> {length([M || M <- Ms, node(M) =/= node()]), length(Ms)} end)(pg:get_members(${scope}, ${group}))`);
+      const m = /^\{(\d+),(\d+)\}$/.exec(t);
+      assert.ok(m, t);
+      return [Number(m[1]), Number(m[2])];
+    };
+
+    before(async () => {
+      p = await startPeers(otp, { erlAlive: `pgerl${otp.release}`, jsAlive: `pgjs${otp.release}` });
+      await p.erl.evalText('{ok, Scope__} = pg:start(pg), {ok, _} = pg:start(restart_scope), ok');
+      // An Erlang member before we connect: arrives with the first sync.
+      await p.erl.evalText('P1 = spawn(fun() -> receive stop -> ok end end), ok = pg:join(pg, {chat, lobby}, P1)');
+      pg = p.node.pg();
+      await p.node.connect(p.erlName);
+    });
+    after(async () => {
+      await p?.stop();
+    });
+
+    test(`${otp.label}: the JS node sees the Erlang members (sync after discover) and Erlang sees the JS members`, async () => {
+      const lobby = new Tuple([atom('chat'), atom('lobby')]);
+      await until('erl member in JS', () => pg.getMembers(lobby).length === 1);
+      assert.equal(pg.getMembers(lobby)[0].node, erlNode());
+      assert.deepEqual(pg.getLocalMembers(lobby), []);
+      assert.ok(pg.peers().some((s) => s.node === erlNode()));
+
+      const a = p.node.spawn();
+      const b = p.node.spawn();
+      await pg.join(lobby, a);
+      await pg.join('room', [a, b]); // a JS string is an Erlang binary
+      assert.equal(pg.getMembers(lobby).length, 2);
+      await until('JS members in erl', async () => (await erlCount('pg', '{chat, lobby}'))[0] === 1 && (await erlCount('pg', '<<"room">>'))[0] === 2);
+      assert.deepEqual(await erlCount('pg', '{chat, lobby}'), [1, 2]);
+      // The pids Erlang holds are ours.
+      const t = await p.erl.evalText(`lists:sort([P || P <- pg:get_members(pg, <<"room">>)]) =:= lists:sort([P || P <- pg:get_members(pg, <<"room">>), node(P) =:= '${p.jsName}'])`);
+      assert.equal(t, 'true');
+
+      assert.equal(await pg.leave('room', b), true);
+      assert.equal(await pg.leave('room', b), false); // not_joined
+      await until('leave seen by erl', async () => (await erlCount('pg', '<<"room">>'))[0] === 1);
+      a.close(); // an exiting JS process leaves all its groups
+      await until('exit seen by erl', async () => (await erlCount('pg', '<<"room">>'))[0] === 0 && (await erlCount('pg', '{chat, lobby}'))[0] === 0);
+      assert.deepEqual(pg.getMembers('room'), []);
+      assert.equal(await p.erl.evalText(`lists:member(<<"room">>, pg:which_groups(pg))`), 'false');
+      b.close();
+    });
+
+    test(`${otp.label}: monitors on both sides report joins and leaves; groups are any term`, async () => {
+      const group = new Tuple([atom('topic'), Buffer.from('news'), 42, [1.5, atom('x')]]);
+      const m = pg.monitor(group);
+      assert.deepEqual(m.members, []);
+      await p.erl.evalText('P2 = spawn(fun() -> receive stop -> ok end end), ok = pg:join(pg, {topic, <<"news">>, 42, [1.5, x]}, P2)');
+      const j = await m.next({ timeout: 10_000 });
+      assert.equal(j.kind, 'join');
+      assert.equal(j.pids[0].node, erlNode());
+      await p.erl.evalText('P2 ! stop');
+      const l = await m.next({ timeout: 10_000 });
+      assert.equal(l.kind, 'leave');
+      assert.ok(l.pids[0].equals(j.pids[0]));
+      m.stop();
+      await assert.rejects(m.next(), { code: 'BEAM_ERR_QUEUE_ENDED' });
+
+      // Erlang's own pg:monitor sees a JS join.
+      await p.erl.evalText('{MRef__, []} = pg:monitor(pg, watched), ok');
+      const c = p.node.spawn();
+      await pg.join(atom('watched'), c);
+      const got = await p.erl.evalText(`receive {MRef__, join, watched, [JP__]} -> node(JP__) after 10000 -> timeout end`);
+      assert.equal(got, `'${p.jsName}'`);
+      const scope = pg.monitorScope();
+      assert.ok(scope.groups.some(([g]) => g === atom('watched')));
+      c.close();
+      const ch = await scope.next({ timeout: 10_000 });
+      assert.deepEqual([ch.kind, ch.group], ['leave', atom('watched')]);
+      scope.stop();
+      assert.equal(await p.erl.evalText(`receive {MRef__, leave, watched, [JP2__]} -> node(JP2__) after 10000 -> timeout end`), `'${p.jsName}'`);
+    });
+
+    test(`${otp.label}: after the Erlang scope restarts, the JS node finds it again and re-announces its members`, async () => {
+      const rs = p.node.pg('restart_scope', { rediscoverWindow: 20_000 });
+      const d = p.node.spawn();
+      await rs.join(atom('g'), d);
+      await until('JS member in restart_scope', async () => (await erlCount('restart_scope', 'g'))[0] === 1);
+      const old = rs.peers().find((s) => s.node === erlNode());
+      assert.ok(old);
+      await p.erl.evalText('RS__ = whereis(restart_scope), MR__ = monitor(process, RS__), exit(RS__, kill), receive {\'DOWN\', MR__, _, _, _} -> ok end');
+      await until('old scope dropped', () => !rs.peers().some((s) => s.equals(old)));
+      await p.erl.evalText('{ok, _} = pg:start(restart_scope), P3 = spawn(fun() -> receive stop -> ok end end), ok = pg:join(restart_scope, g, P3)');
+      await until('JS member re-announced', async () => (await erlCount('restart_scope', 'g'))[0] === 1);
+      await until('new erl member seen', () => rs.getMembers(atom('g')).some((x) => x.node === erlNode()));
+      assert.ok(!rs.peers()[0].equals(old));
+      d.close();
+      rs.close();
+    });
+
+    test(`${otp.label}: a dropped connection drops the remote members on both sides; reconnecting syncs again`, async () => {
+      const lobby = new Tuple([atom('chat'), atom('lobby')]);
+      const e = p.node.spawn();
+      await pg.join(lobby, e);
+      await until('JS member in erl', async () => (await erlCount('pg', '{chat, lobby}'))[0] === 1);
+      const down = new Promise((r) => p.node.once('nodedown', r));
+      p.node.disconnect(p.erlName);
+      await down;
+      await until('erl members dropped', () => pg.getMembers(lobby).every((x) => !(x instanceof Pid) || x.node !== erlNode()));
+      assert.deepEqual(pg.peers(), []);
+      await until('JS member dropped by erl', async () => (await erlCount('pg', '{chat, lobby}'))[0] === 0);
+      await p.node.connect(p.erlName);
+      await until('synced again', async () => pg.getMembers(lobby).length === 2 && (await erlCount('pg', '{chat, lobby}'))[0] === 1);
+      e.close();
+    });
+
+    test(`${otp.label}: the Erlang pg scope process is the one started before the tests, and alive`, async () => {
+      assert.equal(await p.erl.evalText('{whereis(pg) =:= Scope__, is_process_alive(Scope__)}'), '{true,true}');
+      const logs = p.erl.logText();
+      assert.doesNotMatch(logs, /badarg|badkey|badmatch|crash/i, logs);
+    });
+  });
+}
