@@ -29,6 +29,7 @@ import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from '../ru
 import type { OutSignal, Outbox } from '../runtime/signals.js';
 import { dispatchControl } from './wire-adapter.js';
 import { PgScope, type PgOptions } from './pg.js';
+import { PhoenixPubSub, elixirModule, type PubSubOptions } from './phoenix-pubsub.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
 import { completeName, resolverDomain } from './node-name.js';
@@ -136,6 +137,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   private readonly dialer: Dialer;
   private readonly system: Process;
   private readonly pgScopes = new Map<Atom, PgScope>();
+  private readonly pubsubs = new Map<Atom, PhoenixPubSub>();
   private stopped = false;
 
   private constructor(a: {
@@ -429,6 +431,20 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
     const s = new PgScope(this, a, o);
     this.pgScopes.set(a, s);
     return s;
+  }
+
+  /**
+   * A Phoenix.PubSub server of the cluster (`'MyApp.PubSub'`), spoken to as its PG2 adapter does
+   * (see phoenix-pubsub.ts and docs/node.md). One object per name; options count on first use.
+   */
+  phoenixPubSub(name: Atom | string, o?: PubSubOptions): PhoenixPubSub {
+    const a = elixirModule(name);
+    let ps = this.pubsubs.get(a);
+    if (!ps) {
+      ps = new PhoenixPubSub(this, a, o);
+      this.pubsubs.set(a, ps);
+    }
+    return ps;
   }
 
   // ---- stop ----------------------------------------------------------------------------------

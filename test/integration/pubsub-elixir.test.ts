@@ -1,0 +1,320 @@
+// Phoenix.PubSub between the JS node and an Elixir 1.14 node (the host's Elixir on its OTP).
+// Phoenix itself cannot be installed here, so the Elixir node runs a module that does what
+// Phoenix.PubSub with its default PG2 adapter does (phoenix_pubsub v2 lib/phoenix/pubsub.ex and
+// lib/phoenix/pubsub/pg2.ex): the pg scope 'Elixir.Phoenix.PubSub', a Registry with duplicate keys
+// as the subscriber table, one registered worker per pool group joined to that group, broadcasts
+// to one group's remote members as {forward_to_local, Topic, Message, Dispatcher}, dispatch through
+// Dispatcher:dispatch/3. Messages flow both ways, through a pool, custom dispatchers, a nodedown,
+// a scope restart and a node restart; the scope process survives everything we send it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Node } from '../../src/dist/node/node.js';
+import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
+import { ErlNode, hostOtp, sleep, startEpmd, writeErlFiles, type Epmd } from '../support/otp.js';
+
+const elixirLib = spawnSync('elixir', ['-e', 'IO.write(:code.lib_dir(:elixir))'], { encoding: 'utf8', timeout: 60_000 }).stdout?.trim();
+
+const PHOENIX_LIKE = String.raw`
+defmodule Phoenix.PubSub do
+  # Phoenix.PubSub + Phoenix.PubSub.PG2 without the supervision tree.
+  def start(name, pool_size) do
+    case :pg.start(__MODULE__) do
+      {:ok, _} -> :ok
+      {:error, {:already_started, _}} -> :ok
+    end
+    {:ok, reg} = Registry.start_link(keys: :duplicate, name: name, partitions: 2)
+    Process.unlink(reg)
+    adapter = Module.concat(name, "Adapter")
+    groups = groups(adapter, pool_size)
+    :persistent_term.put(adapter, List.to_tuple(groups))
+    for g <- groups, do: {:ok, _} = GenServer.start(Phoenix.PubSub.PG2Worker, {name, g}, name: g)
+    :ok
+  end
+
+  def groups(adapter, n), do: [adapter | for(i <- 2..n//1, do: :"#{adapter}_#{i}")]
+
+  def subscribe(pubsub, topic, opts \\ []) do
+    {:ok, _} = Registry.register(pubsub, topic, opts[:metadata])
+    :ok
+  end
+
+  def broadcast(pubsub, topic, message, dispatcher \\ __MODULE__) do
+    groups = :persistent_term.get(Module.concat(pubsub, "Adapter"))
+    group = elem(groups, :erlang.phash2(self(), tuple_size(groups)))
+    for pid <- :pg.get_members(__MODULE__, group), node(pid) != node() do
+      send(pid, {:forward_to_local, topic, message, dispatcher})
+    end
+    local_dispatch(pubsub, :none, topic, message, dispatcher)
+  end
+
+  def local_dispatch(pubsub, from, topic, message, dispatcher) do
+    Registry.dispatch(pubsub, topic, {dispatcher, :dispatch, [from, message]})
+    :ok
+  end
+
+  def dispatch(entries, :none, message) do
+    for {pid, _} <- entries, do: send(pid, message)
+    :ok
+  end
+
+  def dispatch(entries, from, message) do
+    for {pid, _} <- entries, pid != from, do: send(pid, message)
+    :ok
+  end
+end
+
+defmodule Phoenix.PubSub.PG2Worker do
+  use GenServer
+  def init({name, group}) do
+    :ok = :pg.join(Phoenix.PubSub, group, self())
+    {:ok, name}
+  end
+  def handle_info({:forward_to_local, topic, message, dispatcher}, pubsub) do
+    Phoenix.PubSub.local_dispatch(pubsub, :none, topic, message, dispatcher)
+    {:noreply, pubsub}
+  end
+  def handle_info(_, pubsub), do: {:noreply, pubsub}
+end
+
+defmodule Phoenix.Socket.Broadcast do
+  defstruct [:topic, :event, :payload]
+end
+
+defmodule TagDispatcher do
+  def dispatch(entries, _from, message) do
+    for {pid, meta} <- entries, do: send(pid, {:tagged, meta, message})
+    :ok
+  end
+end
+
+defmodule Collector do
+  # A subscriber that keeps what it gets.
+  def start(pubsub, topic, meta \\ nil) do
+    parent = self()
+    pid = spawn(fn ->
+      Phoenix.PubSub.subscribe(pubsub, topic, metadata: meta)
+      send(parent, {:subscribed, self()})
+      loop([])
+    end)
+    receive do
+      {:subscribed, ^pid} -> pid
+    after 5000 -> exit(:timeout)
+    end
+  end
+
+  defp loop(acc) do
+    receive do
+      {:"$get", from} -> send(from, {:"$got", Enum.reverse(acc)}); loop(acc)
+      m -> loop([m | acc])
+    end
+  end
+
+  def got(pid) do
+    send(pid, {:"$get", self()})
+    receive do
+      {:"$got", l} -> l
+    after 5000 -> exit(:timeout)
+    end
+  end
+
+  # The messages once there are at least n (polls every 20 ms, at most ms).
+  def wait(pid, n, ms \\ 10_000) do
+    l = got(pid)
+    cond do
+      length(l) >= n -> l
+      ms <= 0 -> {:timeout, l}
+      true -> Process.sleep(20); wait(pid, n, ms - 20)
+    end
+  end
+
+  # n broadcasts, each from a new process (so phash2(self()) picks every pool group).
+  def burst(pubsub, topic, n) do
+    for i <- 1..n do
+      parent = self()
+      spawn(fn -> Phoenix.PubSub.broadcast(pubsub, topic, {:burst, i}); send(parent, :sent) end)
+      receive do :sent -> :ok after 5000 -> exit(:timeout) end
+    end
+    :ok
+  end
+end
+`;
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await sleep(25);
+  }
+  assert.fail(`${what}: not within ${ms} ms`);
+}
+
+const otp = hostOtp();
+
+describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${otp.label}`, () => {
+  let epmd: Epmd;
+  let ex: ErlNode;
+  let node: Node;
+  const cookie = `pubsub_${process.pid}`;
+  const exName = `expubsub${process.pid}@127.0.0.1`;
+  let files: { erlPath: string; remove(): void };
+
+  const startElixir = async () => {
+    const e = await ErlNode.start(otp, {
+      name: exName,
+      cookie,
+      epmdPort: epmd.port,
+      args: ['-pa', `${elixirLib}/ebin`, '-kernel', 'inet_dist_use_interface', '{127,0,0,1}'],
+    });
+    await e.evalText(`{ok, _} = application:ensure_all_started(elixir), _ = 'Elixir.Code':compile_file(<<"${files.erlPath}/phoenix_like.ex">>), ok`);
+    await e.evalText(`ok = 'Elixir.Phoenix.PubSub':start('Elixir.MyApp.PubSub', 1), ok = 'Elixir.Phoenix.PubSub':start('Elixir.Pool.PubSub', 3), Scope__ = whereis('Elixir.Phoenix.PubSub'), ok`);
+    return e;
+  };
+  /** Elixir's view: how many members of `group` are on the JS node. */
+  const exSeesJs = async (group: string) => Number(await ex.evalText(`length([P || P <- pg:get_members('Elixir.Phoenix.PubSub', '${group}'), node(P) =:= '${node.name}'])`));
+
+  before(async () => {
+    assert.ok(elixirLib, 'elixir is not installed');
+    epmd = await startEpmd();
+    files = writeErlFiles(otp, { 'phoenix_like.ex': PHOENIX_LIKE });
+    ex = await startElixir();
+    node = await Node.start({ name: `jspubsub${process.pid}@127.0.0.1`, cookie, epmd: { port: epmd.port }, listen: { address: '127.0.0.1' } });
+    await node.connect(exName);
+  });
+  after(async () => {
+    await node?.stop();
+    await ex?.stop();
+    await epmd?.stop();
+    files?.remove();
+  });
+
+  test('Elixir broadcasts reach a JS subscriber (strings and structs converted on request); JS broadcasts reach Elixir subscribers', async () => {
+    const ps = node.phoenixPubSub('MyApp.PubSub');
+    assert.equal(ps.adapter, atom('Elixir.MyApp.PubSub.Adapter'));
+    const sub = await ps.subscribe('room:1', { strings: true, objects: true });
+    const raw = await ps.subscribe('room:1');
+    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:1">>, #{'__struct__' => 'Elixir.Phoenix.Socket.Broadcast', topic => <<"room:1">>, event => <<"new_msg">>, payload => #{<<"body">> => <<"héllo"/utf8>>, <<"n">> => 7}})`);
+    const m = await sub.receive({ timeout: 10_000 });
+    assert.deepEqual(m, { __struct__: 'Elixir.Phoenix.Socket.Broadcast', topic: 'room:1', event: 'new_msg', payload: { body: 'héllo', n: 7 } });
+    const r = await raw.receive({ timeout: 10_000 });
+    assert.ok(r instanceof Map && r.get(atom('__struct__')) === atom('Elixir.Phoenix.Socket.Broadcast'));
+    assert.ok(Buffer.isBuffer(r.get(atom('event'))));
+
+    // Both ways: an Elixir subscriber gets a JS broadcast, and so does the JS subscriber.
+    await ex.evalText(`C1 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:1">>), ok`);
+    await until('our pg sees the Elixir worker', () => ps.remoteWorkers().length === 1);
+    await ps.broadcast('room:1', new Tuple([atom('from_js'), Buffer.from('hi')]));
+    assert.equal(await ex.evalText(`'Elixir.Collector':wait(C1, 1)`), '[{from_js,<<"hi">>}]');
+    assert.deepEqual(await sub.receive({ timeout: 5000 }), new Tuple([atom('from_js'), 'hi']));
+    await raw.receive({ timeout: 5000 });
+
+    // broadcastFrom skips the sender here only; localBroadcast never leaves the node.
+    await ps.broadcastFrom(raw.process, 'room:1', atom('not_to_raw'));
+    assert.equal(await sub.receive({ timeout: 5000 }), atom('not_to_raw'));
+    ps.localBroadcast('room:1', atom('local_only'));
+    assert.equal(await raw.receive({ timeout: 5000 }), atom('local_only'));
+    assert.equal(await sub.receive({ timeout: 5000 }), atom('local_only'));
+    await ps.broadcast('room:1', atom('marker'));
+    assert.equal(await ex.evalText(`'Elixir.Collector':wait(C1, 3)`), '[{from_js,<<"hi">>},not_to_raw,marker]');
+    assert.equal(raw.process.queued, 1); // marker only: not_to_raw skipped it
+    sub.unsubscribe();
+    raw.unsubscribe();
+    // The last subscription gone, our workers leave their group.
+    await until('workers left', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 0);
+  });
+
+  test('a pool of 3 groups: the JS node joins every group, so broadcasts from any Elixir process reach it', async () => {
+    const ps = node.phoenixPubSub('Pool.PubSub'); // poolSize 1 given: _2 and _3 are found in the scope
+    const sub = await ps.subscribe('jobs');
+    for (const g of ['Elixir.Pool.PubSub.Adapter', 'Elixir.Pool.PubSub.Adapter_2', 'Elixir.Pool.PubSub.Adapter_3']) {
+      await until(`Elixir sees our worker in ${g}`, async () => (await exSeesJs(g)) === 1);
+    }
+    const n = 40;
+    await ex.evalText(`'Elixir.Collector':burst('Elixir.Pool.PubSub', <<"jobs">>, ${n})`);
+    const seen = new Set<number>();
+    while (seen.size < n) {
+      const m = await sub.receive({ timeout: 10_000 });
+      assert.ok(m instanceof Tuple && m.elements[0] === atom('burst'));
+      seen.add(m.elements[1] as number);
+    }
+    assert.equal(seen.size, n);
+    sub.unsubscribe();
+  });
+
+  test('custom dispatchers: a JS broadcast names an Elixir dispatcher module; a JS dispatcher handles messages that name it', async () => {
+    const got: [string, Term, Term][] = [];
+    const ps = node.phoenixPubSub('MyApp.PubSub');
+    await ex.evalText(`C2 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"tags">>, meta42), ok`);
+    await ps.broadcast('tags', atom('hello'), { dispatcher: 'TagDispatcher' });
+    assert.equal(await ex.evalText(`'Elixir.Collector':wait(C2, 1)`), '[{tagged,meta42,hello}]');
+
+    const node2ps = node.phoenixPubSub('Other.PubSub', {
+      dispatchers: { 'Elixir.TagDispatcher': (subs, _from, message) => subs.forEach((s) => got.push([s.topic, s.metadata ?? atom('nil'), message])) },
+    });
+    const sub = await node2ps.subscribe('tags', { metadata: atom('js_meta') });
+    node2ps.localBroadcast('tags', atom('x'), { dispatcher: 'TagDispatcher' });
+    assert.deepEqual(got, [['tags', atom('js_meta'), atom('x')]]);
+    assert.equal(sub.process.queued, 0);
+    sub.unsubscribe();
+  });
+
+  test('a nodedown in the middle: broadcasts resume after reconnecting', async () => {
+    const ps = node.phoenixPubSub('MyApp.PubSub');
+    const sub = await ps.subscribe('room:2');
+    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    const down = new Promise((r) => node.once('nodedown', r));
+    node.disconnect(exName);
+    await down;
+    await ps.broadcast('room:2', atom('lost')); // no BEAM member known: only local delivery
+    assert.equal(await sub.receive({ timeout: 5000 }), atom('lost'));
+    await node.connect(exName);
+    await until('Elixir sees our worker again', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:2">>, back)`);
+    assert.equal(await sub.receive({ timeout: 10_000 }), atom('back'));
+    sub.unsubscribe();
+  });
+
+  test('the Elixir scope process survived every message we sent', async () => {
+    assert.equal(await ex.evalText(`{whereis('Elixir.Phoenix.PubSub') =:= Scope__, is_process_alive(Scope__)}`), '{true,true}');
+    assert.doesNotMatch(ex.logText(), /badarg|badkey|badmatch|CRASH REPORT/i, ex.logText());
+  });
+
+  test('the Elixir scope restarts (memberships lost there, as in Phoenix): the JS node rediscovers it and messages flow again', async () => {
+    const ps = node.phoenixPubSub('MyApp.PubSub');
+    const sub = await ps.subscribe('room:3');
+    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    // Kill the scope, start it again and re-join the Elixir workers (what a restarted Phoenix app does).
+    await ex.evalText(`S0__ = whereis('Elixir.Phoenix.PubSub'), M0__ = monitor(process, S0__), exit(S0__, kill), receive {'DOWN', M0__, _, _, _} -> ok end`);
+    await ex.evalText(`{ok, _} = pg:start('Elixir.Phoenix.PubSub'), [ok = pg:join('Elixir.Phoenix.PubSub', G, whereis(G)) || G <- ['Elixir.MyApp.PubSub.Adapter', 'Elixir.Pool.PubSub.Adapter', 'Elixir.Pool.PubSub.Adapter_2', 'Elixir.Pool.PubSub.Adapter_3']], ok`);
+    await until('rediscovered', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:3">>, after_restart)`);
+    assert.equal(await sub.receive({ timeout: 10_000 }), atom('after_restart'));
+    await ex.evalText(`C3 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:3">>), ok`);
+    await until('our pg sees the new Elixir worker', () => ps.remoteWorkers().length === 1);
+    await ps.broadcast('room:3', atom('to_elixir'));
+    assert.equal(await ex.evalText(`'Elixir.Collector':wait(C3, 1)`), '[to_elixir]');
+    sub.unsubscribe();
+  });
+
+  test('the Elixir node restarts: after reconnecting, the new node and the JS node find each other', async () => {
+    const ps = node.phoenixPubSub('MyApp.PubSub');
+    const sub = await ps.subscribe('room:4');
+    const down = new Promise((r) => node.once('nodedown', r));
+    await ex.stop();
+    await down;
+    assert.deepEqual(ps.remoteWorkers(), []);
+    ex = await startElixir();
+    await node.connect(exName);
+    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await ex.evalText(`C4 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:4">>), ok`);
+    await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:4">>, {hello, self()})`);
+    const m = await sub.receive({ timeout: 10_000 });
+    assert.ok(m instanceof Tuple && m.elements[1] instanceof Pid && m.elements[1].node === atom(exName));
+    await until('our pg sees the Elixir worker', () => ps.remoteWorkers().length === 1);
+    await ps.broadcast('room:4', atom('welcome_back'));
+    assert.match(await ex.evalText(`'Elixir.Collector':wait(C4, 2)`), /welcome_back/);
+    assert.equal(await ex.evalText(`{whereis('Elixir.Phoenix.PubSub') =:= Scope__, is_process_alive(Scope__)}`), '{true,true}');
+    sub.unsubscribe();
+  });
+});
