@@ -6,18 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pid, Tuple, atom } from '../../src/etf/types.js';
 import type { PgScope } from '../../src/dist/node/pg.js';
-import { otpMatrix, sleep } from '../support/otp.js';
+import { otpMatrix } from '../support/otp.js';
+import { until } from '../support/poll.js';
 import { startPeers, type Peers } from './node-fixture.js';
 
-/** Polls `fn` until it returns true (bounded: 15 s). */
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await sleep(25);
-  }
-  assert.fail(`${what}: not within ${ms} ms`);
-}
 
 for (const otp of otpMatrix()) {
   describe(`pg with ${otp.label}`, () => {
