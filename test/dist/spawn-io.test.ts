@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Atom, ImproperList, Pid, Reference, Tuple, atom } from '../../src/etf/types.js';
 import { DEFAULT_FLAGS } from '../../src/dist/protocol/flags.js';
 import { Runtime } from '../../src/dist/runtime/runtime.js';
-import type { OutSignal, Outbox } from '../../src/dist/runtime/signals.js';
+import type { OutSignal } from '../../src/dist/runtime/signals.js';
 import { dispatchControl, toControl } from '../../src/dist/node/wire-adapter.js';
 import { chardataToString } from '../../src/dist/node/io-server.js';
 import { isTuple } from '../../src/dist/runtime/terms.js';
@@ -16,15 +16,9 @@ const ME = atom('js@127.0.0.1');
 const PEER = atom('erl@127.0.0.1');
 const rpid = (id: number) => new Pid(PEER, id, 0, 5);
 
-class RecordingOutbox implements Outbox {
-  sent: OutSignal[] = [];
-  signal(_node: Atom, sig: OutSignal): Promise<void> {
-    this.sent.push(sig);
-    return Promise.resolve();
-  }
-}
+/** A runtime whose signals for other nodes are only recorded (`outbox.sent`). */
 const setup = () => {
-  const outbox = new RecordingOutbox();
+  const outbox = { sent: [] as OutSignal[], signal: (_node: Atom, sig: OutSignal) => (outbox.sent.push(sig), Promise.resolve()) };
   return { outbox, rt: new Runtime({ node: ME, creation: 3, outbox }) };
 };
 const mfa = { module: atom('m'), function: atom('f'), arity: 1 };
