@@ -127,6 +127,23 @@ for (const otp of otpMatrix()) {
       e.close();
     });
 
+    test(`${otp.label}: with a second Erlang node, JS members reach both nodes and both nodes' members reach JS; a node that stops takes its members along`, async () => {
+      const e2Name = `pgerl2_${otp.release}@127.0.0.1`;
+      const e2 = await p.extraErl(e2Name);
+      await e2.evalText(`{ok, _} = pg:start(pg), pong = net_adm:ping('${p.erlName}'), P4 = spawn(fun() -> receive stop -> ok end end), ok = pg:join(pg, trio, P4)`);
+      await p.erl.evalText('P5 = spawn(fun() -> receive stop -> ok end end), ok = pg:join(pg, trio, P5)');
+      await p.node.connect(e2Name);
+      const f = p.node.spawn();
+      await pg.join(atom('trio'), f);
+      await until('JS sees both Erlang members', () => pg.getMembers(atom('trio')).length === 3);
+      const seen = (e: typeof e2) => e.evalText(`{length(pg:get_members(pg, trio)), [node(P) || P <- pg:get_members(pg, trio), node(P) =:= '${p.jsName}']}`);
+      await until('both Erlang nodes see all three', async () => (await seen(p.erl)) === `{3,['${p.jsName}']}` && (await seen(e2)) === `{3,['${p.jsName}']}`);
+      await e2.stop();
+      await until('the stopped node’s member is gone', () => pg.getMembers(atom('trio')).length === 2);
+      f.close();
+      await until('JS member gone on erl', async () => (await erlCount('pg', 'trio'))[0] === 0);
+    });
+
     test(`${otp.label}: the Erlang pg scope process is the one started before the tests, and alive`, async () => {
       assert.equal(await p.erl.evalText('{whereis(pg) =:= Scope__, is_process_alive(Scope__)}'), '{true,true}');
       const logs = p.erl.logText();
