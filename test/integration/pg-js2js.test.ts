@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { atom } from '../../src/etf/types.js';
 import { Node } from '../../src/dist/node/node.js';
 import { startEpmd, type Epmd } from '../support/otp.js';
-import { until } from '../support/poll.js';
+import { waitUntil } from '../support/wait.js';
 
 let epmd: Epmd;
 let a: Node;
@@ -32,26 +32,26 @@ test('beamnode ↔ beamnode: pg members both ways, the discover exchange settles
   await pa.join(atom('g'), x);
   await a.connect(b.name);
   await pb.join(atom('g'), y);
-  await until('both see both', () => pa.getMembers(atom('g')).length === 2 && pb.getMembers(atom('g')).length === 2);
+  await waitUntil(() => pa.getMembers(atom('g')).length === 2 && pb.getMembers(atom('g')).length === 2, 'both see both', 15_000);
   // Settled: no more traffic between the scopes (a loop would keep their mailboxes busy).
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(pa.process.queued + pb.process.queued, 0);
   assert.equal(pa.peers().length, 1);
   assert.equal(pb.peers().length, 1);
   y.close();
-  await until('leave on exit', () => pa.getMembers(atom('g')).length === 1);
+  await waitUntil(() => pa.getMembers(atom('g')).length === 1, 'leave on exit', 15_000);
   a.disconnect(b.name);
-  await until('dropped', () => pb.getMembers(atom('g')).length === 0 && pb.peers().length === 0);
+  await waitUntil(() => pb.getMembers(atom('g')).length === 0 && pb.peers().length === 0, 'dropped', 15_000);
   await b.connect(a.name);
-  await until('synced again', () => pb.getMembers(atom('g')).length === 1);
+  await waitUntil(() => pb.getMembers(atom('g')).length === 1, 'synced again', 15_000);
 });
 
 test('beamnode ↔ beamnode: a Phoenix.PubSub broadcast on one JS node reaches a subscriber on the other', async () => {
   const sub = await b.phoenixPubSub('Chat.PubSub').subscribe('lobby');
   const psa = a.phoenixPubSub('Chat.PubSub');
-  await until('a knows b’s worker', () => psa.remoteWorkers().length === 1);
+  await waitUntil(() => psa.remoteWorkers().length === 1, 'a knows b’s worker', 15_000);
   await psa.broadcast('lobby', atom('hello'));
   assert.equal(await sub.receive({ timeout: 5000 }), atom('hello'));
   sub.unsubscribe();
-  await until('b’s worker left', () => psa.remoteWorkers().length === 0);
+  await waitUntil(() => psa.remoteWorkers().length === 0, 'b’s worker left', 15_000);
 });

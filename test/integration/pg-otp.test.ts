@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Pid, Tuple, atom } from '../../src/etf/types.js';
 import type { PgScope } from '../../src/dist/node/pg.js';
 import { otpMatrix } from '../support/otp.js';
-import { until } from '../support/poll.js';
+import { waitUntil } from '../support/wait.js';
 import { startPeers, type Peers } from './node-fixture.js';
 
 
@@ -38,7 +38,7 @@ for (const otp of otpMatrix()) {
 
     test(`${otp.label}: the JS node sees the Erlang members (sync after discover) and Erlang sees the JS members`, async () => {
       const lobby = new Tuple([atom('chat'), atom('lobby')]);
-      await until('erl member in JS', () => pg.getMembers(lobby).length === 1);
+      await waitUntil(() => pg.getMembers(lobby).length === 1, 'erl member in JS', 15_000);
       assert.equal(pg.getMembers(lobby)[0].node, erlNode());
       assert.deepEqual(pg.getLocalMembers(lobby), []);
       assert.ok(pg.peers().some((s) => s.node === erlNode()));
@@ -48,7 +48,7 @@ for (const otp of otpMatrix()) {
       await pg.join(lobby, a);
       await pg.join('room', [a, b]); // a JS string is an Erlang binary
       assert.equal(pg.getMembers(lobby).length, 2);
-      await until('JS members in erl', async () => (await erlCount('pg', '{chat, lobby}'))[0] === 1 && (await erlCount('pg', '<<"room">>'))[0] === 2);
+      await waitUntil(async () => (await erlCount('pg', '{chat, lobby}'))[0] === 1 && (await erlCount('pg', '<<"room">>'))[0] === 2, 'JS members in erl', 15_000);
       assert.deepEqual(await erlCount('pg', '{chat, lobby}'), [1, 2]);
       // The pids Erlang holds are ours.
       const t = await p.erl.evalText(`lists:sort([P || P <- pg:get_members(pg, <<"room">>)]) =:= lists:sort([P || P <- pg:get_members(pg, <<"room">>), node(P) =:= '${p.jsName}'])`);
@@ -56,9 +56,9 @@ for (const otp of otpMatrix()) {
 
       assert.equal(await pg.leave('room', b), true);
       assert.equal(await pg.leave('room', b), false); // not_joined
-      await until('leave seen by erl', async () => (await erlCount('pg', '<<"room">>'))[0] === 1);
+      await waitUntil(async () => (await erlCount('pg', '<<"room">>'))[0] === 1, 'leave seen by erl', 15_000);
       a.close(); // an exiting JS process leaves all its groups
-      await until('exit seen by erl', async () => (await erlCount('pg', '<<"room">>'))[0] === 0 && (await erlCount('pg', '{chat, lobby}'))[0] === 0);
+      await waitUntil(async () => (await erlCount('pg', '<<"room">>'))[0] === 0 && (await erlCount('pg', '{chat, lobby}'))[0] === 0, 'exit seen by erl', 15_000);
       assert.deepEqual(pg.getMembers('room'), []);
       assert.equal(await p.erl.evalText(`lists:member(<<"room">>, pg:which_groups(pg))`), 'false');
       b.close();
@@ -98,14 +98,14 @@ for (const otp of otpMatrix()) {
       const rs = p.node.pg('restart_scope', { rediscoverWindow: 20_000 });
       const d = p.node.spawn();
       await rs.join(atom('g'), d);
-      await until('JS member in restart_scope', async () => (await erlCount('restart_scope', 'g'))[0] === 1);
+      await waitUntil(async () => (await erlCount('restart_scope', 'g'))[0] === 1, 'JS member in restart_scope', 15_000);
       const old = rs.peers().find((s) => s.node === erlNode());
       assert.ok(old);
       await p.erl.evalText('RS__ = whereis(restart_scope), MR__ = monitor(process, RS__), exit(RS__, kill), receive {\'DOWN\', MR__, _, _, _} -> ok end');
-      await until('old scope dropped', () => !rs.peers().some((s) => s.equals(old)));
+      await waitUntil(() => !rs.peers().some((s) => s.equals(old)), 'old scope dropped', 15_000);
       await p.erl.evalText('{ok, _} = pg:start(restart_scope), P3 = spawn(fun() -> receive stop -> ok end end), ok = pg:join(restart_scope, g, P3)');
-      await until('JS member re-announced', async () => (await erlCount('restart_scope', 'g'))[0] === 1);
-      await until('new erl member seen', () => rs.getMembers(atom('g')).some((x) => x.node === erlNode()));
+      await waitUntil(async () => (await erlCount('restart_scope', 'g'))[0] === 1, 'JS member re-announced', 15_000);
+      await waitUntil(() => rs.getMembers(atom('g')).some((x) => x.node === erlNode()), 'new erl member seen', 15_000);
       assert.ok(!rs.peers()[0].equals(old));
       d.close();
       rs.close();
@@ -115,15 +115,15 @@ for (const otp of otpMatrix()) {
       const lobby = new Tuple([atom('chat'), atom('lobby')]);
       const e = p.node.spawn();
       await pg.join(lobby, e);
-      await until('JS member in erl', async () => (await erlCount('pg', '{chat, lobby}'))[0] === 1);
+      await waitUntil(async () => (await erlCount('pg', '{chat, lobby}'))[0] === 1, 'JS member in erl', 15_000);
       const down = new Promise((r) => p.node.once('nodedown', r));
       p.node.disconnect(p.erlName);
       await down;
-      await until('erl members dropped', () => pg.getMembers(lobby).every((x) => !(x instanceof Pid) || x.node !== erlNode()));
+      await waitUntil(() => pg.getMembers(lobby).every((x) => !(x instanceof Pid) || x.node !== erlNode()), 'erl members dropped', 15_000);
       assert.deepEqual(pg.peers(), []);
-      await until('JS member dropped by erl', async () => (await erlCount('pg', '{chat, lobby}'))[0] === 0);
+      await waitUntil(async () => (await erlCount('pg', '{chat, lobby}'))[0] === 0, 'JS member dropped by erl', 15_000);
       await p.node.connect(p.erlName);
-      await until('synced again', async () => pg.getMembers(lobby).length === 2 && (await erlCount('pg', '{chat, lobby}'))[0] === 1);
+      await waitUntil(async () => pg.getMembers(lobby).length === 2 && (await erlCount('pg', '{chat, lobby}'))[0] === 1, 'synced again', 15_000);
       e.close();
     });
 
@@ -135,13 +135,13 @@ for (const otp of otpMatrix()) {
       await p.node.connect(e2Name);
       const f = p.node.spawn();
       await pg.join(atom('trio'), f);
-      await until('JS sees both Erlang members', () => pg.getMembers(atom('trio')).length === 3);
+      await waitUntil(() => pg.getMembers(atom('trio')).length === 3, 'JS sees both Erlang members', 15_000);
       const seen = (e: typeof e2) => e.evalText(`{length(pg:get_members(pg, trio)), [node(P) || P <- pg:get_members(pg, trio), node(P) =:= '${p.jsName}']}`);
-      await until('both Erlang nodes see all three', async () => (await seen(p.erl)) === `{3,['${p.jsName}']}` && (await seen(e2)) === `{3,['${p.jsName}']}`);
+      await waitUntil(async () => (await seen(p.erl)) === `{3,['${p.jsName}']}` && (await seen(e2)) === `{3,['${p.jsName}']}`, 'both Erlang nodes see all three', 15_000);
       await e2.stop();
-      await until('the stopped node’s member is gone', () => pg.getMembers(atom('trio')).length === 2);
+      await waitUntil(() => pg.getMembers(atom('trio')).length === 2, 'the stopped node’s member is gone', 15_000);
       f.close();
-      await until('JS member gone on erl', async () => (await erlCount('pg', 'trio'))[0] === 0);
+      await waitUntil(async () => (await erlCount('pg', 'trio'))[0] === 0, 'JS member gone on erl', 15_000);
     });
 
     test(`${otp.label}: the Erlang pg scope process is the one started before the tests, and alive`, async () => {

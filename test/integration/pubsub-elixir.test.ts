@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Node } from '../../src/dist/node/node.js';
 import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { hostOtp, startEpmd, type Epmd, type ErlNode } from '../support/otp.js';
-import { until } from '../support/poll.js';
+import { waitUntil } from '../support/wait.js';
 import { elixirLib, startPhoenixLike } from './phoenix-fixture.js';
 
 
@@ -41,7 +41,7 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
     assert.equal(ps.adapter, atom('Elixir.MyApp.PubSub.Adapter'));
     const sub = await ps.subscribe('room:1', { strings: true, objects: true });
     const raw = await ps.subscribe('room:1');
-    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1, 'Elixir sees our worker', 15_000);
     await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:1">>, #{'__struct__' => 'Elixir.Phoenix.Socket.Broadcast', topic => <<"room:1">>, event => <<"new_msg">>, payload => #{<<"body">> => <<"héllo"/utf8>>, <<"n">> => 7}})`);
     const m = await sub.receive({ timeout: 10_000 });
     assert.deepEqual(m, { __struct__: 'Elixir.Phoenix.Socket.Broadcast', topic: 'room:1', event: 'new_msg', payload: { body: 'héllo', n: 7 } });
@@ -51,7 +51,7 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
 
     // Both ways: an Elixir subscriber gets a JS broadcast, and so does the JS subscriber.
     await ex.evalText(`C1 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:1">>), ok`);
-    await until('our pg sees the Elixir worker', () => ps.remoteWorkers().length === 1);
+    await waitUntil(() => ps.remoteWorkers().length === 1, 'our pg sees the Elixir worker', 15_000);
     await ps.broadcast('room:1', new Tuple([atom('from_js'), Buffer.from('hi')]));
     assert.equal(await ex.evalText(`'Elixir.Collector':wait(C1, 1)`), '[{from_js,<<"hi">>}]');
     assert.deepEqual(await sub.receive({ timeout: 5000 }), new Tuple([atom('from_js'), 'hi']));
@@ -69,14 +69,14 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
     sub.unsubscribe();
     raw.unsubscribe();
     // The last subscription gone, our workers leave their group.
-    await until('workers left', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 0);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 0, 'workers left', 15_000);
   });
 
   test('a pool of 3 groups: the JS node joins every group, so broadcasts from any Elixir process reach it', async () => {
     const ps = node.phoenixPubSub('Pool.PubSub'); // poolSize 1 given: _2 and _3 are found in the scope
     const sub = await ps.subscribe('jobs');
     for (const g of ['Elixir.Pool.PubSub.Adapter', 'Elixir.Pool.PubSub.Adapter_2', 'Elixir.Pool.PubSub.Adapter_3']) {
-      await until(`Elixir sees our worker in ${g}`, async () => (await exSeesJs(g)) === 1);
+      await waitUntil(async () => (await exSeesJs(g)) === 1, `Elixir sees our worker in ${g}`, 15_000);
     }
     const n = 40;
     await ex.evalText(`'Elixir.Collector':burst('Elixir.Pool.PubSub', <<"jobs">>, ${n})`);
@@ -110,14 +110,14 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
   test('a nodedown in the middle: broadcasts resume after reconnecting', async () => {
     const ps = node.phoenixPubSub('MyApp.PubSub');
     const sub = await ps.subscribe('room:2');
-    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1, 'Elixir sees our worker', 15_000);
     const down = new Promise((r) => node.once('nodedown', r));
     node.disconnect(exName);
     await down;
     await ps.broadcast('room:2', atom('lost')); // no BEAM member known: only local delivery
     assert.equal(await sub.receive({ timeout: 5000 }), atom('lost'));
     await node.connect(exName);
-    await until('Elixir sees our worker again', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1, 'Elixir sees our worker again', 15_000);
     await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:2">>, back)`);
     assert.equal(await sub.receive({ timeout: 10_000 }), atom('back'));
     sub.unsubscribe();
@@ -131,15 +131,15 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
   test('the Elixir scope restarts (memberships lost there, as in Phoenix): the JS node rediscovers it and messages flow again', async () => {
     const ps = node.phoenixPubSub('MyApp.PubSub');
     const sub = await ps.subscribe('room:3');
-    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1, 'Elixir sees our worker', 15_000);
     // Kill the scope, start it again and re-join the Elixir workers (what a restarted Phoenix app does).
     await ex.evalText(`S0__ = whereis('Elixir.Phoenix.PubSub'), M0__ = monitor(process, S0__), exit(S0__, kill), receive {'DOWN', M0__, _, _, _} -> ok end`);
     await ex.evalText(`{ok, _} = pg:start('Elixir.Phoenix.PubSub'), [ok = pg:join('Elixir.Phoenix.PubSub', G, whereis(G)) || G <- ['Elixir.MyApp.PubSub.Adapter', 'Elixir.Pool.PubSub.Adapter', 'Elixir.Pool.PubSub.Adapter_2', 'Elixir.Pool.PubSub.Adapter_3']], ok`);
-    await until('rediscovered', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1, 'rediscovered', 15_000);
     await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:3">>, after_restart)`);
     assert.equal(await sub.receive({ timeout: 10_000 }), atom('after_restart'));
     await ex.evalText(`C3 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:3">>), ok`);
-    await until('our pg sees the new Elixir worker', () => ps.remoteWorkers().length === 1);
+    await waitUntil(() => ps.remoteWorkers().length === 1, 'our pg sees the new Elixir worker', 15_000);
     await ps.broadcast('room:3', atom('to_elixir'));
     assert.equal(await ex.evalText(`'Elixir.Collector':wait(C3, 1)`), '[to_elixir]');
     sub.unsubscribe();
@@ -154,12 +154,12 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
     assert.deepEqual(ps.remoteWorkers(), []);
     ex = await startElixir();
     await node.connect(exName);
-    await until('Elixir sees our worker', async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1);
+    await waitUntil(async () => (await exSeesJs('Elixir.MyApp.PubSub.Adapter')) === 1, 'Elixir sees our worker', 15_000);
     await ex.evalText(`C4 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:4">>), ok`);
     await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:4">>, {hello, self()})`);
     const m = await sub.receive({ timeout: 10_000 });
     assert.ok(m instanceof Tuple && m.elements[1] instanceof Pid && m.elements[1].node === atom(exName));
-    await until('our pg sees the Elixir worker', () => ps.remoteWorkers().length === 1);
+    await waitUntil(() => ps.remoteWorkers().length === 1, 'our pg sees the Elixir worker', 15_000);
     await ps.broadcast('room:4', atom('welcome_back'));
     assert.match(await ex.evalText(`'Elixir.Collector':wait(C4, 2)`), /welcome_back/);
     assert.equal(await ex.evalText(`{whereis('Elixir.Phoenix.PubSub') =:= Scope__, is_process_alive(Scope__)}`), '{true,true}');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { hostOtp, startEpmd, withTimeout, type Epmd, type ErlNode } from '../support/otp.js';
 import { runExample } from '../support/examples.js';
-import { until } from '../support/poll.js';
+import { waitUntil } from '../support/wait.js';
 import { startPhoenixLike } from './phoenix-fixture.js';
 
 const otp = hostOtp();
@@ -32,7 +32,7 @@ describe(`examples/phoenix-chat-relay.ts against Elixir on ${otp.label}`, () => 
     const r = runExample('phoenix-chat-relay.ts', [exName], { ERL_EPMD_PORT: String(epmd.port), BEAMNODE_COOKIE: cookie, BEAMNODE_NAME: jsName, BEAMNODE_WAIT: '30000' });
     child = r.child;
     await r.waitFor(/relaying room:lobby -> room:relay/);
-    await until('the relay joined the pool group', async () => (await ex.evalText(`length([P || P <- pg:get_members('Elixir.Phoenix.PubSub', 'Elixir.MyApp.PubSub.Adapter'), node(P) =:= '${jsName}'])`)) === '1');
+    await waitUntil(async () => (await ex.evalText(`length([P || P <- pg:get_members('Elixir.Phoenix.PubSub', 'Elixir.MyApp.PubSub.Adapter'), node(P) =:= '${jsName}'])`)) === '1', 'the relay joined the pool group', 15_000);
     await ex.evalText(`C = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"room:relay">>), ok`);
     await ex.evalText(`ok = 'Elixir.Phoenix.PubSub':broadcast('Elixir.MyApp.PubSub', <<"room:lobby">>, {chat, <<"ann">>, <<"hi">>})`);
     assert.equal(await ex.evalText(`'Elixir.Collector':wait(C, 1)`), `[{relayed,'${jsName}',{chat,<<"ann">>,<<"hi">>}}]`);
