@@ -169,5 +169,16 @@ test('pg: a monitor nobody reads ends at its bound instead of growing', async ()
   const m2 = pg.monitor(atom('g'), { signal: ac.signal });
   ac.abort(new Error('stop'));
   await assert.rejects(m2.next(), /stop/);
+  // `break` out of a for await ends the monitor (the iterator's return()).
+  const m3 = pg.monitor(atom('h'));
+  const x = host.runtime.spawn();
+  await pg.join(atom('h'), x);
+  for await (const ch of m3) {
+    assert.equal(ch.kind, 'join');
+    break;
+  }
+  await assert.rejects(m3.next(), { code: 'BEAM_ERR_QUEUE_ENDED' });
   pg.close();
+  // A closed scope: its monitors end, new ones are refused.
+  assert.throws(() => pg.monitor(atom('h')), { code: 'BEAM_ERR_NODE_STOPPED' });
 });
