@@ -107,6 +107,19 @@ describe(`Phoenix.PubSub with Elixir ${elixirLib ? '' : '(not installed) '}on ${
     sub.unsubscribe();
   });
 
+  test('direct broadcasts both ways: to one BEAM node, and from Elixir to the registered worker of the JS node', async () => {
+    const ps = node.phoenixPubSub('MyApp.PubSub');
+    const sub = await ps.subscribe('direct');
+    await ex.evalText(`C5 = 'Elixir.Collector':start('Elixir.MyApp.PubSub', <<"direct">>), ok`);
+    await ps.directBroadcast(exName, 'direct', atom('to_one_node'));
+    assert.equal(await ex.evalText(`'Elixir.Collector':wait(C5, 1)`), '[to_one_node]');
+    assert.equal(sub.process.queued, 0); // direct: not delivered here
+    // What Phoenix.PubSub.PG2.direct_broadcast/5 sends: to {Adapter, Node}.
+    await ex.evalText(`{'Elixir.MyApp.PubSub.Adapter', '${node.name}'} ! {forward_to_local, <<"direct">>, from_elixir, 'Elixir.Phoenix.PubSub'}, ok`);
+    assert.equal(await sub.receive({ timeout: 10_000 }), atom('from_elixir'));
+    sub.unsubscribe();
+  });
+
   test('a nodedown in the middle: broadcasts resume after reconnecting', async () => {
     const ps = node.phoenixPubSub('MyApp.PubSub');
     const sub = await ps.subscribe('room:2');
