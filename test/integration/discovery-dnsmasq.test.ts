@@ -1,6 +1,6 @@
 /**
- * The DNS client against a real dnsmasq (facts §5.2 config A: CoreDNS without
- * endpoint_pod_names; §5.3 config B: with it, IPv6, hostsdir), and the same checks against the
+ * The DNS client against a real dnsmasq (config A: CoreDNS without endpoint_pod_names;
+ * config B: with it, IPv6, hostsdir), and the same checks against the
  * in-process cluster DNS serving the equivalent model: both servers must give the same answers.
  * dnsmasq runs on a free loopback port and is stopped by its pid.
  */

@@ -134,7 +134,7 @@ for (const otp of otpMatrix()) {
       assert.ok(Buffer.isBuffer(big) && big.length === 1 << 20 && big[12345] === 7);
     });
 
-    test(`${otp.label}: as a visible node (published) we get the frames erl sends right after the handshake (EXP 9)`, async () => {
+    test(`${otp.label}: as a visible node (published) we get the frames erl sends right after the handshake`, async () => {
       const id = uniq();
       await erl(`v${id}`);
       const net = network(`jv${id}`, { published: true });
