@@ -136,17 +136,23 @@ for (const otp of otpMatrix()) {
       const onTick = () => ticks++;
       conn.on('tick', onTick);
       const reply = nextMessage(conn, self, 120_000);
+      // A connection lost during the send fails at once, with its reason (e.g. a tick timeout on a
+      // starved machine), instead of after the reply's 120 s.
+      let onClose!: (why?: Error) => void;
+      const lost = new Promise<never>((_, reject) => (onClose = (why) => reject(new Error(`the connection closed during the send: ${why?.message ?? 'by us'}`))));
+      lost.catch(() => {});
+      conn.once('close', onClose);
       conn.send({ op: 'reg_send', from: self, toName: atom('sink') }, tuple(self, big));
       // Sample the queue from the event loop while the fragments go out: several distinct levels
       // mean the loop ran between fragments (one 100 MB write would show one level, then zero).
       const levels = new Set<number>();
       let done = false;
-      void reply.finally(() => (done = true));
+      reply.finally(() => (done = true)).catch(() => {});
       for (let i = 0; i < 1_000_000 && !done && conn.bufferedBytes > 0; i++) {
         levels.add(conn.bufferedBytes);
         await new Promise((r) => setImmediate(r));
       }
-      const r = await reply;
+      const r = await Promise.race([reply, lost]).finally(() => conn.off('close', onClose));
       conn.off('tick', onTick);
       t.diagnostic(`queue levels seen: ${levels.size}; ticks from erl during the send: ${ticks}`);
       t.diagnostic(`MiB queued at each sample: ${[...levels].map((x) => (x / 1048576).toFixed(1)).join(' ')}`);
