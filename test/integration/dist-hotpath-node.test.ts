@@ -9,7 +9,8 @@ import type { Connection } from '../../src/dist/connection.js';
 import type { Control } from '../../src/dist/control.js';
 import { DFLAG, HOT_PATH_FLAGS } from '../../src/dist/flags.js';
 import { DistNetwork } from '../../src/dist/network.js';
-import { ErlNode, otpMatrix, sleep, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
+import { ErlNode, otpMatrix, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
+import { waitUntil } from '../support/wait.js';
 
 const COOKIE = 'beamnode_hotpath_cookie';
 const TICK_MS = 4000;
@@ -172,12 +173,13 @@ for (const otp of otpMatrix()) {
       // erl sends 100 MB (1600 fragments) to a name on our node.
       await k.evalText(`B = binary:copy(<<1>>, 100 * 1024 * 1024), ok`);
       void k.eval(`{x, '${net.name}'} ! B, ok`).catch(() => undefined);
-      for (let i = 0; i < 100_000 && c.pendingFragmentBytes === 0 && !c.closed; i++) await new Promise((r) => setImmediate(r));
+      // Bounded by time, not by event-loop turns: a loaded machine may take seconds to start sending.
+      await waitUntil(() => c.pendingFragmentBytes > 0 || c.closed, 'the first fragments', 30_000, 1);
       assert.ok(c.pendingFragmentBytes > 0, 'a partial message is held');
       process.kill(k.pid, 'SIGKILL');
       await withTimeout(closed, 20_000, 'connection close');
       assert.equal(c.pendingFragmentBytes, 0, 'freed on close');
-      for (let i = 0; i < 50 && net.get(name); i++) await sleep(50);
+      await waitUntil(() => !net.get(name), `${name} gone from the network`, 10_000);
     });
   });
 }
