@@ -9,7 +9,8 @@
 // After the run it prints the slowest test files and every skipped test. Under CI=true a skipped
 // test fails the run: CI installs every tool the suites need (.ci/run), so a skip there means a
 // test did not run. (Give your own --test-reporter after `--` to get the runner's plain output.)
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+// BEAMNODE_TEST_SUMMARY=file.json keeps every file's duration and every skip.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -67,6 +68,8 @@ if (summaryFile) {
     console.error(`run-tests: no test summary (${e.message})`);
     status ||= 1;
   }
+  // BEAMNODE_TEST_SUMMARY=file keeps the whole summary (every file's duration, every skip) as JSON.
+  if (summary && process.env.BEAMNODE_TEST_SUMMARY) writeFileSync(process.env.BEAMNODE_TEST_SUMMARY, JSON.stringify(summary, null, 1));
   rmSync(tmp, { recursive: true, force: true });
   if (summary) {
     const rel = (f) => relative(root, f ?? '');

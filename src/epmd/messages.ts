@@ -1,6 +1,6 @@
 /**
  * EPMD wire messages as types and constants (OTP's erl_dist_protocol "EPMD Protocol"; byte
- * layouts checked against OTP 25's epmd, see /work/shared/otp-dist-facts.md §1).
+ * layouts checked against OTP 25's epmd: test/epmd/codec.test.ts holds its bytes).
  *
  * Requests are `Length:16` + body; replies carry no length (the reader knows each shape, and
  * NAMES/DUMP replies end when epmd closes the socket).

@@ -3,9 +3,9 @@
  * the kubelet's /etc/hosts and /etc/resolv.conf, the CoreDNS endpoint names, and a dnsmasq
  * configuration serving the records CoreDNS's `kubernetes` plugin would serve.
  *
- * Facts: /work/shared/k8s-discovery-facts.md §0.5 (kubelet hosts line), §3.1 (endpointHostname),
- * §3.2 (record shapes, SRV weights, readiness), §3.3 (ShouldSetHostname, 63-char hostnames),
- * §5.1–5.3 (dnsmasq flags and the verified configs A and B).
+ * Sources: the kubelet's hosts file (pkg/kubelet), CoreDNS plugin/kubernetes (endpoint hostnames,
+ * record shapes, SRV weights, readiness), Kubernetes' ShouldSetHostname and the 63-character
+ * hostname limit, and dnsmasq(8) for the flags.
  */
 
 /** CoreDNS's `kubernetes` plugin without (`default`) or with `endpoint_pod_names`. */

@@ -1,7 +1,7 @@
 /**
  * `beamnode probe` inside a pod of the cluster rig (network namespaces, dnsmasq as CoreDNS, real
  * erl -name myapp in each pod): the probe pod's own resolv.conf and search list, the pods' EPMD on
- * 4369. Default CoreDNS → broken, with exactly the failures facts §0 predicts; endpoint_pod_names →
+ * 4369. Default CoreDNS → broken, with exactly the failures the rig shows (rig.test.ts); endpoint_pod_names →
  * ok. Root only; runs for every OTP of the matrix.
  */
 import { after, before, describe, test } from 'node:test';

@@ -1,7 +1,6 @@
 /**
  * The rig reproduces Kubernetes' naming behaviour with real erl, epmd and dnsmasq (root only).
- * These are the findings the probe must later report: facts §0 and §5 of
- * /work/shared/k8s-discovery-facts.md, observed on pods made of network namespaces.
+ * These are the findings the probe must report, observed on pods made of network namespaces.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -129,7 +128,7 @@ for (const otp of matrix) describe(`rig: Deployment pods with subdomain, CoreDNS
     assert.equal(await ping(probe, `myapp@${dashedIp(p.ip)}.${SVC}`), 'pang');
     assert.equal(await probe.evalText(`inet:gethostbyname(${q(fqdn(p.podName))})`), '{error,nxdomain}');
     assert.equal(await ping(probe, `myapp@${fqdn(p.podName)}`), 'pang');
-    // The name mismatch is silent on the target (facts §0.1).
+    // The name mismatch is silent on the target.
     assert.doesNotMatch(p.erl!.logText(), /Connection attempt|rejected/);
   });
 
@@ -213,7 +212,7 @@ for (const otp of matrix) describe(`rig: StatefulSet pods (hostname + subdomain 
     assert.equal(await ping(probe, `myapp@myapp-0.${SVC}`), 'pong');
   });
 
-  test('a cookie mismatch is pang too, but the target logs it (facts §0.2)', async () => {
+  test('a cookie mismatch is pang too, but the target logs it', async () => {
     const p = c.pods[1];
     assert.equal(await ping(probe, p.expectedNodeName!), 'pang');
     // Bounded wait for the target's logger to flush the report.

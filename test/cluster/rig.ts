@@ -13,7 +13,6 @@
  * /etc/netns/<ns>/{hosts,resolv.conf} over /etc; `unshare --uts` + `hostname` gives each pod its name.
  * Every process is started by the rig and stopped by its pid in `destroy()` (`ip netns pids` as a
  * safety net); `createCluster` first removes leftovers of crashed runs (same name, owner pid gone).
- * Facts: /work/shared/k8s-discovery-facts.md §0, §5.5.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

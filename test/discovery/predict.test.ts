@@ -24,7 +24,7 @@ test('fixtures convert: headless service with a named port, pods with subdomain 
   assert.deepEqual(pods.map((p) => p.ready), [true, true, false]);
 });
 
-test('K4/K5: Deployment + subdomain: self FQDN is served only with endpoint_pod_names', () => {
+test('Deployment + subdomain: self FQDN is served only with endpoint_pod_names', () => {
   const [p] = predictNames(pods, service, {});
   assert.equal(p.selfFqdn, `myapp-7d9f8b6c5-abcde.${SVC}`);
   assert.equal(p.endpointHostname, undefined);

@@ -60,7 +60,7 @@ const ALL: Control[] = [
   { op: 'altact_sig_send', flags: 6, from: a, to: ref, token: tok },
 ];
 
-test('every op is in the table with the number of dist.h (facts §4.2)', () => {
+test('every op is in the table with the number of dist.h', () => {
   assert.deepEqual(
     Object.entries(OP).map(([, n]) => n),
     [1, 2, 3, 4, 6, 7, 8, 12, 13, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37],
@@ -82,7 +82,7 @@ test('wire shapes: SEND and REG_SEND carry the unused empty atom; the facts exam
   assert.deepEqual(controlToTuple({ op: 'send', to: b }), tuple(2, atom(''), b));
   assert.deepEqual(controlToTuple({ op: 'reg_send', from: a, toName: atom('rex') }), tuple(6, a, atom(''), atom('rex')));
   assert.deepEqual(controlToTuple({ op: 'unlink_id', id: 42, from: b, to: a }), tuple(35, 42, b, a));
-  // {29, ReqId, From, GL, {erpc, execute_call, 4}, [monitor]} (EXP 10 tsl3)
+  // {29, ReqId, From, GL, {erpc, execute_call, 4}, [monitor]}
   const sr = controlToTuple(ALL.find((c) => c.op === 'spawn_request')!);
   assert.deepEqual(sr.at(4), tuple(atom('erpc'), atom('execute_call'), 4));
 });

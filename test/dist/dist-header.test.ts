@@ -1,5 +1,5 @@
-// Distribution header (131,68/69/70) and the atom cache: OTP's bytes (facts EXP 10, the
-// erl_ext_dist example), round trips through our sender and receiver caches, and every rejection.
+// Distribution header (131,68/69/70) and the atom cache: OTP's bytes (captured from OTP
+// 25, and the erl_ext_dist example), round trips through our sender and receiver caches, and every rejection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -27,7 +27,7 @@ function sendWith(out: AtomCacheOut, control: Term, message?: Term): Buffer {
   return w.take();
 }
 
-test('EXP 10 (OTP 25): two new refs, then the same two cached', () => {
+test('OTP 25: two new refs, then the same two cached', () => {
   const cache = newAtomCacheSlots();
   const first = hex(`83 44 02 ef 00 97 0c ${txt('n1@127.0.0.1')} 47 0d ${txt('dh2@127.0.0.1')} 68 03 61 16 58 52 00`);
   const h1 = decodeDistHeader(first, 0, cache);
@@ -42,7 +42,7 @@ test('EXP 10 (OTP 25): two new refs, then the same two cached', () => {
   assert.equal(h2.end, 7);
 });
 
-test('FRAGMENTS only (EXP 10b): 131,68,0 has no flags and no refs', () => {
+test('FRAGMENTS only: 131,68,0 has no flags and no refs', () => {
   const h = decodeDistHeader(hex('83 44 00 68 01 61 05'), 0, newAtomCacheSlots());
   assert.deepEqual(h, { kind: 'normal', refs: [], end: 3 });
 });

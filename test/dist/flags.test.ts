@@ -72,14 +72,14 @@ test('our default profile is OTP 25 default minus DIST_HDR_ATOM_CACHE and FRAGME
   assert.equal(ourFlags({ add: DFLAG.FRAGMENTS }) & DFLAG.FRAGMENTS, DFLAG.FRAGMENTS);
 });
 
-test('MANDATORY_25_DIGEST expands to the 25 set (EXP 3: DIGEST-only flags were accepted)', () => {
+test('MANDATORY_25_DIGEST expands to the 25 set (DIGEST-only flags were accepted)', () => {
   assert.equal(expandMandatory25(DFLAG.MANDATORY_25_DIGEST), DFLAG.MANDATORY_25_DIGEST | MANDATORY_25);
   assert.deepEqual(missingMandatory(DFLAG.MANDATORY_25_DIGEST, MANDATORY_25), []);
   assert.deepEqual(missingMandatory(DFLAG.MANDATORY_25_DIGEST, MANDATORY_26), ['UNLINK_ID', 'V4_NC']);
   assert.equal(expandMandatory25(0x10n), 0x10n);
 });
 
-test('missingMandatory names what check_dflags would (EXP 12: MAP_TAG)', () => {
+test('missingMandatory names what check_dflags would (MAP_TAG)', () => {
   assert.deepEqual(missingMandatory(MANDATORY_26 & ~DFLAG.MAP_TAG), ['MAP_TAG']);
   assert.deepEqual(missingMandatory(0n, MANDATORY_25).length, 11);
 });

@@ -27,7 +27,7 @@ function encodeFrame(codec: ReturnType<typeof distHeaderCodec>, message: Term): 
 /** The frame bodies (after the 4-byte length) of fragment pairs. */
 const bodies = (parts: [Buffer, Buffer][]): Buffer[] => parts.map(([h, p]) => Buffer.concat([h, p]).subarray(4));
 
-test('a 150 000-byte message makes 3 fragments with ids 3, 2, 1 (as EXP 10b)', () => {
+test('a 150 000-byte message makes 3 fragments with ids 3, 2, 1 (as OTP 25 sends)', () => {
   const codec = distHeaderCodec({ fragments: true });
   const msg = Buffer.alloc(150_000, 7);
   const { frame, parts } = encodeFrame(codec, msg);

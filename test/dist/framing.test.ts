@@ -16,7 +16,7 @@ function frames(chunks: Buffer[], header: 2 | 4 = 4): string[] {
   return out;
 }
 
-// A wire sample in the shape OTP 25 sends (EXP 10: `70 83 68 03 61 16 58 …`), with ticks between.
+// A wire sample in the shape OTP 25 sends (`70 83 68 03 61 16 58 …`), with ticks between.
 const pid = new Pid(atom('n1@127.0.0.1'), 87, 0, 0x6b048e52);
 const me = new Pid(atom('js@127.0.0.1'), 1, 0, 7);
 function sampleWire(): Buffer {
@@ -34,7 +34,7 @@ function sampleWire(): Buffer {
   return Buffer.concat(parts);
 }
 
-test('pass-through frames start 112, 131 control (EXP 10 shape)', () => {
+test('pass-through frames start 112, 131 control', () => {
   const wire = sampleWire();
   assert.deepEqual(wire.subarray(4, 10), hex('70 83 68 03 61 16'));
 });

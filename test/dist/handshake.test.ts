@@ -247,7 +247,7 @@ async function dial(port: number): Promise<Socket> {
   return c;
 }
 
-test('frames that arrive in the same read as challenge_ack reach the connection (EXP 9 pitfall)', async () => {
+test('frames that arrive in the same read as challenge_ack reach the connection', async () => {
   const peer = await scripted(async (s, frames) => {
     const name = decodeSendName((await frames.next()).value as Buffer);
     assert.equal(name.name, 'a@127.0.0.1');

@@ -22,7 +22,7 @@ test('parseNodeName splits alive@host and refuses what is not one @ with both pa
   assert.equal(nameSyntaxProblem('a@b@c'), "more than one '@' character");
 });
 
-test('acceptor name check is syntax only (EXP 5: js, js@a@b, js@, @host closed; js@localhost accepted)', () => {
+test('acceptor name check is syntax only (js, js@a@b, js@, @host closed; js@localhost accepted)', () => {
   for (const bad of ['js', 'js@a@b', 'js@', '@host']) assert.equal(isNameOk(bad), false, bad);
   assert.equal(isNameOk('js@localhost'), true);
   assert.equal(isNameOk('js@vm'), true);
@@ -31,7 +31,7 @@ test('acceptor name check is syntax only (EXP 5: js, js@a@b, js@, @host closed; 
   assert.equal(isNameOk('a@127.0.0.1', true), false);
 });
 
-test('dialing from a long-names node: a host needs a dot (EXP 7: n1@localhost, n1@vm illegal)', () => {
+test('dialing from a long-names node: a host needs a dot (n1@localhost, n1@vm illegal)', () => {
   assert.equal(checkHost('127.0.0.1', true).ok, true);
   assert.equal(checkHost('vm.example.com', true).ok, true);
   const l = checkHost('localhost', true);
@@ -44,7 +44,7 @@ test('dialing from a long-names node: a host needs a dot (EXP 7: n1@localhost, n
   assert.equal(checkHost('::1', true, true).ok, true);
 });
 
-test('dialing from a short-names node: a host with a dot is illegal (EXP 7: -sname c6 → n1@127.0.0.1)', () => {
+test('dialing from a short-names node: a host with a dot is illegal (-sname c6 → n1@127.0.0.1)', () => {
   const s = checkHost('127.0.0.1', false);
   assert.equal(s.ok, false);
   assert.equal(s.problem, 'illegal-host-short');
@@ -59,7 +59,7 @@ test('checkDialName throws BEAM_ERR_DIST_ILLEGAL_HOST with erl\'s explanation', 
   assert.throws(() => checkDialName('n1@a.b', false), (e: unknown) => e instanceof DistError && e.code === 'BEAM_ERR_DIST_ILLEGAL_HOST');
 });
 
-test('our own name: alive part [0-9A-Za-z_-]+, short-names host without a dot (EXP 20)', () => {
+test('our own name: alive part [0-9A-Za-z_-]+, short-names host without a dot', () => {
   assert.equal(isValidAlive('js_1-x'), true);
   assert.equal(isValidAlive('js.1'), false);
   assert.equal(isValidAlive(''), false);
@@ -68,7 +68,7 @@ test('our own name: alive part [0-9A-Za-z_-]+, short-names host without a dot (E
   assert.throws(() => checkOwnName('bad.name@host', false), DistError);
 });
 
-test('allow lists as net_kernel:allow/1 (EXP 11)', () => {
+test('allow lists as net_kernel:allow/1', () => {
   const allow = ['foo@127.0.0.1', 'alloweddomain.example'];
   assert.equal(isAllowed('foo@127.0.0.1', allow), true);
   assert.equal(isAllowed('bar@alloweddomain.example', allow), true);

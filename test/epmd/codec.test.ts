@@ -1,4 +1,4 @@
-// EPMD codec: byte vectors captured from OTP 25.2.3's epmd ([EXP 1] in otp-dist-facts.md), every
+// EPMD codec: byte vectors captured from OTP 25.2.3's epmd, every
 // truncation, malformed input, name rules, and random garbage (typed errors only, never a crash).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ import { MAX_REQUEST_BODY, NODE_TYPE_HIDDEN } from '../../src/epmd/messages.js';
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const isCode = (code: string) => (e: unknown) => e instanceof EpmdError && e.code === code;
 
-// [EXP 1] replies, byte for byte
+// OTP 25.2.3 epmd's replies, byte for byte
 const X_RESP_OK = hex('76 00 6b048e52'); // 'v', 0, creation 1795460690
 const PORT2_HX = hex('77 00 15b3 48 00 0006 0005 0002 6878 0000');
 const NAMES_HX = Buffer.concat([hex('00001111'), Buffer.from('name hx at port 5555\n')]);
@@ -72,7 +72,7 @@ test('the other requests: PORT_PLEASE2, NAMES, DUMP, KILL, STOP', () => {
   assert.deepEqual(decodeRequest(hex('73 6878')), { kind: 'stop', name: Buffer.from('hx') });
 });
 
-test('replies from OTP 25 epmd decode (EXP 1)', () => {
+test('replies from OTP 25 epmd decode', () => {
   assert.deepEqual(decodeAlive2Reply(X_RESP_OK), { value: { kind: 'alive2_x_resp', result: 0, creation: 1795460690 }, end: 6 });
   assert.deepEqual(decodeAlive2Reply(RESP_16), { value: { kind: 'alive2_resp', result: 0, creation: 3 }, end: 4 });
   assert.deepEqual(decodeAlive2Reply(X_RESP_TAKEN)?.value, { kind: 'alive2_x_resp', result: 1, creation: 99 });
@@ -92,7 +92,7 @@ test('replies from OTP 25 epmd decode (EXP 1)', () => {
   assert.deepEqual(decodeStopReply(Buffer.from('NOEXIST'))?.value, 'NOEXIST');
 });
 
-test('server-side encoders produce the same bytes as OTP 25 epmd (EXP 1)', () => {
+test('server-side encoders produce the same bytes as OTP 25 epmd', () => {
   assert.deepEqual(encodeAlive2Reply(0, 1795460690, true), X_RESP_OK);
   assert.deepEqual(encodeAlive2Reply(0, 3, false), RESP_16);
   assert.deepEqual(encodeAlive2Failure(true), X_RESP_TAKEN);

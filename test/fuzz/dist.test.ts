@@ -37,7 +37,7 @@ import { expectTyped, fuzzIterations, fuzzSeed, hex, memoryCost, MiB, mutate, Rn
 const SEED = fuzzSeed();
 console.log(`# fuzz dist: BEAMNODE_FUZZ_SEED=${SEED}`);
 
-// Real handshake payloads (facts §2.2, EXP 10/2/13) and ones our encoders make in the same shapes.
+// Real handshake payloads (captured from OTP 25) and ones our encoders make in the same shapes.
 const OTP_SEND_NAME = hex('4e 0000000d07df7fbd 6b048f4f 000d 6331304031 32372e302e302e31');
 const OTP_NAMED = Buffer.concat([hex('736e616d65643a 0017'), Buffer.from('3UIBGQRA7JJQS@127.0.0.1'), hex('542f5910')]);
 const CHALLENGE = encodeChallenge({ flags: 0xd07df7fbdn, challenge: 0x12345678, creation: 0x6b048f4f, name: 'n1@127.0.0.1' });

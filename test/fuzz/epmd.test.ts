@@ -1,5 +1,5 @@
 // Fuzzing EPMD: the request decoder (server side) and the reply decoders (client side) fed
-// mutations of OTP 25 bytes (facts §1.2, EXP 1) and random bytes; then the embedded server fed
+// mutations of OTP 25 bytes and random bytes; then the embedded server fed
 // garbage connections (it keeps serving) and the client talking to an EPMD that answers garbage
 // (every call ends in an EpmdError). Never a RangeError/TypeError, a crash or a hang.
 import { test } from 'node:test';
@@ -37,7 +37,7 @@ const REQUESTS = [
   encodeKillReq(),
   encodeStopReq('hx'),
 ];
-// EXP 1 (OTP 25.2.3 epmd): ALIVE2_X_RESP, PORT2_RESP, NAMES, DUMP, ALIVE2_RESP; plus KILL/STOP replies.
+// OTP 25.2.3 epmd: ALIVE2_X_RESP, PORT2_RESP, NAMES, DUMP, ALIVE2_RESP; plus KILL/STOP replies.
 const REPLIES = [
   hex('76006b048e52'),
   hex('770015b3480000060005000268780000'),

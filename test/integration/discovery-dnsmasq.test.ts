@@ -1,70 +1,23 @@
 /**
- * The DNS client against a real dnsmasq (facts §5.2 config A: CoreDNS without
- * endpoint_pod_names; §5.3 config B: with it, IPv6, hostsdir), and the same checks against the
+ * The DNS client against a real dnsmasq (config A: CoreDNS without endpoint_pod_names;
+ * config B: with it, IPv6, hostsdir), and the same checks against the
  * in-process cluster DNS serving the equivalent model: both servers must give the same answers.
  * dnsmasq runs on a free loopback port and is stopped by its pid.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DnsClient } from '../../src/discovery/dns-client.js';
 import { startClusterDns, type ClusterDns } from '../../src/emulation/dns-server.js';
 import type { ClusterDnsModel } from '../../src/emulation/cluster-dns.js';
 import { parseResolvConf } from '../../src/discovery/resolv-conf.js';
-import { freePort, sleep } from '../support/otp.js';
+import { startDnsmasq, type Dnsmasq } from '../support/dnsmasq.js';
+import { sleep } from '../support/otp.js';
 
-const DNSMASQ = '/usr/sbin/dnsmasq';
 const SVC = 'myapp-headless.default.svc.cluster.local';
 const BIG = 'big.default.svc.cluster.local';
 const POD_RESOLV = parseResolvConf('search default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:2\n');
-
-interface Dnsmasq {
-  nameserver: string;
-  dir: string;
-  stop(): Promise<void>;
-}
-
-async function startDnsmasq(conf: (port: number, dir: string) => string, setup?: (dir: string) => void): Promise<Dnsmasq> {
-  const dir = mkdtempSync(join(tmpdir(), 'beamnode-dnsmasq-'));
-  setup?.(dir);
-  const port = await freePort();
-  writeFileSync(join(dir, 'dnsmasq.conf'), conf(port, dir));
-  const args = [
-    '--keep-in-foreground',
-    `--conf-file=${join(dir, 'dnsmasq.conf')}`,
-    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-    '--log-queries',
-    `--log-facility=${join(dir, 'dnsmasq.log')}`,
-    ...(process.getuid?.() === 0 ? ['--user=root'] : []), // files in our temp dir stay readable
-  ];
-  const child: ChildProcess = spawn(DNSMASQ, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      process.kill(child.pid!, 'SIGTERM');
-      await Promise.race([exited, sleep(3000)]);
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  // Ready when it answers; bounded to 50 × 100 ms.
-  const probe = new DnsClient({ nameserver: `127.0.0.1:${port}`, timeoutMs: 100, attempts: 1 });
-  for (let i = 0; i < 50; i++) {
-    if (child.exitCode !== null) break;
-    const l = await probe.lookup(`${SVC}.`, 'A');
-    // Before dnsmasq binds, the query fails with ICMP port unreachable ('failed'): not ready yet.
-    if (l.status !== 'timeout' && l.status !== 'failed') return { nameserver: `127.0.0.1:${port}`, dir, stop };
-    await sleep(100);
-  }
-  await stop();
-  throw new Error(`dnsmasq did not start: ${stderr}`);
-}
 
 const bigNames = Array.from({ length: 40 }, (_, i) => ({ host: `big-${i}`, ip: `10.98.0.${i + 1}` }));
 
@@ -169,7 +122,7 @@ describe('dnsmasq config A (CoreDNS without endpoint_pod_names) and the in-proce
   let dm: Dnsmasq;
   let ours: ClusterDns;
   before(async () => {
-    dm = await startDnsmasq(CONFIG_A);
+    dm = await startDnsmasq(SVC, CONFIG_A);
     ours = await startClusterDns({ ...MODEL_A });
   });
   after(async () => {
@@ -210,7 +163,7 @@ describe('dnsmasq config B (CoreDNS with endpoint_pod_names, IPv6) and the in-pr
   let dm: Dnsmasq;
   let ours: ClusterDns;
   before(async () => {
-    dm = await startDnsmasq(CONFIG_B, (dir) => {
+    dm = await startDnsmasq(SVC, CONFIG_B, (dir) => {
       mkdirSync(join(dir, 'hosts.d'));
       writeFileSync(join(dir, 'hosts.d', 'endpoints'), PODS_B.map(([ip, pod]) => hostsLine(ip, pod)).join(''));
     });

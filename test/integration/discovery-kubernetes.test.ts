@@ -133,7 +133,7 @@ describe('Kubernetes discovery against a fake API server with real JSON shapes',
     await new Promise<void>((r) => api.server.close(() => r()));
   });
 
-  test('K1: EndpointSlices by kubernetes.io/service-name, with conditions, targetRef and nodeName', async () => {
+  test('EndpointSlices by kubernetes.io/service-name, with conditions, targetRef and nodeName', async () => {
     const k = await KubernetesDiscovery.create({ kubeConfig: kubeConfig(url) });
     assert.equal(k.namespace, 'default', 'from the context');
     const eps = await k.endpointSlices('myapp-headless');
@@ -151,7 +151,7 @@ describe('Kubernetes discovery against a fake API server with real JSON shapes',
     assert.deepEqual(await k.endpointSlices('other'), [], 'an existing namespace without slices is an empty list');
   });
 
-  test('K2/K3/K6: Service, pods by selector, Corefile; discover() predicts names', async () => {
+  test('Service, pods by selector, Corefile; discover() predicts names', async () => {
     const k = await KubernetesDiscovery.create({ kubeConfig: kubeConfig(url) });
     const d = await k.discover('myapp-headless');
     assert.equal(d.service.headless, true);

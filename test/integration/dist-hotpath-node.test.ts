@@ -9,7 +9,8 @@ import type { Connection } from '../../src/dist/net/connection.js';
 import type { Control } from '../../src/dist/protocol/control.js';
 import { DFLAG, HOT_PATH_FLAGS } from '../../src/dist/protocol/flags.js';
 import { DistNetwork } from '../../src/dist/net/network.js';
-import { ErlNode, otpMatrix, sleep, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
+import { ErlNode, otpMatrix, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
+import { waitUntil } from '../support/wait.js';
 
 const COOKIE = 'beamnode_hotpath_cookie';
 const TICK_MS = 4000;
@@ -136,17 +137,23 @@ for (const otp of otpMatrix()) {
       const onTick = () => ticks++;
       conn.on('tick', onTick);
       const reply = nextMessage(conn, self, 120_000);
+      // A connection lost during the send fails at once, with its reason (e.g. a tick timeout on a
+      // starved machine), instead of after the reply's 120 s.
+      let onClose!: (why?: Error) => void;
+      const lost = new Promise<never>((_, reject) => (onClose = (why) => reject(new Error(`the connection closed during the send: ${why?.message ?? 'by us'}`))));
+      lost.catch(() => {});
+      conn.once('close', onClose);
       conn.send({ op: 'reg_send', from: self, toName: atom('sink') }, tuple(self, big));
       // Sample the queue from the event loop while the fragments go out: several distinct levels
       // mean the loop ran between fragments (one 100 MB write would show one level, then zero).
       const levels = new Set<number>();
       let done = false;
-      void reply.finally(() => (done = true));
+      reply.finally(() => (done = true)).catch(() => {});
       for (let i = 0; i < 1_000_000 && !done && conn.bufferedBytes > 0; i++) {
         levels.add(conn.bufferedBytes);
         await new Promise((r) => setImmediate(r));
       }
-      const r = await reply;
+      const r = await Promise.race([reply, lost]).finally(() => conn.off('close', onClose));
       conn.off('tick', onTick);
       t.diagnostic(`queue levels seen: ${levels.size}; ticks from erl during the send: ${ticks}`);
       t.diagnostic(`MiB queued at each sample: ${[...levels].map((x) => (x / 1048576).toFixed(1)).join(' ')}`);
@@ -166,12 +173,13 @@ for (const otp of otpMatrix()) {
       // erl sends 100 MB (1600 fragments) to a name on our node.
       await k.evalText(`B = binary:copy(<<1>>, 100 * 1024 * 1024), ok`);
       void k.eval(`{x, '${net.name}'} ! B, ok`).catch(() => undefined);
-      for (let i = 0; i < 100_000 && c.pendingFragmentBytes === 0 && !c.closed; i++) await new Promise((r) => setImmediate(r));
+      // Bounded by time, not by event-loop turns: a loaded machine may take seconds to start sending.
+      await waitUntil(() => c.pendingFragmentBytes > 0 || c.closed, 'the first fragments', 30_000, 1);
       assert.ok(c.pendingFragmentBytes > 0, 'a partial message is held');
       process.kill(k.pid, 'SIGKILL');
       await withTimeout(closed, 20_000, 'connection close');
       assert.equal(c.pendingFragmentBytes, 0, 'freed on close');
-      for (let i = 0; i < 50 && net.get(name); i++) await sleep(50);
+      await waitUntil(() => !net.get(name), `${name} gone from the network`, 10_000);
     });
   });
 }

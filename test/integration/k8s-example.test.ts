@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container } from '@kubernetes/client-node';
 import { parseManifestText } from '../../src/lint/index.js';
 import { names } from '../../src/epmd/client.js';
-import { freePort, hostOtp, sleep, startEpmd, type Epmd } from '../support/otp.js';
+import { once } from 'node:events';
+import { freePort, hostOtp, sleep, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
 import { skipUnlessEnv } from '../support/env.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/k8s/', import.meta.url));
@@ -58,8 +59,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await sleep(100);
+  const running = started.filter((c) => c.exitCode === null && c.signalCode === null);
+  const exited = running.map((c) => once(c, 'exit'));
+  for (const c of running) c.kill('SIGKILL');
+  await withTimeout(Promise.all(exited), 10_000, 'release processes exit');
   await epmd?.stop();
   rmSync(work, { recursive: true, force: true });
 });

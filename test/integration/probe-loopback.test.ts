@@ -257,7 +257,7 @@ describe(`probe: bounded waits and abort (${otp.label})`, () => {
       const { port } = dead.address();
       const ac = new AbortController();
       const reason = new Error('stop now');
-      setTimeout(() => ac.abort(reason), 100);
+      dead.once('message', () => ac.abort(reason)); // the question is out, its answer pending
       await assert.rejects(
         runProbe({ service: 'myapp-headless.default.svc.cluster.local', dns: new DnsClient({ nameserver: `127.0.0.1:${port}`, timeoutMs: 10_000, attempts: 1 }), cookie: 'x', signal: ac.signal }),
         (e) => e === reason,

@@ -79,6 +79,7 @@ describe(`the cookie never leaks (${otp.label})`, () => {
     assert.match(r.out, /bad connect: .*BEAM_ERR_HANDSHAKE_BAD_COOKIE/s);
     assert.match(r.out, /handshakeFailed in: .*BAD_COOKIE/s);
     assert.match(r.out, /erl pings bad: .*pang/);
+    assert.match(r.out, /inbound handshake failure: seen/);
     assert.match(r.out, /probe verdict: broken/);
     assert.match(r.out, /"cookie"|bad.cookie|cookie/i, 'the probe names the cookie problem');
     assert.ok(r.err.includes('beamnode:dist:handshake'), 'debug logging was on');

@@ -40,9 +40,15 @@ try {
   } catch (e) {
     show('bad rpc', e);
   }
-  // erl dials the bad node: an inbound wrong-cookie handshake on our side.
+  // erl dials the bad node: an inbound wrong-cookie handshake on our side (wait for its failure, bounded).
+  let timer: NodeJS.Timeout | undefined;
+  const inbound = new Promise<string>((r) => {
+    bad.on('handshakeFailed', (_e, initiator) => !initiator && r('seen'));
+    timer = setTimeout(() => r('not seen in 10 s'), 10_000);
+  });
   console.log('erl pings bad:', inspect(await good.rpc(erl, 'net_adm', 'ping', [atom(bad.name)])));
-  await new Promise((r) => setTimeout(r, 300));
+  console.log('inbound handshake failure:', await inbound);
+  clearTimeout(timer);
   // The probe with a wrong cookie against the demo cluster.
   const dns = new DnsClient({ nameserver: env('LEAK_DNS'), resolvConf: { nameservers: [], search: env('LEAK_SEARCH').split(','), ndots: 5, timeout: 2, attempts: 1, useVc: false } });
   const report = await runProbe({ service: 'myapp-headless', dns, cookie: env('LEAK_BAD'), epmdPort: Number(env('LEAK_DEMO_EPMD_PORT')), timeoutMs: 2000, probeName: { longHost: '127.0.0.1' } });

@@ -124,14 +124,19 @@ export interface Epmd {
   stop(): Promise<void>;
 }
 
-/** OTP's real epmd (the host's), in the foreground on a free port, bound to loopback. */
-export async function startEpmd(): Promise<Epmd> {
+/**
+ * OTP's real epmd (the host's), in the foreground on a free port, bound to loopback. `address`
+ * (another 127/8 address, a "pod's") is listened on too: epmd always adds 127.0.0.1 itself, so
+ * only one epmd per port can run on loopback.
+ */
+export async function startEpmd(o: { address?: string } = {}): Promise<Epmd> {
+  const address = o.address ?? '127.0.0.1';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn('epmd', ['-port', String(port), '-address', '127.0.0.1'], { stdio: 'ignore' });
+    const child = spawn('epmd', ['-port', String(port), '-address', address], { stdio: 'ignore' });
     // epmd has no readiness signal: poll its port (bounded).
     for (let i = 0; i < 50 && child.exitCode === null; i++) {
-      if (await canConnect(port)) {
+      if (await canConnect(port, address)) {
         return { port, pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await waitExit(child, 3000); } };
       }
       await sleep(50);
