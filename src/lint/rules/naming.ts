@@ -114,7 +114,7 @@ function envExpansionOf(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
 /** fixed-hostname: every pod of the template gets the same host name, so the same node name. */
 export const fixedHostname: Rule = (ctx) =>
   ctx.beam
-    .filter((b) => (b.template.kind === 'Deployment' || b.template.kind === 'ReplicaSet' || b.template.kind === 'DaemonSet') && b.template.spec.hostname)
+    .filter((b) => b.template.kind !== 'StatefulSet' && b.template.kind !== 'Pod' && b.template.spec.hostname)
     .map((b) =>
       finding('fixed-hostname', 'error', b.template.object, `the pod template sets hostname: ${b.template.spec.hostname}: every pod of this ${b.template.kind} gets that name, so the nodes share one node name and DNS gives one name with several addresses`, 'remove spec.template.spec.hostname (use subdomain with CoreDNS endpoint_pod_names, or a StatefulSet for stable per-pod names)'),
     );
