@@ -39,6 +39,11 @@ export const plainTextCookie: Rule = (ctx) => {
       }
       const argvFlag = literalCookieFlag(a.script !== undefined ? shellWords(a.script) : a.argv);
       if (argvFlag) out.push(finding('plain-text-cookie', 'error', o, `the command line passes ${argvFlag} with the cookie written out`, FIX, cname));
+      const vmArgsFlag = literalCookieFlag(a.config.vmArgs);
+      if (vmArgsFlag) out.push(finding('plain-text-cookie', 'error', o, `the vm.args mounted from ${a.config.vmArgsFrom ?? 'a ConfigMap'} passes ${vmArgsFlag} with the cookie written out: ConfigMaps are not secret`, FIX, cname));
+      for (const [k, v] of a.config.vars) {
+        if (COOKIE_VAR.test(k) && v && !v.includes('$')) out.push(finding('plain-text-cookie', 'error', o, `${a.config.varFrom.get(k) ?? 'a mounted script'} sets ${k} to a written-out cookie: ConfigMaps are not secret`, FIX, cname));
+      }
       for (const v of FLAG_VARS) {
         const e = a.envByName.get(v);
         const text = a.scriptVars.get(v) ?? e?.value;

@@ -73,8 +73,10 @@ export const headlessServiceShape: Rule = (ctx) => {
       } else if (!s.ports.some((p) => typeof p.name === 'string' && p.name)) {
         out.push(finding('service-unnamed-ports', 'warning', s.object, 'no port has a name: only the bare-name SRV query answers; `_epmd._tcp.<svc>…` has no records', 'name the ports, e.g. name: epmd for 4369'));
       }
-      if (!s.publishNotReadyAddresses) {
-        out.push(finding('publish-not-ready', 'warning', s.object, 'publishNotReadyAddresses is not true: a pod is absent from DNS until Ready, so nodes cannot find each other while starting (and a readiness check that needs the cluster never passes)', 'set spec.publishNotReadyAddresses: true'));
+      // Without a readiness probe a pod is Ready once its containers run: nothing to publish early.
+      const probed = ctx.beam.filter((x) => selects(s, x.template) && x.template.containers.some((c) => c.readinessProbe));
+      if (!s.publishNotReadyAddresses && probed.length) {
+        out.push(finding('publish-not-ready', 'warning', s.object, `publishNotReadyAddresses is not true and ${probed.map((x) => `${x.template.kind}/${x.template.object.name}`).join(', ')} ${probed.length > 1 ? 'have' : 'has'} a readiness probe: a pod is absent from DNS until Ready, so nodes cannot find each other while starting (and a readiness check that needs the cluster never passes)`, 'set spec.publishNotReadyAddresses: true'));
       }
     }
   }
