@@ -100,7 +100,7 @@ function emqx(i: ProductInput): Product | undefined {
     mode: 'name',
     modeSource: 'EMQX (always long names)',
     node: full ? i.value(full) : `\${EMQX_NAME:-emqx}@${host}`,
-    nodeSource: full ?? 'EMQX_NAME@EMQX_HOST',
+    nodeSource: full ?? "built by EMQX's entrypoint from EMQX_NAME and EMQX_HOST",
     longNamesFix: 'EMQX always uses long names',
     distPorts: v4 ? [6369, 7369] : [4370, 4370],
     distPortsSource: v4 ? 'EMQX 4 default (node.dist_listen_min/max)' : 'EMQX 5 (fixed port, no EPMD)',
@@ -123,7 +123,7 @@ function vernemq(i: ProductInput): Product | undefined {
     const ns = i.value('DOCKER_VERNEMQ_KUBERNETES_NAMESPACE') ?? i.namespace;
     const zone = i.value('DOCKER_VERNEMQ_KUBERNETES_CLUSTER_NAME') ?? 'cluster.local';
     node = `VerneMQ@\${MY_POD_NAME}.${sub ? `${sub}.` : ''}${ns}.svc.${zone}`;
-    nodeSource = 'DOCKER_VERNEMQ_DISCOVERY_KUBERNETES (vernemq.sh builds ${MY_POD_NAME}.<subdomain>.<namespace>.svc.<DOCKER_VERNEMQ_KUBERNETES_CLUSTER_NAME>)';
+    nodeSource = "built by VerneMQ's start script for DOCKER_VERNEMQ_DISCOVERY_KUBERNETES";
   }
   const min = port(i.value('DOCKER_VERNEMQ_ERLANG__DISTRIBUTION__PORT_RANGE__MINIMUM'), 9100);
   return {
@@ -151,7 +151,7 @@ function couchdb(i: ProductInput): Product | undefined {
     mode: 'name',
     modeSource: 'CouchDB (vm.args -name)',
     node: named ? 'couchdb@${NODENAME}' : 'couchdb@127.0.0.1',
-    nodeSource: named ? 'NODENAME' : "the image's vm.args (NODENAME unset)",
+    nodeSource: named ? "built by CouchDB's entrypoint from NODENAME" : "the image's vm.args default, NODENAME unset",
     longNamesFix: 'CouchDB always uses long names',
     distPorts: [9100, 9100],
     distPortsSource: "the couchdb image's vm.args",
@@ -189,7 +189,7 @@ function mongooseim(i: ProductInput): Product | undefined {
     mode: type,
     modeSource: i.value('NODE_TYPE') !== undefined ? 'NODE_TYPE' : 'NODE_TYPE (unset: sname)',
     node: `\${NODE_NAME:-mongooseim}@${type === 'name' ? '$(hostname -f)' : '$(hostname -s)'}`,
-    nodeSource: 'NODE_NAME@(hostname by NODE_TYPE)',
+    nodeSource: "built by MongooseIM's start script from NODE_NAME and NODE_TYPE",
     longNamesFix: 'set NODE_TYPE=name (the node takes $(hostname -f)) with a StatefulSet serviceName',
     distPorts: [9100, 9100],
     distPortsSource: "the mongooseim image's vm.args",

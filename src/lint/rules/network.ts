@@ -85,7 +85,7 @@ function checkTemplate(b: BeamTemplate, all: NetworkPolicyView[]): Finding[] {
     if (dir === 'egress' && !(allows(a, 53, 'UDP', names) && allows(a, 53, 'TCP', names))) blocked.push('DNS (UDP and TCP 53)');
     if (blocked.length) {
       out.push(
-        finding('network-policy', 'error', t.object, `NetworkPolicy ${by} restricts ${dir} of these BEAM pods and does not allow ${blocked.join(', ')}: nodes need EPMD and the distribution port between them${dir === 'egress' ? ', and DNS to find each other' : ''} (a blocked distribution port looks like EPMD answering and the handshake never connecting)`, `allow ${blocked.join(' and ')} ${dir === 'ingress' ? 'from' : 'to'} the BEAM pods in a NetworkPolicy selecting them`),
+        finding('network-policy', 'error', t.object, `NetworkPolicy ${by} restricts ${dir} of these BEAM pods and does not allow ${blocked.join(', ')}: nodes need ${epmd ? 'EPMD and ' : ''}the distribution port between them${dir === 'egress' ? ', and DNS to find each other' : ''} (a blocked distribution port looks like EPMD answering and the handshake never connecting)`, `allow ${blocked.join(' and ')} ${dir === 'ingress' ? 'from' : 'to'} the BEAM pods in a NetworkPolicy selecting them`),
       );
     }
     if (!dist && a !== 'all') {

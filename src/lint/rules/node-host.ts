@@ -34,7 +34,7 @@ function check(b: BeamTemplate, a: ContainerAnalysis, zone: string): Finding[] {
   if (!h || d.mode === 'none') return [];
   const o = b.template.object;
   const cname = a.container.name;
-  const node = `${d.nodeSource ?? 'node name'} ${(d.node ?? '').includes('@') ? d.node : ''}`.trim();
+  const node = `the node name ${d.node ?? ''} (${d.nodeSource ?? 'node name'})`;
   const expected = b.template.governingService ? `<pod>.${b.template.governingService}.${o.namespace}.svc.${zone}` : undefined;
   switch (h.source) {
     case 'pod-dns': {
@@ -46,7 +46,7 @@ function check(b: BeamTemplate, a: ContainerAnalysis, zone: string): Finding[] {
     }
     case 'empty':
       return [
-        finding('node-host-empty', 'error', o, `${node} expands to the host "${h.display}": ${(h.via ?? []).join(', ')} ${(h.via ?? []).length > 1 ? 'are' : 'is'} defined nowhere in the container (env, envFrom, the scripts it mounts), so the shell leaves ${(h.via ?? []).length > 1 ? 'them' : 'it'} empty and the node name is invalid (unless the image sets it)`, `define ${(h.via ?? []).join(', ').replace(/[${}]/g, '')} in env (e.g. from fieldRef metadata.name or status.podIP)`, cname),
+        finding('node-host-empty', 'error', o, `${node} expands to the host "${h.display}": ${(h.via ?? []).join(', ').replace(/[${}()]/g, '')} ${(h.via ?? []).length > 1 ? 'are' : 'is'} defined nowhere in the container (env, envFrom, the scripts it mounts), so the shell leaves ${(h.via ?? []).length > 1 ? 'them' : 'it'} empty and the node name is invalid (unless the image sets it)`, `define ${(h.via ?? []).join(', ').replace(/[${}()]/g, '')} in env (e.g. from fieldRef metadata.name or status.podIP)`, cname),
       ];
     case 'k8s-node':
       if (b.template.spec.hostNetwork === true) return [];
