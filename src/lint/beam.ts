@@ -219,7 +219,8 @@ function distribution(a: ContainerAnalysis, namespace: string | undefined): Dist
     const node = a.scriptVars.get('RELEASE_NODE') ?? a.envByName.get('RELEASE_NODE')?.value;
     if (node !== undefined) {
       d.node = node;
-      d.nodeSource = 'RELEASE_NODE';
+      const file = a.config.varFrom.get('RELEASE_NODE');
+      d.nodeSource = file ? `RELEASE_NODE in ${file}` : 'RELEASE_NODE';
     }
   }
   if (d.node !== undefined) {

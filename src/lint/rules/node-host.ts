@@ -44,10 +44,12 @@ function check(b: BeamTemplate, a: ContainerAnalysis, zone: string): Finding[] {
         finding('node-host-suffix', 'error', o, `${node} expands to the host ${h.display}, but ${why}: peers cannot reach the node under its own name`, expected ? `build the host as $(POD_NAME).${b.template.governingService}.$(POD_NAMESPACE).svc.${zone} (POD_NAME, POD_NAMESPACE from fieldRef metadata.name, metadata.namespace)` : `set ${b.template.kind === 'StatefulSet' ? 'spec.serviceName' : 'spec.template.spec.subdomain'} to the headless Service in the host, or name the node by its pod IP`, cname),
       ];
     }
-    case 'empty':
+    case 'empty': {
+      const vars = (h.via ?? []).join(', ').replace(/[${}()]/g, '');
       return [
-        finding('node-host-empty', 'error', o, `${node} expands to the host "${h.display}": ${(h.via ?? []).join(', ').replace(/[${}()]/g, '')} ${(h.via ?? []).length > 1 ? 'are' : 'is'} defined nowhere in the container (env, envFrom, the scripts it mounts), so the shell leaves ${(h.via ?? []).length > 1 ? 'them' : 'it'} empty and the node name is invalid (unless the image sets it)`, `define ${(h.via ?? []).join(', ').replace(/[${}()]/g, '')} in env (e.g. from fieldRef metadata.name or status.podIP)`, cname),
+        finding('node-host-empty', 'error', o, `${node} expands to the host "${h.display}": ${vars} ${(h.via ?? []).length > 1 ? 'are' : 'is'} defined nowhere in the container (env, envFrom, the files it mounts), so the shell leaves ${(h.via ?? []).length > 1 ? 'them' : 'it'} empty (unless the image sets ${(h.via ?? []).length > 1 ? 'them' : 'it'}); ${h.display === '' ? `with an empty host erl stops at boot ("Can't set ${d.mode === 'sname' ? 'short' : 'long'} node name!")` : 'a name with an empty DNS label starts but resolves nowhere, so no peer reaches it'}`, `define ${vars} in env before it is used (e.g. from fieldRef metadata.name or status.podIP)`, cname),
       ];
+    }
     case 'k8s-node':
       if (b.template.spec.hostNetwork === true) return [];
       return [
