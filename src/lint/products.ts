@@ -60,6 +60,8 @@ const port = (v: string | undefined, d: number) => {
   const n = Number(v);
   return Number.isInteger(n) && n > 0 && n <= 0xffff ? n : d;
 };
+/** One pinned distribution port, reached through EPMD, nothing else between the nodes. */
+const pinned = (p: number, source: string) => ({ distPorts: [p, p] as [number, number], distPortsSource: source, epmd: true, extraPorts: [] });
 const truthy = (v: string | undefined) => v !== undefined && /^(true|yes|1)$/i.test(v);
 
 function rabbitmq(i: ProductInput): Product | undefined {
@@ -77,10 +79,7 @@ function rabbitmq(i: ProductInput): Product | undefined {
     node: nodeVar ? i.value(nodeVar) : long ? 'rabbit' : 'rabbit@$(hostname)',
     nodeSource: nodeVar ?? 'RabbitMQ default',
     longNamesFix: 'set RABBITMQ_USE_LONGNAME=true and RABBITMQ_NODENAME=rabbit@$(POD_NAME).<headless service>.$(POD_NAMESPACE).svc.<cluster domain> (POD_NAME, POD_NAMESPACE from fieldRef)',
-    distPorts: [dist, dist],
-    distPortsSource: distVar !== undefined ? 'RABBITMQ_DIST_PORT' : 'RabbitMQ default (AMQP port + 20000)',
-    epmd: true,
-    extraPorts: [],
+    ...pinned(dist, distVar !== undefined ? 'RABBITMQ_DIST_PORT' : 'RabbitMQ default (AMQP port + 20000)'),
   };
 }
 
@@ -153,10 +152,7 @@ function couchdb(i: ProductInput): Product | undefined {
     node: named ? 'couchdb@${NODENAME}' : 'couchdb@127.0.0.1',
     nodeSource: named ? "built by CouchDB's entrypoint from NODENAME" : "the image's vm.args default, NODENAME unset",
     longNamesFix: 'CouchDB always uses long names',
-    distPorts: [9100, 9100],
-    distPortsSource: "the couchdb image's vm.args",
-    epmd: true,
-    extraPorts: [],
+    ...pinned(9100, "the couchdb image's vm.args"),
   };
 }
 
@@ -173,10 +169,7 @@ function livebook(i: ProductInput): Product | undefined {
     node: i.value('LIVEBOOK_NODE'),
     nodeSource: 'LIVEBOOK_NODE',
     longNamesFix: 'set LIVEBOOK_DISTRIBUTION=name and LIVEBOOK_NODE=livebook@$(POD_IP) (POD_IP from fieldRef status.podIP)',
-    distPorts: [13825, 13825],
-    distPortsSource: 'Livebook default for clustering',
-    epmd: true,
-    extraPorts: [],
+    ...pinned(13825, 'Livebook default for clustering'),
   };
 }
 
@@ -191,10 +184,7 @@ function mongooseim(i: ProductInput): Product | undefined {
     node: `\${NODE_NAME:-mongooseim}@${type === 'name' ? '$(hostname -f)' : '$(hostname -s)'}`,
     nodeSource: "built by MongooseIM's start script from NODE_NAME and NODE_TYPE",
     longNamesFix: 'set NODE_TYPE=name (the node takes $(hostname -f)) with a StatefulSet serviceName',
-    distPorts: [9100, 9100],
-    distPortsSource: "the mongooseim image's vm.args",
-    epmd: true,
-    extraPorts: [],
+    ...pinned(9100, "the mongooseim image's vm.args"),
   };
 }
 
