@@ -125,7 +125,8 @@ export function analyseContainer(given: V1Container, configMap: ConfigMapLookup,
   const argv = [...stringsOf(c.command), ...stringsOf(c.args)];
   const script = shellScript(argv);
   const scriptWords = script !== undefined ? shellWords(script) : [];
-  const config = configFiles(mountedFiles(c, pod.volumes ?? [], configMap), scriptWords);
+  const mounted = mountedFiles(c, pod.volumes ?? [], configMap);
+  const config = configFiles(mounted, scriptWords);
   // The release script sources env.sh after the container's command ran its own exports.
   const scriptVars = new Map([...shellAssignments(scriptWords), ...config.vars]);
   const valueOf = (name: string) => scriptVars.get(name) ?? envByName.get(name)?.value;
@@ -157,6 +158,7 @@ export function analyseContainer(given: V1Container, configMap: ConfigMapLookup,
     ports: ports.flatMap((p) => (typeof p.containerPort === 'number' ? [p.containerPort] : [])),
     subdomain: pod.subdomain,
     namespace: pod.namespace ?? 'default',
+    file: (name) => mounted.find((f) => basename(f.path) === name)?.text,
   });
   if (product) reasons.push(`${product.reason} (${product.name})`);
 

@@ -37,6 +37,8 @@ export interface Product {
   epmd: boolean;
   /** Other TCP ports the nodes use between them. */
   extraPorts: { port: number; what: string }[];
+  /** The names the product's own peer discovery dials: IPs or pod DNS names. */
+  discovery?: { dials: 'ip' | 'dns-name'; what: string };
 }
 
 export interface ProductInput {
@@ -48,6 +50,8 @@ export interface ProductInput {
   /** The pod's subdomain (a StatefulSet's serviceName) and namespace. */
   subdomain?: string;
   namespace: string;
+  /** A mounted file's text by its name (rabbitmq.conf). */
+  file(name: string): string | undefined;
 }
 
 const has = (i: ProductInput, prefix: string) => [...i.names].some((n) => n.startsWith(prefix));
@@ -71,6 +75,14 @@ function rabbitmq(i: ProductInput): Product | undefined {
   const nodeVar = i.value('RABBITMQ_NODENAME') !== undefined ? 'RABBITMQ_NODENAME' : i.value('RABBITMQ_NODE_NAME') !== undefined ? 'RABBITMQ_NODE_NAME' : undefined; // the second: Bitnami's image
   const distVar = i.value('RABBITMQ_DIST_PORT');
   const dist = port(distVar, port(i.value('RABBITMQ_NODE_PORT') ?? i.value('RABBITMQ_NODE_PORT_NUMBER'), 5672) + 20000);
+  // rabbitmq_peer_discovery_k8s up to 4.0 dials what the Endpoints API gives, by
+  // cluster_formation.k8s.address_type (default ip); from 4.1 it derives the seed from the node's own name.
+  const conf = i.file('rabbitmq.conf') ?? '';
+  const k8s = /^\s*cluster_formation\.peer_discovery_backend\s*=\s*(rabbit_peer_discovery_)?k8s\s*$/m.test(conf);
+  const version = /^(\d+)\.(\d+)/.exec(tagOf(i.image));
+  const v1 = version !== null && (Number(version[1]) < 4 || (Number(version[1]) === 4 && Number(version[2]) === 0));
+  const type = /^\s*cluster_formation\.k8s\.address_type\s*=\s*(\w+)/m.exec(conf)?.[1] ?? 'ip';
+  const discovery = k8s && v1 ? { dials: type === 'hostname' ? 'dns-name' : 'ip', what: `rabbitmq.conf cluster_formation.k8s.address_type = ${type}` } as const : undefined;
   return {
     name: 'RabbitMQ',
     reason: why,
@@ -80,6 +92,7 @@ function rabbitmq(i: ProductInput): Product | undefined {
     nodeSource: nodeVar ?? 'RabbitMQ default',
     longNamesFix: 'set RABBITMQ_USE_LONGNAME=true and RABBITMQ_NODENAME=rabbit@$(POD_NAME).<headless service>.$(POD_NAMESPACE).svc.<cluster domain> (POD_NAME, POD_NAMESPACE from fieldRef)',
     ...pinned(dist, distVar !== undefined ? 'RABBITMQ_DIST_PORT' : 'RabbitMQ default (AMQP port + 20000)'),
+    ...(discovery ? { discovery } : {}),
   };
 }
 
@@ -93,6 +106,17 @@ function emqx(i: ProductInput): Product | undefined {
     host = type === 'hostname' ? '$(hostname -f)' : type === 'dns' ? '${LOCAL_IP//./-}.pod' : '$(hostname -i)';
   }
   const v4 = /^v?4\./.test(tagOf(i.image));
+  // ekka: the k8s strategy dials app@<ip> (address_type ip, the default) or app@<pod>.<svc>.<ns>.<suffix>
+  // (hostname); the dns strategy app@<A record> or app@<SRV target>.
+  const strategy = i.value('EMQX_CLUSTER__DISCOVERY_STRATEGY') ?? i.value('EMQX_CLUSTER__DISCOVERY');
+  const k8sType = i.value('EMQX_CLUSTER__K8S__ADDRESS_TYPE') ?? 'ip';
+  const record = i.value('EMQX_CLUSTER__DNS__RECORD_TYPE') ?? 'a';
+  const discovery =
+    strategy === 'k8s' && (k8sType === 'ip' || k8sType === 'hostname')
+      ? ({ dials: k8sType === 'ip' ? 'ip' : 'dns-name', what: `EMQX_CLUSTER__K8S__ADDRESS_TYPE=${k8sType}` } as const)
+      : strategy === 'dns' && (record === 'a' || record === 'srv')
+        ? ({ dials: record === 'a' ? 'ip' : 'dns-name', what: `EMQX_CLUSTER__DNS__RECORD_TYPE=${record}` } as const)
+        : undefined;
   return {
     name: 'EMQX',
     reason: why,
@@ -105,6 +129,7 @@ function emqx(i: ProductInput): Product | undefined {
     distPortsSource: v4 ? 'EMQX 4 default (node.dist_listen_min/max)' : 'EMQX 5 (fixed port, no EPMD)',
     epmd: v4,
     extraPorts: [{ port: v4 ? 5369 : 5370, what: 'EMQX cluster RPC (gen_rpc)' }],
+    ...(discovery ? { discovery } : {}),
   };
 }
 

@@ -24,6 +24,7 @@ export type LintRule =
   | 'node-host-empty' // the host (or a label of it) expands to nothing
   | 'node-host-k8s-node' // the host is the Kubernetes node's (spec.nodeName, status.hostIP) without hostNetwork
   | 'node-host-loopback' // 127.0.0.1 / localhost in a clustered workload
+  | 'discovery-name-mismatch' // a product's peer discovery dials IPs, the nodes are named by DNS name (or the reverse)
   | 'env-shell-command' // $(hostname -f) in an env value: Kubernetes runs no shell there
   | 'env-var-reference' // $(VAR) in an env value where VAR is not defined earlier
   | 'name-too-long' // a DNS label > 63, an FQDN > 64 with setHostnameAsFQDN, a node name > 255

@@ -96,6 +96,9 @@ test('products: RabbitMQ, EMQX, VerneMQ, CouchDB, Livebook, MongooseIM name thei
   const emqx = a({ image: 'emqx/emqx:5.8.0' });
   assert.deepEqual([emqx.distribution.mode, emqx.distribution.host, emqx.product?.epmd, emqx.product?.distPorts], ['name', 'pod-ip', false, [4370, 4370]]);
   assert.equal(a({ image: 'emqx/emqx:4.4.19' }).product?.epmd, true);
+  assert.deepEqual(a({ image: 'emqx/emqx:5.8.0', env: [{ name: 'EMQX_CLUSTER__DISCOVERY_STRATEGY', value: 'k8s' }] }).product?.discovery?.dials, 'ip');
+  assert.deepEqual(a({ env: [{ name: 'EMQX_CLUSTER__DISCOVERY_STRATEGY', value: 'dns' }, { name: 'EMQX_CLUSTER__DNS__RECORD_TYPE', value: 'srv' }] }).product?.discovery?.dials, 'dns-name');
+  assert.equal(a({ image: 'emqx/emqx:5.8.0', env: [{ name: 'EMQX_CLUSTER__DISCOVERY_STRATEGY', value: 'static' }] }).product?.discovery, undefined);
   const verne = a({ image: 'vernemq/vernemq:1.13.0', env: [{ name: 'DOCKER_VERNEMQ_DISCOVERY_KUBERNETES', value: '1' }] }, { subdomain: 'v' });
   assert.deepEqual([verne.distribution.node, verne.distribution.host], ['VerneMQ@${MY_POD_NAME}.v.ns.svc.cluster.local', 'empty']);
   assert.equal(a({ image: 'couchdb:3.3.3' }).distribution.host, 'loopback');

@@ -6,7 +6,10 @@
  *   node-host-empty     a variable defined nowhere leaves the host (or one of its labels) empty;
  *   node-host-k8s-node  spec.nodeName / status.hostIP name the Kubernetes node, shared by every
  *                       pod on it, unless the pod runs in the node's network (hostNetwork);
- *   node-host-loopback  127.0.0.1 or localhost: every pod has the same name, unreachable from the others.
+ *   node-host-loopback  127.0.0.1 or localhost: every pod has the same name, unreachable from the others;
+ *   discovery-name-mismatch  a product's own peer discovery (EMQX's ekka, RabbitMQ's k8s plugin up
+ *                       to 4.0) dials IPs while the nodes are named by DNS name, or the reverse:
+ *                       the peer answers with a name other than the one dialed, and refuses.
  */
 import type { ContainerAnalysis } from '../beam.js';
 import type { Finding } from '../types.js';
@@ -65,4 +68,24 @@ function check(b: BeamTemplate, a: ContainerAnalysis, zone: string): Finding[] {
   }
 }
 
-export const nodeHost: Rule = (ctx) => ctx.beam.flatMap((b) => b.beam.flatMap((a) => check(b, a, ctx.clusterDomain)));
+function discoveryMismatch(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
+  const disc = a.product?.discovery;
+  const h = a.distribution.hostInfo;
+  if (!disc || !h) return [];
+  const byIp = h.source === 'pod-ip' || h.source === 'ip';
+  const byName = h.source === 'pod-dns' || h.source === 'fqdn' || (h.source === 'bare' && a.distribution.mode === 'name' && b.template.governingService !== undefined);
+  if (!(disc.dials === 'ip' ? byName : byIp)) return [];
+  const p = a.product?.name ?? 'the product';
+  return [
+    finding(
+      'discovery-name-mismatch',
+      'error',
+      b.template.object,
+      `${p}'s peer discovery (${disc.what}) dials its peers as <name>@<${disc.dials === 'ip' ? 'pod IP' : 'pod DNS name'}>, but the nodes are named by ${byIp ? 'IP' : 'DNS name'} (${h.display}): the dialed name is not the node's own, so every handshake is refused and the cluster never forms`,
+      disc.dials === 'ip' ? `name the nodes by pod IP (fieldRef status.podIP), or make the discovery return DNS names (${p === 'EMQX' ? 'EMQX_CLUSTER__K8S__ADDRESS_TYPE=hostname, or the dns strategy with record type srv' : 'cluster_formation.k8s.address_type = hostname with hostname_suffix'})` : `name the nodes by their pod DNS name, or make the discovery return IPs (${p === 'EMQX' ? 'EMQX_CLUSTER__K8S__ADDRESS_TYPE=ip, or record type a' : 'cluster_formation.k8s.address_type = ip'})`,
+      a.container.name,
+    ),
+  ];
+}
+
+export const nodeHost: Rule = (ctx) => ctx.beam.flatMap((b) => b.beam.flatMap((a) => [...check(b, a, ctx.clusterDomain), ...discoveryMismatch(b, a)]));
