@@ -55,6 +55,8 @@ export interface ProductInput {
 }
 
 const has = (i: ProductInput, prefix: string) => [...i.names].some((n) => n.startsWith(prefix));
+// Variables only a RabbitMQ server reads (rabbitmq-env, Bitnami's image); clients set RABBITMQ_HOST, _URL, _PASSWORD.
+const RABBITMQ_SERVER_VARS = ['RABBITMQ_NODENAME', 'RABBITMQ_NODE_NAME', 'RABBITMQ_USE_LONGNAME', 'RABBITMQ_ERLANG_COOKIE', 'RABBITMQ_ERL_COOKIE', 'RABBITMQ_DIST_PORT', 'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS', 'RABBITMQ_MNESIA_BASE', 'RABBITMQ_MNESIA_DIR', 'RABBITMQ_ENABLED_PLUGINS_FILE', 'RABBITMQ_CONFIG_FILE'];
 const imageIs = (i: ProductInput, name: string) => {
   const repo = i.image.replace(/[:@].*$/, '');
   return repo.slice(repo.lastIndexOf('/') + 1) === name;
@@ -69,7 +71,7 @@ const pinned = (p: number, source: string) => ({ distPorts: [p, p] as [number, n
 const truthy = (v: string | undefined) => v !== undefined && /^(true|yes|1)$/i.test(v);
 
 function rabbitmq(i: ProductInput): Product | undefined {
-  const why = has(i, 'RABBITMQ_') ? 'sets RABBITMQ_* variables' : imageIs(i, 'rabbitmq') ? 'uses the rabbitmq image' : i.ports.includes(25672) ? 'exposes the RabbitMQ distribution port 25672' : undefined;
+  const why = RABBITMQ_SERVER_VARS.some((n) => i.names.has(n)) ? 'sets RabbitMQ server variables' : imageIs(i, 'rabbitmq') ? 'uses the rabbitmq image' : i.ports.includes(25672) ? 'exposes the RabbitMQ distribution port 25672' : undefined;
   if (!why) return undefined;
   const long = truthy(i.value('RABBITMQ_USE_LONGNAME'));
   const nodeVar = i.value('RABBITMQ_NODENAME') !== undefined ? 'RABBITMQ_NODENAME' : i.value('RABBITMQ_NODE_NAME') !== undefined ? 'RABBITMQ_NODE_NAME' : undefined; // the second: Bitnami's image
@@ -97,7 +99,8 @@ function rabbitmq(i: ProductInput): Product | undefined {
 }
 
 function emqx(i: ProductInput): Product | undefined {
-  const why = has(i, 'EMQX_') ? 'sets EMQX_* variables' : imageIs(i, 'emqx') ? 'uses the emqx image' : undefined;
+  // EMQX overrides its configuration with EMQX_<PATH>__<KEY>; a client of EMQX may set EMQX_HOST alone.
+  const why = [...i.names].some((n) => /^EMQX_(NAME|NODE_NAME|\w+__\w+)$/.test(n)) ? 'sets EMQX server variables' : imageIs(i, 'emqx') ? 'uses the emqx image' : undefined;
   if (!why) return undefined;
   const full = ['EMQX_NODE_NAME', 'EMQX_NODE__NAME'].find((n) => i.value(n) !== undefined);
   let host = '${EMQX_HOST}';
@@ -166,7 +169,8 @@ function vernemq(i: ProductInput): Product | undefined {
 }
 
 function couchdb(i: ProductInput): Product | undefined {
-  const why = has(i, 'COUCHDB_') ? 'sets COUCHDB_* variables' : imageIs(i, 'couchdb') ? 'uses the couchdb image' : undefined;
+  // A client of CouchDB may set COUCHDB_URL or COUCHDB_USER; the cookie is the server's own.
+  const why = i.names.has('COUCHDB_ERLANG_COOKIE') ? 'sets COUCHDB_ERLANG_COOKIE' : imageIs(i, 'couchdb') ? 'uses the couchdb image' : undefined;
   if (!why) return undefined;
   const named = i.value('NODENAME') !== undefined;
   return {
