@@ -4,7 +4,7 @@ import { governingService, epmdServiceHeadless, selectorMatches, headlessService
 import { shortNames, longNamesNeedFqdn, envExpansion, fixedHostname, coreDnsEndpointPodNames, coreDnsCorefile } from './rules/naming.js';
 import { nameLengths } from './rules/lengths.js';
 import { nodeHost } from './rules/node-host.js';
-import { plainTextCookie } from './rules/cookie.js';
+import { plainTextCookie, cookieNotShared } from './rules/cookie.js';
 import { networkPolicies } from './rules/network.js';
 import { DEFAULT_LOAD_LIMITS, loadManifests } from './load.js';
 import type { ManifestText } from './load.js';
@@ -22,6 +22,7 @@ const RULES: readonly Rule[] = [
   fixedHostname,
   nameLengths,
   plainTextCookie,
+  cookieNotShared,
   networkPolicies,
   coreDnsEndpointPodNames,
   coreDnsCorefile,

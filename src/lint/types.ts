@@ -29,6 +29,7 @@ export type LintRule =
   | 'env-var-reference' // $(VAR) in an env value where VAR is not defined earlier
   | 'name-too-long' // a DNS label > 63, an FQDN > 64 with setHostnameAsFQDN, a node name > 255
   | 'plain-text-cookie' // the cookie written in a manifest (env value, ConfigMap, -setcookie)
+  | 'cookie-not-shared' // RabbitMQ without a cookie: each pod makes its own random one
   | 'coredns-endpoint-pod-names' // Deployment + subdomain: CoreDNS must run with endpoint_pod_names
   | 'coredns-corefile' // a CoreDNS ConfigMap whose Corefile does not parse
   | 'fixed-hostname' // hostname: in a Deployment template: every pod gets the same name

@@ -62,3 +62,27 @@ export const plainTextCookie: Rule = (ctx) => {
   }
   return out;
 };
+
+/**
+ * cookie-not-shared: RabbitMQ given no cookie creates a random one in
+ * /var/lib/rabbitmq/.erlang.cookie at first boot (RabbitMQ clustering guide), so each pod of a
+ * replicated set has its own and none can connect to another. Only reported when nothing in the
+ * pod could bring one: no cookie variable, no opaque envFrom, no -setcookie, no Secret volume.
+ */
+export const cookieNotShared: Rule = (ctx) => {
+  const out: Finding[] = [];
+  for (const b of ctx.beam) {
+    const t = b.template;
+    if (t.replicas <= 1) continue;
+    const secretVolume = (t.spec.volumes ?? []).some((v) => v.secret || v.projected?.sources?.some((s) => s.secret));
+    for (const a of b.beam) {
+      if (a.product?.name !== 'RabbitMQ' || secretVolume || a.opaqueEnv) continue;
+      if (a.env.some((e) => COOKIE_VAR.test(e.name)) || [...a.scriptVars.keys()].some((k) => COOKIE_VAR.test(k))) continue;
+      if (a.words.includes('-setcookie') || (a.envByName.get('RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS')?.value ?? '').includes('-setcookie')) continue;
+      out.push(
+        finding('cookie-not-shared', 'error', t.object, `RabbitMQ gets no Erlang cookie here (no RABBITMQ_ERLANG_COOKIE, no Secret mounted as /var/lib/rabbitmq/.erlang.cookie): each of the ${t.replicas} pods creates its own random cookie at first boot, and no node can connect to another`, 'put one cookie in a Secret and give it to every pod: env RABBITMQ_ERLANG_COOKIE from secretKeyRef, or the Secret mounted at /var/lib/rabbitmq/.erlang.cookie (mode 0400)', a.container.name),
+      );
+    }
+  }
+  return out;
+};
