@@ -57,11 +57,10 @@ export interface ProductInput {
 const has = (i: ProductInput, prefix: string) => [...i.names].some((n) => n.startsWith(prefix));
 // Variables only a RabbitMQ server reads (rabbitmq-env, Bitnami's image); clients set RABBITMQ_HOST, _URL, _PASSWORD.
 const RABBITMQ_SERVER_VARS = ['RABBITMQ_NODENAME', 'RABBITMQ_NODE_NAME', 'RABBITMQ_USE_LONGNAME', 'RABBITMQ_ERLANG_COOKIE', 'RABBITMQ_ERL_COOKIE', 'RABBITMQ_DIST_PORT', 'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS', 'RABBITMQ_MNESIA_BASE', 'RABBITMQ_MNESIA_DIR', 'RABBITMQ_ENABLED_PLUGINS_FILE', 'RABBITMQ_CONFIG_FILE'];
-const imageIs = (i: ProductInput, name: string) => {
-  const repo = i.image.replace(/[:@].*$/, '');
-  return repo.slice(repo.lastIndexOf('/') + 1) === name;
-};
-const tagOf = (image: string) => (/:([^@/]+)$/.exec(image.replace(/@.*$/, ''))?.[1] ?? '');
+// `registry:5000/library/rabbitmq:3.13@sha256:…`: the last path segment, its tag after the last ':'.
+const lastSegment = (image: string) => image.replace(/@.*$/, '').split('/').pop() ?? '';
+const imageIs = (i: ProductInput, name: string) => lastSegment(i.image).replace(/:.*$/, '') === name;
+const tagOf = (image: string) => /:([^:]+)$/.exec(lastSegment(image))?.[1] ?? '';
 const port = (v: string | undefined, d: number) => {
   const n = Number(v);
   return Number.isInteger(n) && n > 0 && n <= 0xffff ? n : d;
