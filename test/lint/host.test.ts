@@ -93,6 +93,8 @@ test('products: RabbitMQ, EMQX, VerneMQ, CouchDB, Livebook, MongooseIM name thei
   assert.equal(rabbit.product?.name, 'RabbitMQ');
   assert.deepEqual([rabbit.distribution.mode, rabbit.distribution.host, rabbit.product?.distPorts], ['name', 'pod-dns', [25672, 25672]]);
   assert.equal(a({ env: [{ name: 'RABBITMQ_NODENAME', value: 'rabbit@x.y' }] }).distribution.mode, 'sname');
+  assert.equal(a({ image: 'registry.example.com:5000/library/rabbitmq:3.13@sha256:0a1b' }).product?.name, 'RabbitMQ');
+  assert.equal(a({ image: 'python:3.12', env: [{ name: 'RABBITMQ_HOST', value: 'rabbitmq' }, { name: 'EMQX_HOST', value: 'emqx' }, { name: 'COUCHDB_URL', value: 'http://db:5984' }] }).product, undefined);
   const emqx = a({ image: 'emqx/emqx:5.8.0' });
   assert.deepEqual([emqx.distribution.mode, emqx.distribution.host, emqx.product?.epmd, emqx.product?.distPorts], ['name', 'pod-ip', false, [4370, 4370]]);
   assert.equal(a({ image: 'emqx/emqx:4.4.19' }).product?.epmd, true);
