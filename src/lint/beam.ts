@@ -1,12 +1,19 @@
 /**
  * What a container tells about the BEAM inside it: whether it is one (commands, RELEASE_/ERL_
- * environment, the EPMD port, the image), and how it names itself: long or short names, and
- * where the host part of its node name comes from. Read from the manifest only; what an image
- * sets inside (rel/env.sh.eex, vm.args) is invisible here, and the messages say so.
+ * environment, the EPMD port, the image, a product lint knows), and how it names itself: long or
+ * short names, and where the host part of its node name comes from. Read from the manifest and
+ * the ConfigMap files the pod mounts (env.sh, vm.args, sourced scripts); what the image alone
+ * sets (a baked-in rel/env.sh.eex) stays invisible, and the messages say so.
  */
-import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
-import { basename, shellAssignments, shellScript, shellWords, variableRefs } from './shell.js';
+import type { V1Container, V1Volume } from '@kubernetes/client-node';
+import { basename, shellAssignments, shellScript, shellWords } from './shell.js';
 import { isRecord, objectsOf, stringOf, stringsOf } from './shape.js';
+import { configFiles, mountedFiles, type ConfigFiles, type ConfigMapLookup } from './files.js';
+import { classifyHost, expandText, hostParts, type ExpandScope, type HostInfo, type HostSource } from './host.js';
+import { productOf, type Product } from './products.js';
+
+export type { HostSource, HostInfo } from './host.js';
+export type { ConfigMapLookup } from './files.js';
 
 export type EnvSource = 'literal' | 'secret' | 'configmap' | 'field' | 'resource' | 'unknown';
 
@@ -25,17 +32,6 @@ export interface EnvEntry {
 
 export type DistributionMode = 'name' | 'sname' | 'none' | 'release-default' | 'unknown';
 
-/** Where the host part of the node name comes from. */
-export type HostSource =
-  | 'bare' // no @: erl adds the host (long names: the FQDN from /etc/hosts; short: the hostname)
-  | 'fqdn' // $(hostname -f)
-  | 'hostname' // $(hostname), $HOSTNAME, the pod name: no dots unless setHostnameAsFQDN
-  | 'pod-ip' // status.podIP
-  | 'ip' // a literal IP
-  | 'dotted' // a literal dotted name
-  | 'short' // a literal name without dots
-  | 'variable'; // something we cannot follow
-
 export interface Distribution {
   mode: DistributionMode;
   /** Where the mode was read: `RELEASE_DISTRIBUTION`, `-name`, `--sname` … */
@@ -43,6 +39,8 @@ export interface Distribution {
   node?: string;
   nodeSource?: string;
   host?: HostSource;
+  /** The expanded host, its DNS suffix and the variables behind it. */
+  hostInfo?: HostInfo;
 }
 
 export interface ContainerAnalysis {
@@ -58,15 +56,26 @@ export interface ContainerAnalysis {
   /** Why we think it runs a BEAM (empty: it does not look like one). */
   beamReasons: string[];
   isElixirRelease: boolean;
+  /** A product lint knows (RabbitMQ, EMQX …), which names its node its own way. */
+  product?: Product;
+  /** What mounted ConfigMap files (env.sh, vm.args, sourced scripts) set. */
+  config: ConfigFiles;
+  /** envFrom names a Secret or a ConfigMap not in the set: undefined variables may come from there. */
+  opaqueEnv: boolean;
   distribution: Distribution;
+}
+
+/** What the pod around a container says: its namespace, subdomain and volumes. */
+export interface PodContext {
+  namespace?: string;
+  subdomain?: string;
+  volumes?: readonly V1Volume[];
 }
 
 const BEAM_COMMANDS = new Set(['erl', 'erlexec', 'iex', 'elixir', 'mix', 'rebar3', 'beam.smp', 'run_erl', 'epmd']);
 const RELEASE_START = new Set(['start', 'start_iex', 'daemon', 'daemon_iex', 'foreground', 'console', 'console_clean', 'console_boot']);
 const FLAG_VARS = ['ERL_FLAGS', 'ERL_AFLAGS', 'ERL_ZFLAGS', 'ELIXIR_ERL_OPTIONS'];
 const BEAM_IMAGES = new Set(['erlang', 'elixir']);
-
-export type ConfigMapLookup = (name: string) => Record<string, string> | undefined;
 
 function envEntries(c: V1Container, configMap: ConfigMapLookup): EnvEntry[] {
   const out: EnvEntry[] = [];
@@ -97,17 +106,31 @@ function envEntries(c: V1Container, configMap: ConfigMapLookup): EnvEntry[] {
   return out;
 }
 
+/** Whether envFrom brings variables lint cannot see (a Secret, or a ConfigMap not in the set). */
+function opaqueEnvFrom(c: V1Container, configMap: ConfigMapLookup): boolean {
+  return objectsOf<Record<string, unknown>>(c.envFrom).some((from) => {
+    if (isRecord(from.secretRef)) return true;
+    const ref = isRecord(from.configMapRef) ? stringOf(from.configMapRef.name) : undefined;
+    return ref !== undefined && configMap(ref) === undefined;
+  });
+}
+
+const isBeamVar = (n: string) => n.startsWith('RELEASE_') || n.startsWith('ERL_') || n === 'ELIXIR_ERL_OPTIONS' || n === 'ERLANG_COOKIE';
+
 /** Analyses one container. `configMap` looks up ConfigMaps of the pod's namespace in the set. */
-export function analyseContainer(given: V1Container, configMap: ConfigMapLookup): ContainerAnalysis {
+export function analyseContainer(given: V1Container, configMap: ConfigMapLookup, pod: PodContext = {}): ContainerAnalysis {
   const c: V1Container = typeof given.name === 'string' ? given : { ...given, name: '(unnamed)' };
   const env = envEntries(c, configMap);
   const envByName = new Map(env.map((e) => [e.name, e] as const));
   const argv = [...stringsOf(c.command), ...stringsOf(c.args)];
   const script = shellScript(argv);
   const scriptWords = script !== undefined ? shellWords(script) : [];
-  const scriptVars = shellAssignments(scriptWords);
+  const mounted = mountedFiles(c, pod.volumes ?? [], configMap);
+  const config = configFiles(mounted, scriptWords);
+  // The release script sources env.sh after the container's command ran its own exports.
+  const scriptVars = new Map([...shellAssignments(scriptWords), ...config.vars]);
   const valueOf = (name: string) => scriptVars.get(name) ?? envByName.get(name)?.value;
-  const words = [...(script !== undefined ? scriptWords : argv)];
+  const words = [...(script !== undefined ? scriptWords : argv), ...config.vmArgs];
   for (const v of FLAG_VARS) {
     const text = valueOf(v);
     if (text) words.push(...shellWords(text));
@@ -119,24 +142,49 @@ export function analyseContainer(given: V1Container, configMap: ConfigMapLookup)
   if (beamCommand) reasons.push(`runs ${beamCommand}`);
   const releaseIdx = words.findIndex((w, i) => /(^|\/)bin\/[\w.-]+$/.test(w) && RELEASE_START.has(words[i + 1] ?? ''));
   if (releaseIdx >= 0) reasons.push(`runs the release command ${basename(words[releaseIdx])} ${words[releaseIdx + 1]}`);
-  const beamEnv = [...new Set([...env.map((e) => e.name), ...scriptVars.keys()])].filter(
-    (n) => n.startsWith('RELEASE_') || n.startsWith('ERL_') || n === 'ELIXIR_ERL_OPTIONS' || n === 'ERLANG_COOKIE',
-  );
+  const names = new Set([...env.map((e) => e.name), ...scriptVars.keys()]);
+  const beamEnv = [...names].filter(isBeamVar);
   if (beamEnv.length) reasons.push(`sets ${beamEnv.slice(0, 3).join(', ')}`);
-  if (objectsOf<Record<string, unknown>>(c.ports).some((p) => p.containerPort === 4369 || p.name === 'epmd')) reasons.push('exposes the EPMD port 4369');
-  const imageRepo = (stringOf(c.image) ?? '').replace(/[:@].*$/, '');
+  const ports = objectsOf<Record<string, unknown>>(c.ports);
+  if (ports.some((p) => p.containerPort === 4369 || p.name === 'epmd')) reasons.push('exposes the EPMD port 4369');
+  const image = stringOf(c.image) ?? '';
+  const imageRepo = image.replace(/[:@].*$/, '');
   if (BEAM_IMAGES.has(basename(imageRepo))) reasons.push(`uses the ${basename(imageRepo)} image`);
+  if (config.vmArgs.length) reasons.push(`mounts a vm.args`);
+  const product = productOf({
+    names,
+    value: valueOf,
+    image,
+    ports: ports.flatMap((p) => (typeof p.containerPort === 'number' ? [p.containerPort] : [])),
+    subdomain: pod.subdomain,
+    namespace: pod.namespace ?? 'default',
+    file: (name) => mounted.find((f) => basename(f.path) === name)?.text,
+  });
+  if (product) reasons.push(`${product.reason} (${product.name})`);
 
   const isElixirRelease =
-    [...env.map((e) => e.name), ...scriptVars.keys()].some((n) => n.startsWith('RELEASE_')) ||
-    (releaseIdx >= 0 && ['start', 'start_iex', 'daemon', 'daemon_iex'].includes(words[releaseIdx + 1]));
+    !product && ([...names].some((n) => n.startsWith('RELEASE_')) || (releaseIdx >= 0 && ['start', 'start_iex', 'daemon', 'daemon_iex'].includes(words[releaseIdx + 1])));
 
-  const analysis: ContainerAnalysis = { container: c, env, envByName, argv, script, scriptVars, words, beamReasons: reasons, isElixirRelease, distribution: { mode: 'unknown' } };
-  analysis.distribution = distribution(analysis);
+  const analysis: ContainerAnalysis = {
+    container: c,
+    env,
+    envByName,
+    argv,
+    script,
+    scriptVars,
+    words,
+    beamReasons: reasons,
+    isElixirRelease,
+    product,
+    config,
+    opaqueEnv: opaqueEnvFrom(c, configMap),
+    distribution: { mode: 'unknown' },
+  };
+  analysis.distribution = distribution(analysis, pod.namespace);
   return analysis;
 }
 
-function distribution(a: ContainerAnalysis): Distribution {
+function distribution(a: ContainerAnalysis, namespace: string | undefined): Distribution {
   const d: Distribution = { mode: 'unknown' };
   // An explicit flag is what erl finally sees (a release passes --$RELEASE_DISTRIBUTION itself).
   const flagAt = a.words.findIndex((w) => /^--?s?name$/.test(w));
@@ -147,6 +195,14 @@ function distribution(a: ContainerAnalysis): Distribution {
     if (node !== undefined && !node.startsWith('-')) {
       d.node = node;
       d.nodeSource = a.words[flagAt];
+    }
+  } else if (a.product) {
+    const p = a.product;
+    d.mode = p.mode;
+    d.modeSource = p.modeSource;
+    if (p.node !== undefined) {
+      d.node = p.node;
+      d.nodeSource = p.nodeSource;
     }
   } else {
     const fromScript = a.scriptVars.get('RELEASE_DISTRIBUTION');
@@ -161,42 +217,38 @@ function distribution(a: ContainerAnalysis): Distribution {
       d.modeSource = 'RELEASE_DISTRIBUTION (unset)';
     }
   }
-  if (d.node === undefined) {
+  if (d.node === undefined && !a.product) {
     const node = a.scriptVars.get('RELEASE_NODE') ?? a.envByName.get('RELEASE_NODE')?.value;
     if (node !== undefined) {
       d.node = node;
-      d.nodeSource = 'RELEASE_NODE';
+      const file = a.config.varFrom.get('RELEASE_NODE');
+      d.nodeSource = file ? `RELEASE_NODE in ${file}` : 'RELEASE_NODE';
     }
   }
-  if (d.node !== undefined) d.host = hostSource(d.node, a);
+  if (d.node !== undefined) {
+    d.hostInfo = nodeHost(d.node, scopeOf(a, namespace));
+    d.host = d.hostInfo.source;
+  }
   return d;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** The variables a container's node name may use. */
+export const scopeOf = (a: Pick<ContainerAnalysis, 'envByName' | 'scriptVars'> & { opaqueEnv?: boolean }, namespace?: string): ExpandScope => ({
+  script: a.scriptVars,
+  env: a.envByName,
+  namespace,
+  opaqueEnv: a.opaqueEnv ?? false,
+});
+
+/** The host of a node name, expanded and classified (`bare` when the name has no `@`). */
+export function nodeHost(node: string, scope: ExpandScope): HostInfo {
+  const parts = expandText(node, scope);
+  const host = hostParts(parts);
+  if (host === undefined) return parts.some((p) => p.t === 'unknown') ? { source: 'variable', display: node } : { source: 'bare', display: '' };
+  return classifyHost(host);
+}
 
 /** Classifies the host part of a node name, following `$(VAR)`/`$VAR` through the container's env. */
-export function hostSource(node: string, a: Pick<ContainerAnalysis, 'envByName' | 'scriptVars'>, depth = 0): HostSource {
-  const at = node.indexOf('@');
-  if (at < 0) return 'bare';
-  const host = node.slice(at + 1);
-  if (/\$\(\s*hostname\s+(-f|--fqdn|-A|--all-fqdns)\s*\)|`\s*hostname\s+(-f|--fqdn)\s*`/.test(host)) return 'fqdn';
-  if (/\$\(\s*hostname\s+(-i|-I|--ip-address|--all-ip-addresses)\s*\)/.test(host)) return 'pod-ip';
-  if (/\$\(\s*hostname\s*\)|`\s*hostname\s*`/.test(host)) return 'hostname';
-  const refs = variableRefs(host);
-  if (refs.length === 1 && depth < 4) {
-    const name = refs[0];
-    if (name === 'HOSTNAME') return 'hostname';
-    const e = a.envByName.get(name);
-    if (e?.source === 'field') {
-      if (e.fieldPath === 'status.podIP' || e.fieldPath === 'status.podIPs') return 'pod-ip';
-      if (e.fieldPath === 'metadata.name') return 'hostname';
-    }
-    const v = a.scriptVars.get(name) ?? e?.value;
-    if (v !== undefined) return hostSource(`x@${v}`, a, depth + 1);
-    if (/POD_?IP/i.test(name)) return 'pod-ip';
-    return 'variable';
-  }
-  if (refs.length > 0 || host.includes('$')) return 'variable';
-  if (IPV4.test(host) || host.includes(':')) return 'ip';
-  return host.includes('.') ? 'dotted' : 'short';
+export function hostSource(node: string, a: Pick<ContainerAnalysis, 'envByName' | 'scriptVars'>): HostSource {
+  return nodeHost(node, scopeOf(a)).source;
 }

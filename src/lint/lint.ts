@@ -3,7 +3,8 @@ import { buildContext, type Rule } from './rules/context.js';
 import { governingService, epmdServiceHeadless, selectorMatches, headlessServiceShape } from './rules/services.js';
 import { shortNames, longNamesNeedFqdn, envExpansion, fixedHostname, coreDnsEndpointPodNames, coreDnsCorefile } from './rules/naming.js';
 import { nameLengths } from './rules/lengths.js';
-import { plainTextCookie } from './rules/cookie.js';
+import { nodeHost } from './rules/node-host.js';
+import { plainTextCookie, cookieNotShared } from './rules/cookie.js';
 import { networkPolicies } from './rules/network.js';
 import { DEFAULT_LOAD_LIMITS, loadManifests } from './load.js';
 import type { ManifestText } from './load.js';
@@ -16,10 +17,12 @@ const RULES: readonly Rule[] = [
   headlessServiceShape,
   shortNames,
   longNamesNeedFqdn,
+  nodeHost,
   envExpansion,
   fixedHostname,
   nameLengths,
   plainTextCookie,
+  cookieNotShared,
   networkPolicies,
   coreDnsEndpointPodNames,
   coreDnsCorefile,

@@ -3,12 +3,12 @@
  * name their pods get and the Service that governs their DNS names, Services, ConfigMaps (to see
  * cookies kept in them) and the CoreDNS Corefile when the set carries one.
  */
-import type { V1Container, V1PodSpec, V1ServicePort } from '@kubernetes/client-node';
+import type { V1Container, V1PodSpec, V1ServicePort, V1Volume } from '@kubernetes/client-node';
 import { parseCorefile, type KubernetesPluginConfig } from '../discovery/corefile.js';
 import { isRecord, objectsOf, stringMap } from './shape.js';
 import type { ManifestObject } from './types.js';
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'DaemonSet' | 'Pod';
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'ReplicationController' | 'DaemonSet' | 'Pod';
 
 export interface PodTemplate {
   object: ManifestObject;
@@ -67,7 +67,7 @@ export interface ManifestSet {
   networkPolicies: NetworkPolicyView[];
 }
 
-const WORKLOADS_WITH_TEMPLATE = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'DaemonSet']);
+const WORKLOADS_WITH_TEMPLATE = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet']);
 
 const record = stringMap;
 
@@ -96,6 +96,9 @@ function podTemplate(o: ManifestObject): PodTemplate | undefined {
     ...(typeof raw.subdomain === 'string' ? { subdomain: raw.subdomain } : {}),
     ...(typeof raw.hostname === 'string' ? { hostname: raw.hostname } : {}),
     ...(typeof raw.setHostnameAsFQDN === 'boolean' ? { setHostnameAsFQDN: raw.setHostnameAsFQDN } : {}),
+    ...(raw.hostNetwork === true ? { hostNetwork: true } : {}),
+    volumes: objectsOf<V1Volume>(raw.volumes),
+    initContainers: objectsOf<V1Container>(raw.initContainers),
   };
   const kind = o.kind as WorkloadKind;
   let governingService: string | undefined;

@@ -20,10 +20,16 @@ export type LintRule =
   | 'publish-not-ready' // not-ready pods vanish from DNS
   | 'short-names' // -sname / RELEASE_DISTRIBUTION=sname (or the release default) with DNS discovery
   | 'long-names-no-fqdn' // -name with a host taken from the pod, but the pod has no FQDN
+  | 'node-host-suffix' // <pod>.<suffix> is not the pod's DNS name (subdomain, namespace, cluster domain)
+  | 'node-host-empty' // the host (or a label of it) expands to nothing
+  | 'node-host-k8s-node' // the host is the Kubernetes node's (spec.nodeName, status.hostIP) without hostNetwork
+  | 'node-host-loopback' // 127.0.0.1 / localhost in a clustered workload
+  | 'discovery-name-mismatch' // a product's peer discovery dials IPs, the nodes are named by DNS name (or the reverse)
   | 'env-shell-command' // $(hostname -f) in an env value: Kubernetes runs no shell there
   | 'env-var-reference' // $(VAR) in an env value where VAR is not defined earlier
   | 'name-too-long' // a DNS label > 63, an FQDN > 64 with setHostnameAsFQDN, a node name > 255
   | 'plain-text-cookie' // the cookie written in a manifest (env value, ConfigMap, -setcookie)
+  | 'cookie-not-shared' // RabbitMQ without a cookie: each pod makes its own random one
   | 'coredns-endpoint-pod-names' // Deployment + subdomain: CoreDNS must run with endpoint_pod_names
   | 'coredns-corefile' // a CoreDNS ConfigMap whose Corefile does not parse
   | 'fixed-hostname' // hostname: in a Deployment template: every pod gets the same name

@@ -96,7 +96,7 @@ test('findings name the line where the object starts', async () => {
   assert.equal(f.line, 15); // the Deployment's apiVersion line, after the comment and the Service
 });
 
-test('env-var-reference: $(X) undefined warns, but Service link variables the kubelet injects do not', async () => {
+test('env-var-reference: $(X) undefined in a clustering variable warns; Service link variables the kubelet injects and variables unrelated to clustering do not', async () => {
   const yaml = [
     'apiVersion: v1',
     'kind: Pod',
@@ -107,7 +107,8 @@ test('env-var-reference: $(X) undefined warns, but Service link variables the ku
     '    image: elixir:1.17',
     '    env:',
     '    - {name: PEER, value: "$(MYAPP_SERVICE_HOST):$(MYAPP_PORT_4369_TCP_PORT)"}',
-    '    - {name: OTHER, value: "$(NOPE)"}',
+    '    - {name: RELEASE_NODE, value: "app@$(NOPE)"}',
+    '    - {name: DATABASE_URL, value: "$(UNRELATED)"}',
   ].join('\n');
   const { objects } = await parseManifestText(yaml, 'pod.yaml');
   const found = lintObjects(objects).findings.filter((f) => f.rule === 'env-var-reference');

@@ -38,7 +38,8 @@ export function buildContext(objects: ManifestObject[], options: LintOptions = {
   const beam: BeamTemplate[] = [];
   for (const t of set.templates) {
     const lookup = (name: string) => set.configMaps.get(`${t.object.namespace}/${name}`);
-    const analysed = t.containers.map((c) => analyseContainer(c, lookup));
+    const pod = { namespace: t.object.namespace, subdomain: t.governingService, volumes: t.spec.volumes ?? [] };
+    const analysed = t.containers.map((c) => analyseContainer(c, lookup, pod));
     const beamContainers = analysed.filter((a) => a.beamReasons.length > 0);
     if (beamContainers.length === 0) continue;
     const services = set.services.filter((s) => selects(s, t));

@@ -22,6 +22,7 @@ function longestPodName(b: BeamTemplate): number {
     case 'Deployment':
       return Math.min(n + 1 + 10 + 1 + 5, MAX_LABEL);
     case 'ReplicaSet':
+    case 'ReplicationController':
     case 'DaemonSet':
       return Math.min(n + 1 + 5, MAX_LABEL);
     case 'StatefulSet':

@@ -17,11 +17,11 @@ export const shortNames: Rule = (ctx) => {
   for (const b of ctx.beam) {
     for (const a of b.beam) {
       const d = a.distribution;
-      const dottedHost = d.host === 'fqdn' || d.host === 'dotted' || d.host === 'ip' || d.host === 'pod-ip';
+      const dottedHost = d.host === 'fqdn' || d.host === 'dotted' || d.host === 'ip' || d.host === 'pod-ip' || d.host === 'pod-dns' || (d.host === 'loopback' && d.hostInfo?.display !== 'localhost');
       const cname = a.container.name;
       if (d.mode === 'sname' && (b.dnsDiscovery || dottedHost)) {
         out.push(
-          finding('short-names', 'error', b.template.object, `short names (${d.modeSource}${d.modeSource === 'RELEASE_DISTRIBUTION' ? '=sname' : ''}) with ${dottedHost ? 'a dotted host or IP in the node name' : 'DNS discovery'}: a short-names node cannot take a dotted host ("Can't set short node name!") nor dial FQDNs and IPs ("System NOT running to use fully qualified hostnames"), and bare pod names do not resolve across pods`, 'use long names: RELEASE_DISTRIBUTION=name (or erl -name / elixir --name) with RELEASE_NODE=<app>@$(hostname -f) or <app>@$(POD_IP)', cname),
+          finding('short-names', 'error', b.template.object, `short names (${d.modeSource}${d.modeSource === 'RELEASE_DISTRIBUTION' ? '=sname' : ''}) with ${dottedHost ? 'a dotted host or IP in the node name' : 'DNS discovery'}: a short-names node cannot take a dotted host ("Can't set short node name!") nor dial FQDNs and IPs ("System NOT running to use fully qualified hostnames"), and bare pod names do not resolve across pods`, a.product?.longNamesFix ?? 'use long names: RELEASE_DISTRIBUTION=name (or erl -name / elixir --name) with RELEASE_NODE=<app>@$(hostname -f) or <app>@$(POD_IP)', cname),
         );
       } else if (d.mode === 'release-default' && (b.dnsDiscovery || dottedHost)) {
         const why = dottedHost
@@ -70,7 +70,25 @@ export const longNamesNeedFqdn: Rule = (ctx) => {
 // Docker-link style variables the kubelet injects for every Service: FOO_SERVICE_HOST, FOO_PORT_4369_TCP_ADDR, …
 const SERVICE_LINK_VAR = /_SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?$|_PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?$/;
 
-/** env-shell-command, env-var-reference: what Kubernetes does (and does not) expand in env values. */
+// Variables that make the node name, the distribution or the cookie, by name.
+const CLUSTER_VAR = /^(RELEASE_(NODE|DISTRIBUTION|COOKIE)|ERL_[AZ]?FLAGS|ELIXIR_ERL_OPTIONS|NODENAME|NODE_NAME|NODE_TYPE|RABBITMQ_(NODENAME|NODE_NAME|USE_LONGNAME|DIST_PORT)|EMQX_(NAME|HOST|NODE_NAME|NODE__NAME)|LIVEBOOK_(NODE|DISTRIBUTION)|DOCKER_VERNEMQ_(NODENAME|KUBERNETES_\w+))$|COOKIE/;
+
+/** The env variables that take part in clustering: those named so, and every variable their values refer to. */
+function clusterVariables(a: ContainerAnalysis): Set<string> {
+  const out = new Set(a.env.map((e) => e.name).filter((n) => CLUSTER_VAR.test(n)));
+  for (const [k, v] of a.scriptVars) if (CLUSTER_VAR.test(k)) for (const r of v.matchAll(/\$\(?\{?([A-Za-z_][A-Za-z0-9_]*)/g)) out.add(r[1]);
+  if (a.distribution.node) for (const r of a.distribution.node.matchAll(/\$\(?\{?([A-Za-z_][A-Za-z0-9_]*)/g)) out.add(r[1]);
+  for (let grew = true, rounds = 0; grew && rounds < 8; rounds++) {
+    grew = false;
+    for (const e of a.env) {
+      if (!out.has(e.name) || !e.value) continue;
+      for (const r of e.value.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) if (!out.has(r[1])) grew = Boolean(out.add(r[1]));
+    }
+  }
+  return out;
+}
+
+/** env-shell-command, env-var-reference: what Kubernetes does (and does not) expand in env values that take part in clustering. */
 export const envExpansion: Rule = (ctx) => {
   const out: Finding[] = [];
   for (const b of ctx.beam) {
@@ -83,8 +101,9 @@ function envExpansionOf(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
   const out: Finding[] = [];
   const o = b.template.object;
   const cname = a.container.name;
+  const relevant = clusterVariables(a);
   for (const e of a.env) {
-    if (e.source !== 'literal' || !e.value) continue;
+    if (e.source !== 'literal' || !e.value || !relevant.has(e.name)) continue;
     const secretish = /cookie/i.test(e.name); // never echo what may be a cookie
     const shown = secretish ? '' : ` (${e.value})`;
     if (COMMAND_SUBSTITUTION.test(e.value.replace(/\$\$/g, ''))) {
@@ -98,6 +117,7 @@ function envExpansionOf(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
       const defs = a.env.filter((x) => x.name === ref);
       if (defs.some((x) => x.index < e.index)) continue;
       if (SERVICE_LINK_VAR.test(ref) && defs.length === 0) continue; // injected by the kubelet for Services (enableServiceLinks)
+      if (defs.length === 0 && a.opaqueEnv) continue; // it may come from a Secret (or an unseen ConfigMap) through envFrom
       if (defs.length) {
         out.push(finding('env-var-reference', 'error', o, `env ${e.name} refers to $(${ref}), which is defined after it: Kubernetes expands only variables defined earlier in the list, so the value stays literally $(${ref})`, `move ${ref} above ${e.name} in env`, cname));
       } else {
@@ -114,7 +134,7 @@ function envExpansionOf(b: BeamTemplate, a: ContainerAnalysis): Finding[] {
 /** fixed-hostname: every pod of the template gets the same host name, so the same node name. */
 export const fixedHostname: Rule = (ctx) =>
   ctx.beam
-    .filter((b) => (b.template.kind === 'Deployment' || b.template.kind === 'ReplicaSet' || b.template.kind === 'DaemonSet') && b.template.spec.hostname)
+    .filter((b) => b.template.kind !== 'StatefulSet' && b.template.kind !== 'Pod' && b.template.spec.hostname)
     .map((b) =>
       finding('fixed-hostname', 'error', b.template.object, `the pod template sets hostname: ${b.template.spec.hostname}: every pod of this ${b.template.kind} gets that name, so the nodes share one node name and DNS gives one name with several addresses`, 'remove spec.template.spec.hostname (use subdomain with CoreDNS endpoint_pod_names, or a StatefulSet for stable per-pod names)'),
     );

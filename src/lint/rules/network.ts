@@ -70,18 +70,22 @@ function checkTemplate(b: BeamTemplate, all: NetworkPolicyView[]): Finding[] {
   for (const c of t.containers) {
     for (const p of objectsOf<Record<string, unknown>>(c.ports)) if (typeof p.name === 'string' && typeof p.containerPort === 'number') names.set(p.name, p.containerPort);
   }
-  const dist = b.beam.map(distPortRange).find((r) => r !== undefined);
+  // Pinned by a flag the set shows (command, ERL_*FLAGS, a mounted vm.args or env.sh), else by the product's image.
+  const dist = b.beam.map((a) => distPortRange(a) ?? a.product?.distPorts).find((r) => r !== undefined);
+  const epmd = b.beam.some((a) => a.product?.epmd !== false);
+  const extra = b.beam.flatMap((a) => a.product?.extraPorts ?? []);
   for (const dir of ['ingress', 'egress'] as const) {
     const a = allowed(policies, dir);
     if (a === undefined) continue;
     const by = policies.filter((p) => p[dir] !== undefined).map((p) => p.object.name).join(', ');
     const blocked: string[] = [];
-    if (!allows(a, 4369, 'TCP', names)) blocked.push('EPMD (TCP 4369)');
+    if (epmd && !allows(a, 4369, 'TCP', names)) blocked.push('EPMD (TCP 4369)');
     if (dist && !allows(a, dist[0], 'TCP', names, Math.min(dist[1], dist[0] + 1024))) blocked.push(`the distribution port${dist[1] > dist[0] ? `s ${dist[0]}-${dist[1]}` : ` ${dist[0]}`}`);
+    for (const x of extra) if (!allows(a, x.port, 'TCP', names)) blocked.push(`${x.what} (TCP ${x.port})`);
     if (dir === 'egress' && !(allows(a, 53, 'UDP', names) && allows(a, 53, 'TCP', names))) blocked.push('DNS (UDP and TCP 53)');
     if (blocked.length) {
       out.push(
-        finding('network-policy', 'error', t.object, `NetworkPolicy ${by} restricts ${dir} of these BEAM pods and does not allow ${blocked.join(', ')}: nodes need EPMD and the distribution port between them${dir === 'egress' ? ', and DNS to find each other' : ''} (a blocked distribution port looks like EPMD answering and the handshake never connecting)`, `allow ${blocked.join(' and ')} ${dir === 'ingress' ? 'from' : 'to'} the BEAM pods in a NetworkPolicy selecting them`),
+        finding('network-policy', 'error', t.object, `NetworkPolicy ${by} restricts ${dir} of these BEAM pods and does not allow ${blocked.join(', ')}: nodes need ${epmd ? 'EPMD and ' : ''}the distribution port between them${dir === 'egress' ? ', and DNS to find each other' : ''} (a blocked distribution port looks like EPMD answering and the handshake never connecting)`, `allow ${blocked.join(' and ')} ${dir === 'ingress' ? 'from' : 'to'} the BEAM pods in a NetworkPolicy selecting them`),
       );
     }
     if (!dist && a !== 'all') {

@@ -5,6 +5,9 @@
 import { selects } from '../model.js';
 import type { Finding } from '../types.js';
 import { carriesEpmd, finding, type Rule } from './context.js';
+import type { HostSource } from '../host.js';
+
+const DNS_NAMED = new Set<HostSource>(['bare', 'fqdn', 'pod-dns', 'hostname', 'dotted', 'short']);
 
 /** subdomain-no-service, subdomain-not-headless, subdomain-not-selected. */
 export const governingService: Rule = (ctx) => {
@@ -68,13 +71,18 @@ export const headlessServiceShape: Rule = (ctx) => {
       const key = `${s.object.namespace}/${s.object.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      if (s.ports.length === 0) {
+      // SRV discovery returns DNS names, so it serves nodes named by DNS name; nodes named by IP are
+      // found through A records (libcluster Kubernetes.DNS, dns_cluster), which need no port.
+      const byName = ctx.beam.some((x) => selects(s, x.template) && x.beam.some((a) => DNS_NAMED.has(a.distribution.host ?? 'bare')));
+      if (s.ports.length === 0 && byName) {
         out.push(finding('service-no-ports', 'error', s.object, 'headless Service without ports: CoreDNS serves A records but no SRV records at all (NODATA), so SRV discovery (libcluster DNSSRV, beamnode probe) finds nothing', 'add ports: - name: epmd, port: 4369 (and the distribution port, named, e.g. dist)'));
-      } else if (!s.ports.some((p) => typeof p.name === 'string' && p.name)) {
+      } else if (s.ports.length > 0 && byName && !s.ports.some((p) => typeof p.name === 'string' && p.name)) {
         out.push(finding('service-unnamed-ports', 'warning', s.object, 'no port has a name: only the bare-name SRV query answers; `_epmd._tcp.<svc>…` has no records', 'name the ports, e.g. name: epmd for 4369'));
       }
-      if (!s.publishNotReadyAddresses) {
-        out.push(finding('publish-not-ready', 'warning', s.object, 'publishNotReadyAddresses is not true: a pod is absent from DNS until Ready, so nodes cannot find each other while starting (and a readiness check that needs the cluster never passes)', 'set spec.publishNotReadyAddresses: true'));
+      // Without a readiness probe a pod is Ready once its containers run: nothing to publish early.
+      const probed = ctx.beam.filter((x) => selects(s, x.template) && x.template.containers.some((c) => c.readinessProbe));
+      if (!s.publishNotReadyAddresses && probed.length) {
+        out.push(finding('publish-not-ready', 'warning', s.object, `publishNotReadyAddresses is not true and ${probed.map((x) => `${x.template.kind}/${x.template.object.name}`).join(', ')} ${probed.length > 1 ? 'have' : 'has'} a readiness probe: a pod is absent from DNS until Ready, so nodes cannot find each other while starting (and a readiness check that needs the cluster never passes)`, 'set spec.publishNotReadyAddresses: true'));
       }
     }
   }
