@@ -8,7 +8,7 @@ import { compressBody } from './compressed.js';
 import { EncodeError } from './errors.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
 import { LAZY_SLOTS, WireMap, binaryLength, wireMapParts } from './wire-map.js';
 import { Writer } from './writer.js';
 
@@ -490,6 +490,25 @@ function writeFunHead(c: Ctx, f: Fun): number {
   return sizeAt;
 }
 
+function writeRecord(c: Ctx, r: NativeRecord): void {
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, r);
+  writeRecordHead(c, r);
+  enter(c);
+  for (let i = 0; i < r.values.length; i++) writeTerm(c, r.values[i]);
+  c.depth--;
+}
+
+/** RECORD_EXT up to its values: count, flags, module, name and every field name first. */
+function writeRecordHead(c: Ctx, r: NativeRecord): void {
+  const n = r.fields.length;
+  if (r.values.length !== n) throw new EncodeError('BEAM_ERR_ETF_BAD_RECORD', `record with ${n} field names and ${r.values.length} values`);
+  if (n > 1 && new Set(r.fields).size !== n) throw new EncodeError('BEAM_ERR_ETF_BAD_RECORD', 'record names a field twice (OTP refuses it)');
+  c.w.u8(T.RECORD_EXT).u32(n).u8(r.exported ? 1 : 0);
+  writeAtom(c, r.module);
+  writeAtom(c, r.name);
+  for (let i = 0; i < n; i++) writeAtom(c, r.fields[i]);
+}
+
 // ---- deep terms: an explicit stack instead of recursion ------------------------------------
 
 /** Past this many nested containers the encoder stops recursing (the JS stack holds ~2 000). */
@@ -549,6 +568,10 @@ function openTerm(c: Ctx, t: Term): OpenTerm | undefined {
     return { items: [...els, t.tail], i: 0, nil: false, sizeAt: -1 };
   }
   if (t instanceof Fun) return { items: t.freeVars, i: 0, nil: false, sizeAt: writeFunHead(c, t) };
+  if (t instanceof NativeRecord) {
+    writeRecordHead(c, t);
+    return { items: t.values as Term[], i: 0, nil: false, sizeAt: -1 };
+  }
   if (k === Object || k === undefined) {
     const o = t as { [key: string]: Term };
     let keys = Object.keys(o);
@@ -638,6 +661,7 @@ function writeTerm(c: Ctx, t: Term): void {
       if (t instanceof BitBinary) return writeBitBinary(c.w, t);
       if (t instanceof Fun) return writeFun(c, t);
       if (t instanceof ExportFun) return writeExport(c, t);
+      if (t instanceof NativeRecord) return writeRecord(c, t);
       return refuse(t);
     }
     case 'undefined':
