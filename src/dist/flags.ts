@@ -37,6 +37,8 @@ export const DFLAG = {
   ALIAS: 8n << 32n,
   LOCAL_EXT: 0x10n << 32n,
   ALTACT_SIG: 0x20n << 32n,
+  /** OTP 29: native records (RECORD_EXT, tag 67). OTP 29 sends them whatever the peer says. */
+  NATIVE_RECORDS: 0x40n << 32n,
 } as const;
 
 export type DistFlagName = keyof typeof DFLAG;
@@ -62,7 +64,8 @@ export const MANDATORY_26: bigint = MANDATORY_25 | DFLAG.V4_NC | DFLAG.UNLINK_ID
 export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
 
 /**
- * Our hidden-node profile (facts §7) plus SPAWN (the Node emulates erpc): 0xD_075F5FBC.
+ * Our hidden-node profile (facts §7) plus SPAWN (the Node emulates erpc) and NATIVE_RECORDS (the
+ * codec reads and writes RECORD_EXT): 0x4D_075F5FBC.
  * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
@@ -78,7 +81,8 @@ export const DEFAULT_FLAGS: bigint =
   DFLAG.UNICODE_IO |
   DFLAG.SMALL_ATOM_TAGS |
   DFLAG.ALIAS |
-  DFLAG.SPAWN;
+  DFLAG.SPAWN |
+  DFLAG.NATIVE_RECORDS;
 
 /** Whether the hot path is on unless a caller says otherwise. */
 const HOT_DEFAULT = true;
