@@ -202,16 +202,18 @@ recv([{I, T} | Rest]) ->
     after 30000 -> {timeout, I}
     end.
 
-%% A process that checks what beamnode sends: {From, I, Expr, T} (Expr as expr/1 reads it):
-%% T =:= the expression's value? It answers {checked, I, true | {false, Expected}, T}.
+%% A process that checks what beamnode sends through the distribution: {From, I, Judge, T}, where
+%% Judge is {expr, Bin} (an expression as expr/1 reads it) or {etf, Bin} (beamnode's encode/1 of
+%% the same term, itself judged by etf-diff.test.ts). T must be =:= what the judge gives. It
+%% answers {checked, I, true | {false, Expected}, T}: the term goes back too.
 sink() ->
     receive
-        {From, I, ExprBin, T} ->
-            Ok = try expr(ExprBin) of
-                     {Text, Blobs, <<>>} -> case eval(Text, Blobs) of E when E =:= T -> true; E -> {false, E} end
-                 catch C:R -> {false, {C, R}}
-                 end,
+        {From, I, Judge, T} ->
+            Ok = try judge(Judge) of E when E =:= T -> true; E -> {false, E} catch C:R -> {false, {C, R}} end,
             From ! {checked, I, Ok, T},
             sink();
         stop -> ok
     end.
+
+judge({expr, Bin}) -> {Text, Blobs, <<>>} = expr(Bin), eval(Text, Blobs);
+judge({etf, Bin}) -> binary_to_term(Bin).

@@ -202,6 +202,55 @@ export function diffTermArb(release: number): fc.Arbitrary<Term> {
   return release >= 29 ? fc.oneof({ arbitrary: mixed, weight: 5 }, { arbitrary: recordArb(fc.oneof(edge, base)), weight: 1 }) : mixed;
 }
 
+/**
+ * A quick seeded generator of the same mix as diffTermArb (fast-check's sampling costs ~3 ms a
+ * term here; the echo tests want 10 000 per OTP): boundary and mid-range integers, timestamps,
+ * floats incl. -0.0, UTF-8 text of every width, atoms, binaries, pids/refs/ports, records on 29,
+ * in tuples, lists, improper lists, Maps and objects.
+ */
+export function quickTerms(seed: number, n: number, release: number): Term[] {
+  const r = rng(seed);
+  const int = (k: number): number => Math.floor(r() * k);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  const nodes = ['n1@host', 'other@10.0.0.1', 'åtom@häst'].map(atom);
+  const text = (max = 20): string => String.fromCodePoint(...Array.from({ length: int(max) }, () => pick([1 + int(0x7e), 0x80 + int(0x77f), 0xe000 + int(0x1fff), 0x10000 + int(0xfffff)])));
+  const leaf = (): Term => {
+    switch (int(16)) {
+      case 0: return int(256);
+      case 1: return (r() < 0.5 ? -1 : 1) * int(2 ** 31);
+      case 2: return (r() < 0.5 ? -1 : 1) * (2 ** 31 + Math.floor(r() * (2 ** 53 - 2 ** 31)));
+      case 3: return 1_764_930_000_000 + int(1e9);
+      case 4: { const b = pick([7, 8, 15, 16, 31, 32, 53, 63, 64, 300]); const v = (2n ** BigInt(b) + BigInt(int(3) - 1)) * (r() < 0.5 ? -1n : 1n); return v >= -(2n ** 53n) + 1n && v <= 2n ** 53n - 1n ? Number(v) : v; }
+      case 5: return pick([-0, 0.5, -1.25e-300, 1.7976931348623157e308, 5e-324, r() * 1e6, new Float(int(1000))]);
+      case 6: return text();
+      case 7: return atom(text(40));
+      case 8: return Buffer.from(Array.from({ length: int(60) }, () => int(256)));
+      case 9: return new Pid(pick(nodes), int(0x7fff), int(0x1fff), 1 + int(0xfffffff));
+      case 10: return new Reference(pick(nodes), 1 + int(0xfffffff), [int(0x3ffff), int(2 ** 32), int(2 ** 32)]);
+      case 11: return new Port(pick(nodes), int(0xfffffff), 1 + int(0xfffffff), release >= 27);
+      case 12: return pick([true, false, atom('ok'), atom('undefined')]);
+      case 13: return Array.from({ length: int(30) }, () => int(256));
+      case 14: return new BitBinary(Buffer.from([int(256), int(128) << 1]), 7);
+      default: return [];
+    }
+  };
+  const term = (d: number): Term => {
+    if (d === 0) return leaf();
+    switch (int(9)) {
+      case 0: return new Tuple(Array.from({ length: int(5) }, () => term(d - 1)));
+      case 1: return Array.from({ length: int(6) }, () => term(d - 1));
+      case 2: return new ImproperList([term(d - 1)], pick([atom('t'), 1, Buffer.from('x')]));
+      case 3: return new Map<Term, Term>(Array.from({ length: int(5) }, (_, i) => [pick([i, `k${i}`, atom(`a${i}`)]), term(d - 1)] as [Term, Term]));
+      case 4: return Object.fromEntries(Array.from({ length: int(5) }, (_, i) => [`f${i}${text(3)}`, term(d - 1)]));
+      case 5:
+        if (release >= 29) return NativeRecord.of(pick(['m', 'mød']), pick(['point', 'r']), { x: term(d - 1), y: leaf() }, r() < 0.25);
+        return leaf();
+      default: return leaf();
+    }
+  };
+  return Array.from({ length: n }, () => term(1 + int(4)));
+}
+
 /** mulberry32, so big terms are the same for the same seed. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -286,9 +335,9 @@ export const exprFor = (path: PathName, t: Term): ErlExpr => erlExpr(t, path ===
 
 export class Tally {
   private readonly rows = new Map<string, { terms: number; bytes: number }>();
-  add(key: string, bytes: number): void {
+  add(key: string, bytes: number, terms = 1): void {
     const r = this.rows.get(key) ?? { terms: 0, bytes: 0 };
-    r.terms++;
+    r.terms += terms;
     r.bytes += bytes;
     this.rows.set(key, r);
   }
