@@ -9,7 +9,7 @@ import { objectFromShape } from './shapes.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
 import { LAZY_SLOTS, SCAN_MAX, indexAdd, sameWireKey, wireMapFromDecode, type WireMap } from './wire-map.js';
 import { BeamnodeError } from '../errors.js';
 
@@ -208,6 +208,8 @@ class Decoder extends Reader {
       }
       case T.NEW_FUN_EXT:
         return this.fun(at);
+      case T.RECORD_EXT:
+        return this.record(at);
       case T.EXPORT_EXT: {
         const module = this.atom();
         const fn = this.atom();
@@ -498,31 +500,36 @@ class Decoder extends Reader {
       if (p >= this.end) this.need(1, 'term tag');
       const tag = this.buf[p];
       let frame: Frame | undefined;
-      if (tag === T.SMALL_TUPLE_EXT || tag === T.LARGE_TUPLE_EXT || tag === T.LIST_EXT || tag === T.MAP_EXT || tag === T.NEW_FUN_EXT) {
+      if (tag === T.SMALL_TUPLE_EXT || tag === T.LARGE_TUPLE_EXT || tag === T.LIST_EXT || tag === T.MAP_EXT || tag === T.NEW_FUN_EXT || tag === T.RECORD_EXT) {
         if (++this.terms > this.maxTerms) {
           throw new LimitError('maxTerms', this.maxTerms, `more than maxTerms ${this.maxTerms} terms`, p);
         }
         this.pos = p + 1;
-        if (tag === T.NEW_FUN_EXT) {
+        if (tag === T.RECORD_EXT) {
+          const h = this.recordHead(p);
+          const n = h.fields.length;
+          if (n === 0) value = this.recordEnd(h, []);
+          else frame = { kind: K_RECORD, n, i: 0, els: new Array<Term>(n), fun: undefined, rec: h, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
+        } else if (tag === T.NEW_FUN_EXT) {
           const h = this.funHead(p);
           if (h.numFree === 0) value = this.funEnd(h, []);
-          else frame = { kind: K_FUN, n: h.numFree, i: 0, els: new Array<Term>(h.numFree), fun: h, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
+          else frame = { kind: K_FUN, n: h.numFree, i: 0, els: new Array<Term>(h.numFree), fun: h, rec: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
         } else {
           const n = tag === T.SMALL_TUPLE_EXT ? this.u8() : this.u32();
           if (tag === T.MAP_EXT) {
             this.claim(n, 2, 'MAP_EXT', p);
             if (n === 0) value = this.mapObjects ? {} : wireMapFromDecode([], undefined, 0, undefined);
-            else if (this.mapObjects) frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, tailNext: false, map: {}, index: undefined, key: undefined, kAt: this.pos };
-            else frame = { kind: K_MAP, n, i: 0, els: new Array<Term>(2 * n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: this.pos };
+            else if (this.mapObjects) frame = { kind: K_MAP, n, i: 0, els: EMPTY, fun: undefined, rec: undefined, tailNext: false, map: {}, index: undefined, key: undefined, kAt: this.pos };
+            else frame = { kind: K_MAP, n, i: 0, els: new Array<Term>(2 * n), fun: undefined, rec: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: this.pos };
           } else if (tag === T.LIST_EXT) {
             this.claim(n + 1, 1, 'LIST_EXT', p);
             // LIST_EXT of 0 elements is just its tail: read the tail as this value
             if (n === 0) continue;
-            frame = { kind: K_LIST, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
+            frame = { kind: K_LIST, n, i: 0, els: new Array<Term>(n), fun: undefined, rec: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
           } else {
             this.claim(n, 1, 'tuple', p);
             if (n === 0) value = this.compat ? [] : new Tuple([]);
-            else frame = { kind: K_TUPLE, n, i: 0, els: new Array<Term>(n), fun: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
+            else frame = { kind: K_TUPLE, n, i: 0, els: new Array<Term>(n), fun: undefined, rec: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
           }
         }
         if (frame !== undefined) {
@@ -552,6 +559,7 @@ class Decoder extends Reader {
     switch (f.kind) {
       case K_TUPLE:
       case K_FUN:
+      case K_RECORD:
         f.els[f.i++] = v;
         return f.i < f.n;
       case K_LIST:
@@ -600,6 +608,8 @@ class Decoder extends Reader {
         return f.i === -1 ? (f.els as unknown as Term) : f.els;
       case K_FUN:
         return this.funEnd(f.fun!, f.els);
+      case K_RECORD:
+        return this.recordEnd(f.rec!, f.els);
       default:
         return f.map ?? wireMapFromDecode(f.els, undefined, 0, f.index);
     }
@@ -655,6 +665,42 @@ class Decoder extends Reader {
     return this.funEnd(h, free);
   }
 
+  record(at: number): Term {
+    if (this.depth >= RECURSION_MAX) return this.deep(at);
+    const h = this.recordHead(at);
+    this.enter();
+    const values = new Array<Term>(h.fields.length);
+    for (let i = 0; i < values.length; i++) values[i] = this.term();
+    this.depth--;
+    return this.recordEnd(h, values);
+  }
+
+  /**
+   * RECORD_EXT up to its values (pos is just past the tag): the count is checked against the
+   * bytes left before anything is allocated (a field name is ≥ 2 bytes, a value ≥ 1).
+   */
+  recordHead(at: number): RecordHead {
+    const n = this.u32();
+    const flags = this.u8();
+    if (flags > 1) throw new DecodeError('BEAM_ERR_ETF_BAD_RECORD', `RECORD_EXT flags ${flags} (0 local, 1 exported)`, at);
+    this.claim(n, 3, 'RECORD_EXT', at);
+    const module = this.atom();
+    const name = this.atom();
+    const fields = new Array<Atom>(n);
+    for (let i = 0; i < n; i++) fields[i] = this.atom();
+    // OTP's binary_to_term refuses a record that names a field twice
+    if (n > 1 && new Set(fields).size !== n) throw new DecodeError('BEAM_ERR_ETF_BAD_RECORD', 'RECORD_EXT names a field twice', at);
+    return { module, name, exported: flags === 1, fields };
+  }
+
+  /** The record, or (erlpack's mapping, which has no records) a plain object of its fields. */
+  recordEnd(h: RecordHead, values: Term[]): Term {
+    if (!this.compat) return new NativeRecord(h.module, h.name, h.fields, values, h.exported);
+    const o: { [key: string]: Term } = {};
+    for (let i = 0; i < values.length; i++) this.mapSet(o, h.fields[i].name, values[i], 0);
+    return o;
+  }
+
   /** NEW_FUN_EXT up to its free variables (pos is just past the tag). */
   funHead(at: number): FunHead {
     const size = this.u32();
@@ -701,6 +747,7 @@ const K_TUPLE = 0;
 const K_LIST = 1;
 const K_MAP = 2;
 const K_FUN = 3;
+const K_RECORD = 4;
 const EMPTY: Term[] = [];
 /** Offsets of unread binaries stay small integers (V8 Smis, no boxing) below this. */
 const OFFSET_MAX = 2 ** 30;
@@ -717,6 +764,13 @@ function indexKey(index: Map<unknown, number> | undefined, k: Term, i: number, k
   index ??= new Map();
   if (!indexAdd(index, k, i)) throw duplicateKey(kAt);
   return index;
+}
+
+interface RecordHead {
+  module: Atom;
+  name: Atom;
+  exported: boolean;
+  fields: Atom[];
 }
 
 interface FunHead {
@@ -739,6 +793,7 @@ interface Frame {
   i: number;
   els: Term[];
   fun: FunHead | undefined;
+  rec: RecordHead | undefined;
   tailNext: boolean;
   /** mapsAsObjects: the object being filled (else els holds the WireMap's keys and values). */
   map: { [key: string]: Term } | undefined;

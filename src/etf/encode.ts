@@ -8,8 +8,8 @@ import { compressBody } from './compressed.js';
 import { EncodeError } from './errors.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
-import { LAZY_SLOTS, WireMap, binaryLength, wireMapParts } from './wire-map.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { LAZY_SLOTS, binaryLength, isWireMapClass, wireMapPartsOf, type WireMapParts } from './wire-map-parts.js';
 import { Writer } from './writer.js';
 
 export interface EncodeOptions {
@@ -315,8 +315,8 @@ const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y
 const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'two keys of the map are the same Erlang term');
 
 /** A decoded map, in its wire order; the values it has not made yet are written from what decode kept. */
-function writeWireMap(c: Ctx, m: WireMap): void {
-  const { kv, src, lazy } = wireMapParts(m);
+function writeWireMap(c: Ctx, parts: WireMapParts): void {
+  const { kv, src, lazy } = parts;
   writeEntries(c, kv, kv.length >>> 1, src, lazy);
 }
 
@@ -346,12 +346,13 @@ function writeEntries(c: Ctx, kv: readonly Term[], n: number, src: Buffer | unde
 
 function writeMap(c: Ctx, m: Map<Term, Term>): void {
   if (c.depth >= RECURSION_MAX) return writeDeep(c, m);
-  if (m instanceof WireMap) return writeWireMap(c, m);
+  const parts = wireMapPartsOf(m);
+  if (parts !== undefined) return writeWireMap(c, parts);
   const w = c.w;
   const n = m.size;
   w.u8(T.MAP_EXT).u32(n);
   enter(c);
-  if (n <= FLATMAP_MAX && n > 1 && !(m instanceof WireMap)) {
+  if (n <= FLATMAP_MAX && n > 1) {
     // A fresh map: OTP 25's flatmap order (skip the sort when already in order).
     let prev: Term = undefined as unknown as Term;
     let sorted = true;
@@ -490,6 +491,25 @@ function writeFunHead(c: Ctx, f: Fun): number {
   return sizeAt;
 }
 
+function writeRecord(c: Ctx, r: NativeRecord): void {
+  if (c.depth >= RECURSION_MAX) return writeDeep(c, r);
+  writeRecordHead(c, r);
+  enter(c);
+  for (let i = 0; i < r.values.length; i++) writeTerm(c, r.values[i]);
+  c.depth--;
+}
+
+/** RECORD_EXT up to its values: count, flags, module, name and every field name first. */
+function writeRecordHead(c: Ctx, r: NativeRecord): void {
+  const n = r.fields.length;
+  if (r.values.length !== n) throw new EncodeError('BEAM_ERR_ETF_BAD_RECORD', `record with ${n} field names and ${r.values.length} values`);
+  if (n > 1 && new Set(r.fields).size !== n) throw new EncodeError('BEAM_ERR_ETF_BAD_RECORD', 'record names a field twice (OTP refuses it)');
+  c.w.u8(T.RECORD_EXT).u32(n).u8(r.exported ? 1 : 0);
+  writeAtom(c, r.module);
+  writeAtom(c, r.name);
+  for (let i = 0; i < n; i++) writeAtom(c, r.fields[i]);
+}
+
 // ---- deep terms: an explicit stack instead of recursion ------------------------------------
 
 /** Past this many nested containers the encoder stops recursing (the JS stack holds ~2 000). */
@@ -505,7 +525,7 @@ interface OpenTerm {
 
 function entriesInOrder(m: Map<Term, Term>): Term[] {
   let es = [...m.entries()];
-  if (es.length <= FLATMAP_MAX && !(m instanceof WireMap)) es = es.sort(byKey);
+  if (es.length <= FLATMAP_MAX && wireMapPartsOf(m) === undefined) es = es.sort(byKey);
   const out: Term[] = [];
   for (const [k, v] of es) out.push(k, v);
   return out;
@@ -549,6 +569,10 @@ function openTerm(c: Ctx, t: Term): OpenTerm | undefined {
     return { items: [...els, t.tail], i: 0, nil: false, sizeAt: -1 };
   }
   if (t instanceof Fun) return { items: t.freeVars, i: 0, nil: false, sizeAt: writeFunHead(c, t) };
+  if (t instanceof NativeRecord) {
+    writeRecordHead(c, t);
+    return { items: t.values as Term[], i: 0, nil: false, sizeAt: -1 };
+  }
   if (k === Object || k === undefined) {
     const o = t as { [key: string]: Term };
     let keys = Object.keys(o);
@@ -625,7 +649,7 @@ function writeTerm(c: Ctx, t: Term): void {
       if (k === Object || k === undefined) return writeObject(c, t as { [key: string]: Term });
       if (k === Atom) return writeAtom(c, t as Atom);
       if (k === Tuple) return writeTuple(c, (t as Tuple).elements);
-      if (k === WireMap || k === Map) return writeMap(c, t as Map<Term, Term>);
+      if (k === Map || isWireMapClass(k)) return writeMap(c, t as Map<Term, Term>);
       if (t instanceof Uint8Array) return writeBinary(c.w, t);
       if (t instanceof Float) return writeFloat(c.w, t.value);
       if (t instanceof Atom) return writeAtom(c, t);
@@ -638,6 +662,7 @@ function writeTerm(c: Ctx, t: Term): void {
       if (t instanceof BitBinary) return writeBitBinary(c.w, t);
       if (t instanceof Fun) return writeFun(c, t);
       if (t instanceof ExportFun) return writeExport(c, t);
+      if (t instanceof NativeRecord) return writeRecord(c, t);
       return refuse(t);
     }
     case 'undefined':

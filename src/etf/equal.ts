@@ -2,7 +2,7 @@
  * Erlang's exact equality (`=:=`) over terms as beamnode represents them, and the canonical
  * lookup key that goes with it (equal terms, equal keys), which WireMap indexes big maps by.
  */
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
 
 const isBytes = (t: unknown): t is Uint8Array => t instanceof Uint8Array;
 
@@ -51,6 +51,14 @@ export function termEquals(a: Term, b: Term): boolean {
   if (isBytes(a)) return isBytes(b) && bytesEqual(a, b);
   if (a instanceof ExportFun) return b instanceof ExportFun && a.module === b.module && a.function === b.function && a.arity === b.arity;
   if (a instanceof Fun) return false; // opaque; identity only
+  if (a instanceof NativeRecord) {
+    // OTP 29: same module, name, export flag, field names in order, and values
+    return (
+      b instanceof NativeRecord && a.module === b.module && a.name === b.name && a.exported === b.exported &&
+      a.fields.length === b.fields.length && a.fields.every((f, i) => f === b.fields[i]) && listEquals(a.values, b.values)
+    );
+  }
+  if (b instanceof NativeRecord) return false;
   if (Array.isArray(b) || isBytes(b) || !isMapTerm(a) || !isMapTerm(b)) return false;
   const ea = mapEntries(a);
   const eb = mapEntries(b);

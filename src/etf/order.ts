@@ -1,15 +1,16 @@
 /**
  * Erlang term order as OTP uses it to sort the keys of small maps (≤ 32 keys, "flatmaps"):
- * number < atom < reference < fun < port < pid < tuple < map < [] < list < bitstring, with the
+ * number < atom < reference < fun < port < pid < tuple < record < map < [] < list < bitstring, with the
  * exact-comparison twist that every integer sorts before every float (OTP 25:
  * `maps:keys(#{1.0=>a, 2=>b, 1=>c, 0.5=>d})` is `[1,2,0.5,1.0]`).
  *
  * Checked against OTP for numbers, atoms, tuples, lists, binaries and maps; pids, ports,
  * references and funs follow erts' field order as best we know it (see docs/etf.md).
  */
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
 
-const enum Rank { Int, Float, Atom, Ref, Fun, Port, Pid, Tuple, Map, Nil, List, Bits }
+// OTP 29 native records sort between tuples and maps (checked: #r{} > {a}, #r{} < #{}).
+const enum Rank { Int, Float, Atom, Ref, Fun, Port, Pid, Tuple, Record, Map, Nil, List, Bits }
 
 function rank(t: Term): Rank {
   switch (typeof t) {
@@ -33,6 +34,7 @@ function rank(t: Term): Rank {
       if (t instanceof Pid) return Rank.Pid;
       if (t instanceof Port) return Rank.Port;
       if (t instanceof Fun || t instanceof ExportFun) return Rank.Fun;
+      if (t instanceof NativeRecord) return Rank.Record;
       return Rank.Map; // a plain object is a map with atom keys
   }
 }
@@ -102,6 +104,20 @@ export function compareTerms(a: Term, b: Term): number {
       const x = (a as Tuple).elements;
       const y = (b as Tuple).elements;
       return x.length - y.length || compareSeq(x, y);
+    }
+    case Rank.Record: {
+      const x = a as NativeRecord;
+      const y = b as NativeRecord;
+      // OTP 29 (checked): module, name, local before exported, field count, field names, values
+      const c =
+        compareText(x.module.name, y.module.name) || compareText(x.name.name, y.name.name) ||
+        Number(x.exported) - Number(y.exported) || x.fields.length - y.fields.length;
+      if (c !== 0) return c;
+      for (let i = 0; i < x.fields.length; i++) {
+        const f = compareText(x.fields[i].name, y.fields[i].name);
+        if (f !== 0) return f;
+      }
+      return compareSeq(x.values, y.values);
     }
     case Rank.Nil:
       return 0;

@@ -6,6 +6,8 @@ export const COMPRESSED = 80;
 export const DIST_HEADER = 68;
 export const DIST_FRAG_HEADER = 69;
 
+/** OTP 29 native records: u32 field count, u8 flags, module, name, field names, values. */
+export const RECORD_EXT = 67;
 export const NEW_FLOAT_EXT = 70;
 export const BIT_BINARY_EXT = 77;
 export const ATOM_CACHE_REF = 82;
@@ -40,7 +42,7 @@ export const LOCAL_EXT = 121;
 
 /** Human names of the tags, for error messages. */
 export const TAG_NAMES: Readonly<Record<number, string>> = {
-  70: 'NEW_FLOAT_EXT', 77: 'BIT_BINARY_EXT', 80: 'COMPRESSED', 82: 'ATOM_CACHE_REF', 88: 'NEW_PID_EXT',
+  67: 'RECORD_EXT', 70: 'NEW_FLOAT_EXT', 77: 'BIT_BINARY_EXT', 80: 'COMPRESSED', 82: 'ATOM_CACHE_REF', 88: 'NEW_PID_EXT',
   89: 'NEW_PORT_EXT', 90: 'NEWER_REFERENCE_EXT', 97: 'SMALL_INTEGER_EXT', 98: 'INTEGER_EXT', 99: 'FLOAT_EXT',
   100: 'ATOM_EXT', 101: 'REFERENCE_EXT', 102: 'PORT_EXT', 103: 'PID_EXT', 104: 'SMALL_TUPLE_EXT',
   105: 'LARGE_TUPLE_EXT', 106: 'NIL_EXT', 107: 'STRING_EXT', 108: 'LIST_EXT', 109: 'BINARY_EXT',

@@ -16,6 +16,7 @@
  * | map                            | `WireMap` (a `Map`; wire order kept; wire-map.ts)   |
  * | pid / port / reference         | `Pid` / `Port` / `Reference`                        |
  * | fun / external fun             | `Fun` / `ExportFun`                                 |
+ * | native record (OTP 29)         | `NativeRecord`                                      |
  *
  * When encoding, a JS `string` becomes a UTF-8 binary (as Elixir strings are), a `Uint8Array` a
  * binary, a plain object a map with atom keys, and `number`/`bigint` the smallest integer tag OTP
@@ -206,6 +207,39 @@ export class ExportFun {
   }
 }
 
+/**
+ * An OTP 29 native record (`-record #point{x = 0, y = 0}.`; RECORD_EXT, tag 67): a term type of
+ * its own, not a tuple. `fields` are the field names in the record's order and `values` their
+ * values, one each. `exported` is the record's `-export_record` flag (OTP: 0 local, 1 exported).
+ *
+ * Erlang compares records (checked on OTP 29) by module, then name, then local before exported,
+ * then field count, then field names, then values; two records are `=:=` when all of these are.
+ * Records sort after tuples and before maps. OTP 29 calls the encoding experimental ("may change
+ * in OTP 30"; erts/doc/guides/erl_ext_dist.md).
+ */
+export class NativeRecord {
+  constructor(
+    readonly module: Atom,
+    readonly name: Atom,
+    readonly fields: readonly Atom[],
+    readonly values: readonly Term[],
+    readonly exported = false,
+  ) {}
+
+  /** A record from an object of field values, in the object's key order. */
+  static of(module: Atom | string, name: Atom | string, fields: { [field: string]: Term }, exported = false): NativeRecord {
+    const keys = Object.keys(fields);
+    return new NativeRecord(Atom.of(String(module)), Atom.of(String(name)), keys.map((k) => Atom.of(k)), keys.map((k) => fields[k]), exported);
+  }
+
+  /** The value of field `field`, or undefined when the record has no such field. */
+  get(field: Atom | string): Term | undefined {
+    const f = typeof field === 'string' ? Atom.of(field) : field;
+    const i = this.fields.indexOf(f);
+    return i < 0 ? undefined : this.values[i];
+  }
+}
+
 /** Any Erlang term. See the table at the top of this file. */
 export type Term =
   | number
@@ -226,4 +260,5 @@ export type Term =
   | Reference
   | Fun
   | ExportFun
+  | NativeRecord
   | { [key: string]: Term };

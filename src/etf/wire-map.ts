@@ -22,32 +22,15 @@
 import { bytesEqual, lookupKey, termEquals } from './equal.js';
 import { encode } from './encode.js';
 import { Atom, type Term } from './types.js';
+import { binaryLength, LAZY_SLOTS, registerWireMap, SCAN_MAX } from './wire-map-parts.js';
 
-/** Entries whose values may stay unread (binaries, maps): the positions fit a small-integer bit mask. */
-export const LAZY_SLOTS = 30;
-/** Maps up to this size are searched by a scan (OTP's flatmap size); bigger ones through an index. */
-export const SCAN_MAX = 32;
+export { LAZY_SLOTS, SCAN_MAX, binaryLength } from './wire-map-parts.js';
 
 const CLONE_GUARD = Symbol('beamnode WireMap (a decoded Erlang map) cannot be structured-cloned: send wireMap.toMap(), or its encoded bytes');
 const NO_ENTRIES: Term[] = [];
 const encodeKey = (t: Term): Uint8Array => encode(t);
 
-/** The parts of a WireMap the codec reads directly (see wireMapParts). */
-export interface WireMapParts {
-  /** Keys and values interleaved, in order. */
-  readonly kv: readonly Term[];
-  /** The input the unread binaries are in. */
-  readonly src: Buffer | undefined;
-  /**
-   * Bit i set: the value of entry i is not made yet. A number: a binary, the offset in `src` of its
-   * bytes (their 4-byte length just before). An array: a map, its keys and values interleaved and
-   * then its own mask (the same scheme, over the same `src`).
-   */
-  readonly lazy: number;
-}
-
 let makeWireMap: (kv: Term[], src: Buffer | undefined, lazy: number, index: Map<unknown, number> | undefined) => WireMap;
-let partsOf: (m: WireMap) => WireMapParts;
 
 export class WireMap extends Map<Term, Term> {
   #kv: Term[] = NO_ENTRIES;
@@ -72,7 +55,7 @@ export class WireMap extends Map<Term, Term> {
       m.#index = index;
       return m;
     };
-    partsOf = (m) => ({ kv: m.#kv, src: m.#src, lazy: m.#lazy });
+    registerWireMap(WireMap, (m) => ({ kv: (m as WireMap).#kv, src: (m as WireMap).#src, lazy: (m as WireMap).#lazy }));
   }
 
   override get size(): number {
@@ -202,13 +185,6 @@ export class WireMap extends Map<Term, Term> {
 /** Creates a decoded WireMap (the decoder's constructor). */
 export const wireMapFromDecode = (kv: Term[], src: Buffer | undefined, lazy: number, index: Map<unknown, number> | undefined): WireMap =>
   makeWireMap(kv, src, lazy, index);
-
-/** The entries of a WireMap as the encoder reads them (unread binaries included, not read). */
-export const wireMapParts = (m: WireMap): WireMapParts => partsOf(m);
-
-/** The length of the unread binary at `off` (BINARY_EXT's 4-byte length, just before its bytes). */
-export const binaryLength = (src: Uint8Array, off: number): number =>
-  ((src[off - 4] << 24) | (src[off - 3] << 16) | (src[off - 2] << 8) | src[off - 1]) >>> 0;
 
 /**
  * A view of the unread binary at `off`. Its length is read from the input now, as its bytes are:

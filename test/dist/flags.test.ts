@@ -49,6 +49,7 @@ const TABLE: [keyof typeof DFLAG, bigint][] = [
   ['ALIAS', 8n << 32n],
   ['LOCAL_EXT', 0x10n << 32n],
   ['ALTACT_SIG', 0x20n << 32n],
+  ['NATIVE_RECORDS', 0x40n << 32n],
 ];
 
 test('every DFLAG has the value of dist.hrl', () => {
@@ -61,9 +62,9 @@ test('mandatory sets are OTP 25 0x1070F94 and OTP 26+ 0x4_03070F94', () => {
   assert.equal(MANDATORY_26, 0x403070f94n);
 });
 
-test('our default profile is OTP 25 default minus DIST_HDR_ATOM_CACHE and FRAGMENTS (hidden, SPAWN)', () => {
-  assert.equal(DEFAULT_FLAGS, 0xd075f5fbcn);
-  assert.equal(DEFAULT_FLAGS, OTP_DEFAULT_25 & ~(DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS));
+test('our default profile is OTP 25 default minus DIST_HDR_ATOM_CACHE and FRAGMENTS (hidden, SPAWN), plus NATIVE_RECORDS', () => {
+  assert.equal(DEFAULT_FLAGS, 0x4d075f5fbcn);
+  assert.equal(DEFAULT_FLAGS, (OTP_DEFAULT_25 & ~(DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS)) | DFLAG.NATIVE_RECORDS);
   assert.equal(DEFAULT_FLAGS & DFLAG.PUBLISHED, 0n);
   assert.equal(DEFAULT_FLAGS & DFLAG.SPAWN, DFLAG.SPAWN);
   assert.deepEqual(missingMandatory(DEFAULT_FLAGS, MANDATORY_26), []);

@@ -37,6 +37,8 @@ export const DFLAG = {
   ALIAS: 8n << 32n,
   LOCAL_EXT: 0x10n << 32n,
   ALTACT_SIG: 0x20n << 32n,
+  /** OTP 29: native records (RECORD_EXT, tag 67). OTP 29 sends them whatever the peer says. */
+  NATIVE_RECORDS: 0x40n << 32n,
 } as const;
 
 export type DistFlagName = keyof typeof DFLAG;
@@ -63,7 +65,8 @@ export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
 
 /**
  * Our hidden-node profile (OTP 25's mandatory set, UNLINK_ID, V4_NC, the monitor and alias
- * flags, no PUBLISHED) plus SPAWN (the Node emulates erpc): 0xD_075F5FBC.
+ * flags, no PUBLISHED) plus SPAWN (the Node emulates erpc) and NATIVE_RECORDS (the codec reads
+ * and writes RECORD_EXT): 0x4D_075F5FBC.
  * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
@@ -79,7 +82,8 @@ export const DEFAULT_FLAGS: bigint =
   DFLAG.UNICODE_IO |
   DFLAG.SMALL_ATOM_TAGS |
   DFLAG.ALIAS |
-  DFLAG.SPAWN;
+  DFLAG.SPAWN |
+  DFLAG.NATIVE_RECORDS;
 
 /** Whether the hot path is on unless a caller says otherwise. */
 const HOT_DEFAULT = true;

@@ -2,7 +2,7 @@
  * Small helpers over terms that the Node layer needs and the codec does not give: a bounded
  * Erlang-like printer (for errors and logs), structural equality (`=:=`, from the codec), and keys for Maps.
  */
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, atom, type Term } from '../../etf/types.js';
 
 /** A Map key equal for equal pids. */
 export const pidKey = (p: Pid): string => `${p.node.name}|${p.id}|${p.serial}|${p.creation}`;
@@ -39,6 +39,14 @@ export function formatTerm(t: Term, max = 300): string {
     if (v instanceof Pid || v instanceof Port || v instanceof Reference || v instanceof ExportFun) return put(v.toString());
     if (v instanceof Fun) return put(`#Fun<${v.module.name}.${v.index}>`);
     if (v instanceof Tuple) return seq('{', v.elements, '}', undefined, depth);
+    if (v instanceof NativeRecord) {
+      // as OTP 29 prints it: #module:name{field = Value, ...}
+      if (!put('#') || !walk(v.module, depth) || !put(':') || !walk(v.name, depth) || !put('{')) return false;
+      for (let i = 0; i < v.fields.length; i++) {
+        if ((i > 0 && !put(',')) || !walk(v.fields[i], depth + 1) || !put(' = ') || !walk(v.values[i], depth + 1)) return false;
+      }
+      return put('}');
+    }
     if (Array.isArray(v)) return seq('[', v, ']', undefined, depth);
     if (v instanceof ImproperList) return seq('[', v.elements, ']', v.tail, depth);
     if (v instanceof BitBinary) return put(`<<${v.bitLength} bits>>`);
