@@ -92,9 +92,32 @@ export class HandshakeError extends BeamnodeError {
   }
 }
 
-/** Malformed bytes or terms on an established connection (or in a handshake codec). */
+/** Where in a frame a ProtocolError was found (set when the bytes came from a peer). */
+export interface ProtocolErrorDetails {
+  /** The peer that sent the bytes. */
+  peer?: string;
+  /** Which term of the frame failed to decode. */
+  part?: 'control' | 'message';
+  /** The byte offset of the failure in the frame body (a fragmented message: its reassembled body). */
+  offset?: number;
+  /** The byte at `offset`: the term tag we refused, for an unknown tag (e.g. 67 RECORD_EXT before it was supported). */
+  tag?: number;
+}
+
+/**
+ * Malformed bytes or terms on an established connection (or in a handshake codec). A term we
+ * cannot decode (BEAM_ERR_DIST_UNDECODABLE) keeps the codec's DecodeError as `cause`.
+ */
 export class ProtocolError extends BeamnodeError {
-  constructor(code: `BEAM_ERR_${string}`, message: string, options?: ErrorOptions) {
+  readonly peer: string | undefined;
+  readonly part: 'control' | 'message' | undefined;
+  readonly offset: number | undefined;
+  readonly tag: number | undefined;
+  constructor(code: `BEAM_ERR_${string}`, message: string, options?: ErrorOptions & ProtocolErrorDetails) {
     super(code, message, options);
+    this.peer = options?.peer;
+    this.part = options?.part;
+    this.offset = options?.offset;
+    this.tag = options?.tag;
   }
 }
