@@ -287,12 +287,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   }
 
   /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
-  send(dest: Dest, msg: Term): Promise<void> {
-    return this.system.send(dest, msg);
+  send(dest: Dest | Reference, msg: Term, o?: { priority?: boolean }): Promise<void> {
+    return this.system.send(dest, msg, o);
   }
 
-  /** exit/2 from the node's own pid. */
-  exit(pid: Pid, reason: Term): void {
+  /** exit/2 from the node's own pid (to a pid or an alias). */
+  exit(pid: Pid | Reference, reason: Term): void {
     this.system.exit(pid, reason);
   }
 
@@ -386,7 +386,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   /** @internal CallContext */
   async peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean }> {
     const conn = await this.connection(node, { signal: o.signal, timeout: Math.min(o.timeout ?? this.connectTimeout, this.connectTimeout) });
-    return { alias: (conn.flags & DFLAG.ALIAS) !== 0n };
+    // OTP 30 drops ALIAS_SEND (and may drop the ALIAS flag): op 37 carries alias sends then.
+    return { alias: (conn.flags & (DFLAG.ALIAS | DFLAG.ALTACT_SIG)) !== 0n };
   }
 
   /** @internal Outbox: a signal for a process on another node. Connects on first use; keeps order while connecting. */

@@ -62,7 +62,8 @@ export const MANDATORY_26: bigint = MANDATORY_25 | DFLAG.V4_NC | DFLAG.UNLINK_ID
 export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
 
 /**
- * Our hidden-node profile (facts §7) plus SPAWN (the Node emulates erpc): 0xD_075F5FBC.
+ * Our hidden-node profile plus SPAWN (the Node emulates erpc) and ALTACT_SIG (OTP 28+ alias,
+ * priority and exit-to-alias signals as ALTACT_SIG_SEND, op 37): 0x2D_075F5FBC.
  * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
@@ -78,7 +79,8 @@ export const DEFAULT_FLAGS: bigint =
   DFLAG.UNICODE_IO |
   DFLAG.SMALL_ATOM_TAGS |
   DFLAG.ALIAS |
-  DFLAG.SPAWN;
+  DFLAG.SPAWN |
+  DFLAG.ALTACT_SIG;
 
 /** Whether the hot path is on unless a caller says otherwise. */
 const HOT_DEFAULT = true;
