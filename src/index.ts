@@ -15,8 +15,21 @@ export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime/runtime.j
 export { GenServer, noReply, type From, type ServerHandlers } from './dist/node/gen-server.js';
 export { ErlangException, type RpcHandler } from './dist/node/erpc.js';
 export type { CallOptions, RpcOptions } from './dist/node/calls.js';
-export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/runtime/errors.js';
-export { HandshakeError, ProtocolError, DistError } from './dist/errors.js';
+export { NodeError, ProcessExitedError, CallError, RpcError, type NodeErrorCode } from './dist/runtime/errors.js';
+export {
+  HandshakeError,
+  ProtocolError,
+  DistError,
+  type DistErrorCode,
+  type ProtocolErrorCode,
+  type ProtocolErrorDetails,
+  type HandshakeErrorCode,
+  type HandshakeStep,
+  type PeerInfo,
+} from './dist/errors.js';
+export type { EpmdErrorCode } from './epmd/errors.js';
+export type { DnsErrorCode, KubernetesErrorCode } from './discovery/errors.js';
+export type { LintErrorCode } from './lint/errors.js';
 export type { DistTlsOptions } from './dist/net/transport.js';
 export { formatTerm, termEquals, isTuple } from './dist/runtime/terms.js';
 export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
@@ -30,6 +43,7 @@ export {
   renderTable,
   renderJson,
   ProbeError,
+  type ProbeErrorCode,
   type ProbeOptions,
   type ProbeReport,
   type Attempt,

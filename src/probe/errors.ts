@@ -6,6 +6,7 @@ export type ProbeErrorCode =
   | 'BEAM_ERR_PROBE_DEMO'; // the demo could not start its local nodes (erl missing, start-up failed)
 
 export class ProbeError extends BeamnodeError {
+  static override readonly brand: string = 'ProbeError';
   declare readonly code: ProbeErrorCode;
   constructor(code: ProbeErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options);

@@ -283,7 +283,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return new ProtocolError('BEAM_ERR_DIST_PROTOCOL', `undecodable frame from ${peer}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, peer });
     }
     if (e.peer !== undefined) return e;
-    return new ProtocolError(e.code as `BEAM_ERR_${string}`, `${peer}: ${e.message}`, { cause: e.cause, peer, part: e.part, offset: e.offset, tag: e.tag });
+    return new ProtocolError(e.code, `${peer}: ${e.message}`, { cause: e.cause, peer, part: e.part, offset: e.offset, tag: e.tag });
   }
 
   private readonly onTickTimer = (): void => {

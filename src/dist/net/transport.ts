@@ -14,6 +14,7 @@
 import { createServer as createTcpServer, connect as tcpConnect, isIP, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect, type ConnectionOptions, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import createDebug from 'debug';
+import { TimeoutError } from '../../errors.js';
 import { DistError } from '../errors.js';
 
 const log = createDebug('beamnode:dist:transport');
@@ -136,7 +137,7 @@ function connectWith(make: () => Socket, ready: 'connect' | 'secureConnect', hos
     };
     const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new DistError('BEAM_ERR_DIST_ABORTED', 'aborted', { peer }));
     const t = setTimeout(
-      () => done(new DistError('BEAM_ERR_DIST_CONNECT', `${tls ? 'TLS ' : ''}connect to ${peer} at ${host}:${port} timed out after ${ms} ms`, { peer })),
+      () => done(new TimeoutError('connect', `${tls ? 'TLS ' : ''}connect to ${peer} at ${host}:${port}`, ms, { peer })),
       ms,
     );
     s.once(ready, onReady);

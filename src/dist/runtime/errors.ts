@@ -14,11 +14,11 @@ export type NodeErrorCode =
   | 'BEAM_ERR_NODE_BAD_OPTION'
   | 'BEAM_ERR_NODE_NAME_TAKEN'
   | 'BEAM_ERR_NODE_NOT_REGISTERED'
-  | 'BEAM_ERR_NODE_NOPROC'
-  | 'BEAM_ERR_NODE_EPMD';
+  | 'BEAM_ERR_NODE_NOPROC';
 
 /** A misuse of the Node API or a node that is not running. */
 export class NodeError extends BeamnodeError {
+  static override readonly brand: string = 'NodeError';
   override readonly code: NodeErrorCode;
   constructor(code: NodeErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options);
@@ -28,6 +28,8 @@ export class NodeError extends BeamnodeError {
 
 /** A `receive()` (or other wait) on a process that exited; `reason` is its exit reason. */
 export class ProcessExitedError extends BeamnodeError {
+  static override readonly brand: string = 'ProcessExitedError';
+  declare readonly code: 'BEAM_ERR_PROCESS_EXITED';
   constructor(
     readonly pid: string,
     readonly reason: Term,
@@ -42,6 +44,8 @@ export class ProcessExitedError extends BeamnodeError {
  * exit reason). A timeout is a TimeoutError instead.
  */
 export class CallError extends BeamnodeError {
+  static override readonly brand: string = 'CallError';
+  declare readonly code: 'BEAM_ERR_CALL_EXIT';
   constructor(
     readonly dest: string,
     readonly reason: Term,
@@ -53,6 +57,8 @@ export class CallError extends BeamnodeError {
 
 /** `node.rpc()` got `{badrpc, Reason}` from the remote `rex`; `reason` is Reason. */
 export class RpcError extends BeamnodeError {
+  static override readonly brand: string = 'RpcError';
+  declare readonly code: 'BEAM_ERR_RPC';
   constructor(
     readonly target: string,
     readonly reason: Term,

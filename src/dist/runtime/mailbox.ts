@@ -121,7 +121,7 @@ export class Mailbox {
     const queued = this.take(opts.match);
     if (queued !== undefined) return Promise.resolve(queued);
     const timeout = opts.timeout;
-    if (timeout !== undefined && timeout <= 0) return Promise.reject(new TimeoutError(`receive on ${this.describe()}`, 0));
+    if (timeout !== undefined && timeout <= 0) return Promise.reject(new TimeoutError('receive', `receive on ${this.describe()}`, 0));
     return new Promise<Term>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const signal = opts.signal;
@@ -151,7 +151,7 @@ export class Mailbox {
       if (timeout !== undefined && Number.isFinite(timeout)) {
         timer = setTimeout(() => {
           drop();
-          waiter.reject(new TimeoutError(`receive on ${this.describe()}`, timeout));
+          waiter.reject(new TimeoutError('receive', `receive on ${this.describe()}`, timeout));
         }, timeout);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
