@@ -9,7 +9,10 @@ import { DecodeError } from '../../src/etf/errors.js';
 import { Node } from '../../src/dist/node/node.js';
 import { NodeError } from '../../src/dist/runtime/errors.js';
 import { ProtocolError } from '../../src/dist/errors.js';
-import { otpMatrix } from '../support/otp.js';
+import { TimeoutError } from '../../src/errors.js';
+import { register } from '../../src/epmd/client.js';
+import { createServer, type Socket } from 'node:net';
+import { otpMatrix, startEpmd } from '../support/otp.js';
 import { startPeers, type Peers } from './node-fixture.js';
 
 /** Collects the process warnings with one of our codes while the test runs. */
@@ -39,6 +42,38 @@ test('Node.start refuses decodeOptions.atomsAsStrings with a clear NodeError', a
     assert.match(e.message, /atomsAsStrings/);
     return true;
   });
+});
+
+test('an rpc whose connection cannot be made in time rejects with TimeoutError (phase connect), as a call deadline', async () => {
+  // A "node" registered in a real epmd whose port accepts TCP and never says a word.
+  const epmd = await startEpmd();
+  const held: Socket[] = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as { port: number }).port;
+  const reg = await register({ alive: 'silent', port, epmdPort: epmd.port });
+  const node = await Node.start({ name: 'jsdeadline@127.0.0.1', cookie: 'x', epmd: { port: epmd.port }, listen: { address: '127.0.0.1' } });
+  try {
+    const e = await node.rpc('silent@127.0.0.1', 'erlang', 'node', [], { timeout: 500 }).then(
+      () => assert.fail('resolved'),
+      (x: unknown) => x,
+    );
+    assert.ok(e instanceof TimeoutError, String(e));
+    assert.equal(e.code, 'BEAM_ERR_TIMEOUT');
+    assert.equal(e.phase, 'connect');
+    assert.equal(e.peer, 'silent@127.0.0.1');
+    const c = await node.call(['srv', 'silent@127.0.0.1'], atom('x'), { timeout: 300 }).then(
+      () => assert.fail('resolved'),
+      (x: unknown) => x,
+    );
+    assert.ok(c instanceof TimeoutError && c.phase === 'connect', String(c));
+  } finally {
+    await node.stop();
+    await reg.close();
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+    await epmd.stop();
+  }
 });
 
 for (const otp of otpMatrix()) {
