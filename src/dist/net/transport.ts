@@ -99,7 +99,7 @@ export function tlsTransport(o: DistTlsOptions, setupTime: number): Transport {
   };
 }
 
-/** Waits for `ready` on a new socket within `ms`; errors become DistError CONNECT (TCP) or TLS. */
+/** Waits for `ready` on a new socket within `ms` (else TimeoutError, phase connect); errors become DistError CONNECT (TCP) or TLS. */
 function connectWith(make: () => Socket, ready: 'connect' | 'secureConnect', host: string, port: number, ms: number, signal: AbortSignal, peer: string): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     if (signal.aborted) {
