@@ -68,7 +68,11 @@ export type TimeoutPhase =
   /** A handshake step got no answer within setupTime (`step` says which). */
   | 'handshake'
   /** An EPMD did not answer (`host`, `port`). */
-  | 'epmd';
+  | 'epmd'
+  /** A remote spawn got no SPAWN_REPLY in time. */
+  | 'spawn'
+  /** A queue's `next()` (pg monitor, PubSub subscription) got no event in time. */
+  | 'queue';
 
 export interface TimeoutDetails {
   /** The peer node, when the deadline concerned one. */
