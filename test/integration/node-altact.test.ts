@@ -16,11 +16,18 @@ for (const otp of otpMatrix()) {
     let p: Peers;
     let conn: Connection;
     const ops: string[] = [];
+    const sent: string[] = [];
     const JS = () => `'${p.jsName}'`;
     before(async () => {
       p = await startPeers(otp, { erlAlive: `erlalt${otp.release}`, jsAlive: `jsalt${otp.release}` });
       conn = await p.node.connection(atom(p.erlName));
       conn.on('control', (c) => ops.push(c.op));
+      // What we put on the wire, after the flags picked the op (Connection.send sees the control).
+      const send = conn.send.bind(conn);
+      conn.send = (c, m) => {
+        sent.push(c.op === 'altact_sig_send' ? `37/${c.flags}` : c.op);
+        return send(c, m);
+      };
     });
     after(async () => {
       await p?.stop();
@@ -86,14 +93,23 @@ for (const otp of otpMatrix()) {
         assert.ok(r.ok, r.text);
         const [pr, pa, a, ea] = (decode(r.etf) as Tuple).elements as [Pid, Reference, Reference, Reference];
         const proc = p.node.spawn();
+        sent.length = 0;
         await proc.send(pr, atom('m1'));
         await proc.send(a, atom('m2'));
         await proc.send(pa, atom('urgent'), { priority: true });
         await proc.send(pr, atom('sync'));
         assert.equal(await p.erl.evalText(`receive {got, L__} -> L__ after 10000 -> timeout end`), '[urgent,m1,m2]');
+        // ALIAS = 4, PRIO = 1: alias sends are op 37 (ALIAS_SEND 33 is gone in OTP 30)
+        assert.deepEqual(sent, ['send_sender', '37/4', '37/5', 'send_sender']);
         proc.exit(ea, atom('bye'));
         const ex = await p.erl.evalText(`receive {exited, F__, R__} -> {F__ =:= binary_to_term(${erlBin(proc.pid)}), R__} after 10000 -> timeout end`);
         assert.equal(ex, '{true,bye}');
+        assert.equal(sent.at(-1), '37/20'); // ALIAS | EXIT
+        // a priority message by registered name: op 37 NAME | PRIO
+        await p.erl.evalText(`jsnode_peer:collector(altcoll), ok`);
+        await proc.send(['altcoll', p.erlName], atom('prio_by_name'), { priority: true });
+        assert.equal(sent.at(-1), '37/9');
+        assert.equal(await p.erl.evalText(`jsnode_peer:wait_for(altcoll, fun(M) -> M =:= prio_by_name end, 5000)`), 'prio_by_name');
         proc.close();
       });
     }
@@ -102,7 +118,10 @@ for (const otp of otpMatrix()) {
       await p.erl.evalText(`{ok, _} = jsnode_peer:start(altsrv), ok`);
       assert.equal(await p.node.call([atom('altsrv'), atom(p.erlName)], atom('ping')), atom('pong'));
       p.node.serve('jsaltsrv', { call: (req: Term) => new Tuple([atom('got'), req]) });
+      sent.length = 0;
       assert.equal(await p.erl.evalText(`gen_server:call({jsaltsrv, ${JS()}}, hi, 5000)`), '{got,hi}');
+      // our reply went to the caller's alias: op 37 ALIAS to OTP 28+, ALIAS_SEND (33) before
+      assert.deepEqual(sent, [modern ? '37/4' : 'alias_send']);
     });
   });
 }
