@@ -18,9 +18,22 @@ export type { CallOptions, RpcOptions } from './dist/node/calls.js';
 export { PgScope, type PgOptions, type PgChange, type PgGroupMonitor, type PgScopeMonitor } from './dist/node/pg.js';
 export { PhoenixPubSub, Subscription, type PubSubOptions, type SubscribeOptions, type BroadcastOptions, type Dispatch } from './dist/node/phoenix-pubsub.js';
 export { SpawnError, type SpawnRemoteOptions, type RemoteSpawn } from './dist/node/spawn-remote.js';
-export { QueueOverflowError, QueueEndedError } from './dist/node/change-queue.js';
-export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/runtime/errors.js';
-export { HandshakeError, ProtocolError, DistError } from './dist/errors.js';
+export { QueueOverflowError, QueueEndedError, QueueBusyError } from './dist/runtime/errors.js';
+export { NodeError, ProcessExitedError, CallError, RpcError, type NodeErrorCode } from './dist/runtime/errors.js';
+export {
+  HandshakeError,
+  ProtocolError,
+  DistError,
+  type DistErrorCode,
+  type ProtocolErrorCode,
+  type ProtocolErrorDetails,
+  type HandshakeErrorCode,
+  type HandshakeStep,
+  type PeerInfo,
+} from './dist/errors.js';
+export type { EpmdErrorCode } from './epmd/errors.js';
+export type { DnsErrorCode, KubernetesErrorCode } from './discovery/errors.js';
+export type { LintErrorCode } from './lint/errors.js';
 export type { DistTlsOptions } from './dist/net/transport.js';
 export { formatTerm, termEquals, isTuple } from './dist/runtime/terms.js';
 export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
@@ -34,6 +47,7 @@ export {
   renderTable,
   renderJson,
   ProbeError,
+  type ProbeErrorCode,
   type ProbeOptions,
   type ProbeReport,
   type Attempt,

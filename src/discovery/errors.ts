@@ -17,6 +17,7 @@ export type DnsErrorCode =
   | 'BEAM_ERR_DNS_USAGE'; // bad argument (not a name, not an IP, no nameserver)
 
 export class DnsError extends BeamnodeError {
+  static override readonly brand: string = 'DnsError';
   declare readonly code: DnsErrorCode;
   /** The fully qualified name(s) asked, in the order tried. */
   readonly names: readonly string[];
@@ -39,6 +40,7 @@ export type KubernetesErrorCode =
   | 'BEAM_ERR_K8S_API'; // any other HTTP status or a malformed body
 
 export class KubernetesError extends BeamnodeError {
+  static override readonly brand: string = 'KubernetesError';
   declare readonly code: KubernetesErrorCode;
   /** HTTP status when the API answered. */
   readonly status: number | undefined;
@@ -53,6 +55,7 @@ export class KubernetesError extends BeamnodeError {
 
 /** A 403: the credentials work, RBAC forbids this verb on this resource. `fix` is a Role that allows it. */
 export class KubernetesAccessError extends KubernetesError {
+  static override readonly brand: string = 'KubernetesAccessError';
   declare readonly code: 'BEAM_ERR_K8S_FORBIDDEN';
   readonly verb: string;
   /** `endpointslices.discovery.k8s.io`, `services`, `pods`, `configmaps`. */

@@ -13,14 +13,38 @@ export interface PeerInfo {
   creation: number;
 }
 
+/** The codes of DistError. */
+export type DistErrorCode =
+  | 'BEAM_ERR_DIST_BAD_NAME' // a node name that is not alive@host, or not legal in our names mode
+  | 'BEAM_ERR_DIST_ILLEGAL_HOST' // a host part the names mode refuses (short name with a dot, long without)
+  | 'BEAM_ERR_DIST_SELF' // dialing our own name
+  | 'BEAM_ERR_DIST_UNRESOLVED' // the peer's host does not resolve
+  | 'BEAM_ERR_DIST_CONNECT' // TCP connect refused or failed; an inbound handshake that failed
+  | 'BEAM_ERR_DIST_TLS' // the TLS handshake failed (either way)
+  | 'BEAM_ERR_DIST_ABORTED' // the caller's signal aborted a connect
+  | 'BEAM_ERR_DIST_SIMULTANEOUS' // our attempt lost a simultaneous connect (callers get the peer's)
+  | 'BEAM_ERR_DIST_BUSY' // maxInboundHandshakes reached: an inbound connection refused
+  | 'BEAM_ERR_DIST_REPLACED' // a newer connection to the same peer replaced this one
+  | 'BEAM_ERR_DIST_TICK_TIMEOUT' // nothing read for net_ticktime: the peer is gone
+  | 'BEAM_ERR_DIST_SOCKET' // a socket error on an established connection
+  | 'BEAM_ERR_DIST_CLOSED' // the connection or the network is closed
+  | 'BEAM_ERR_DIST_USAGE' // API misuse (listen twice)
+  | 'BEAM_ERR_COOKIE_MISSING' // no cookie option, no ERLANG_COOKIE, no ~/.erlang.cookie
+  | 'BEAM_ERR_COOKIE_FILE' // the cookie file cannot be read (or is too large)
+  | 'BEAM_ERR_COOKIE_FILE_TYPE' // the cookie file is not a regular file
+  | 'BEAM_ERR_COOKIE_FILE_MODE' // the cookie file is readable by group or others (erl refuses it too)
+  | 'BEAM_ERR_COOKIE_BAD'; // an empty, over-long or non-Latin-1 cookie
+
 /**
  * A failure of the distribution layer outside the handshake: connection setup (bad name, EPMD,
  * TCP), a lost connection, a tick timeout, a cookie file that cannot be used.
  */
 export class DistError extends BeamnodeError {
+  static override readonly brand: string = 'DistError';
+  declare readonly code: DistErrorCode;
   /** The peer's node name when the failure concerns one peer. */
   readonly peer: string | undefined;
-  constructor(code: `BEAM_ERR_${string}`, message: string, options?: ErrorOptions & { peer?: string }) {
+  constructor(code: DistErrorCode, message: string, options?: ErrorOptions & { peer?: string }) {
     super(code, message, options);
     this.peer = options?.peer;
   }
@@ -49,7 +73,6 @@ export type HandshakeErrorCode =
   | 'BEAM_ERR_HANDSHAKE_NOT_ALLOWED'
   | 'BEAM_ERR_HANDSHAKE_MISSING_FLAGS'
   | 'BEAM_ERR_HANDSHAKE_CLOSED'
-  | 'BEAM_ERR_HANDSHAKE_TIMEOUT'
   | 'BEAM_ERR_HANDSHAKE_PROTOCOL'
   | 'BEAM_ERR_HANDSHAKE_NOK'
   | 'BEAM_ERR_HANDSHAKE_ALIVE'
@@ -73,6 +96,7 @@ export interface HandshakeErrorDetails {
 
 /** The handshake failed. `step` and `peer` say where; `peerInfo` what we learnt before it did. */
 export class HandshakeError extends BeamnodeError {
+  static override readonly brand: string = 'HandshakeError';
   override readonly code: HandshakeErrorCode;
   readonly step: HandshakeStep;
   readonly peer: string;
@@ -92,9 +116,46 @@ export class HandshakeError extends BeamnodeError {
   }
 }
 
-/** Malformed bytes or terms on an established connection (or in a handshake codec). */
+/** The codes of ProtocolError. */
+export type ProtocolErrorCode =
+  | 'BEAM_ERR_DIST_UNDECODABLE' // a control or message term we cannot decode (or over a decode limit)
+  | 'BEAM_ERR_DIST_BAD_CONTROL' // an invalid control message (OTP: "Invalid distribution message")
+  | 'BEAM_ERR_DIST_PROTOCOL' // a malformed frame body (pass-through bytes, trailing bytes)
+  | 'BEAM_ERR_DIST_HEADER' // a malformed distribution header or atom cache reference
+  | 'BEAM_ERR_DIST_FRAGMENT' // fragments out of order or of an unknown sequence
+  | 'BEAM_ERR_DIST_FRAGMENT_LIMIT' // fragmentLimits passed (bytes, open sequences)
+  | 'BEAM_ERR_DIST_FRAME_TOO_LARGE' // a frame length over maxFrame
+  | 'BEAM_ERR_DIST_FRAMING' // FrameReader misuse (push after stop)
+  | 'BEAM_ERR_DIST_BAD_HANDSHAKE_MESSAGE'; // the handshake codec: a malformed handshake message
+
+/** Where in a frame a ProtocolError was found (set when the bytes came from a peer). */
+export interface ProtocolErrorDetails {
+  /** The peer that sent the bytes. */
+  peer?: string;
+  /** Which term of the frame failed to decode. */
+  part?: 'control' | 'message';
+  /** The byte offset of the failure in the frame body (a fragmented message: its reassembled body). */
+  offset?: number;
+  /** The byte at `offset`: the term tag we refused, for an unknown tag (e.g. 67 RECORD_EXT before it was supported). */
+  tag?: number;
+}
+
+/**
+ * Malformed bytes or terms on an established connection (or in a handshake codec). A term we
+ * cannot decode (BEAM_ERR_DIST_UNDECODABLE) keeps the codec's DecodeError as `cause`.
+ */
 export class ProtocolError extends BeamnodeError {
-  constructor(code: `BEAM_ERR_${string}`, message: string, options?: ErrorOptions) {
+  static override readonly brand: string = 'ProtocolError';
+  readonly peer: string | undefined;
+  readonly part: 'control' | 'message' | undefined;
+  readonly offset: number | undefined;
+  readonly tag: number | undefined;
+  declare readonly code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string, options?: ErrorOptions & ProtocolErrorDetails) {
     super(code, message, options);
+    this.peer = options?.peer;
+    this.part = options?.part;
+    this.offset = options?.offset;
+    this.tag = options?.tag;
   }
 }

@@ -24,6 +24,7 @@ import {
   encodeStopReq,
   type Decoded,
 } from './codec.js';
+import { TimeoutError } from '../errors.js';
 import { EpmdError } from './errors.js';
 import { DEFAULT_EPMD_PORT, NODE_TYPE_HIDDEN, NODE_TYPE_NORMAL, PROTOCOL_TCP, type DumpReply, type NamesEntry, type NodeInfo } from './messages.js';
 
@@ -106,7 +107,7 @@ function exchange<T>(x: Exchange<T>): Promise<{ value: T; socket: Socket; rest: 
     const timer = setTimeout(() => {
       fail(
         connected
-          ? new EpmdError('BEAM_ERR_TIMEOUT', `EPMD at ${where} did not answer ${x.what} within ${x.timeout} ms`, { host: x.host, port: x.port })
+          ? new TimeoutError('epmd', `${x.what} to EPMD at ${where}`, x.timeout, { host: x.host, port: x.port })
           : new EpmdError('BEAM_ERR_EPMD_UNREACHABLE', `cannot reach EPMD at ${where}: connect timed out after ${x.timeout} ms`, {
               host: x.host,
               port: x.port,

@@ -12,10 +12,10 @@ export type EpmdErrorCode =
   | 'BEAM_ERR_EPMD_MALFORMED' // bytes that are not an EPMD message (either direction)
   | 'BEAM_ERR_EPMD_INVALID_NAME' // an alive name epmd would refuse: empty, NUL, > 255 chars, bad UTF-8
   | 'BEAM_ERR_EPMD_USAGE' // a bad argument (port out of range, extra too long, …)
-  | 'BEAM_ERR_EPMD_LISTEN' // the embedded server could not listen (port in use, bad address)
-  | 'BEAM_ERR_TIMEOUT'; // connected, but no complete reply in time
+  | 'BEAM_ERR_EPMD_LISTEN'; // the embedded server could not listen (port in use, bad address)
 
 export class EpmdError extends BeamnodeError {
+  static override readonly brand: string = 'EpmdError';
   declare readonly code: EpmdErrorCode;
   /** The EPMD's host and port, when the error concerns one (not for pure codec errors). */
   readonly host: string | undefined;

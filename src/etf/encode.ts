@@ -167,7 +167,7 @@ function writeBigint(w: Writer, v: bigint): void {
 }
 
 function writeFloat(w: Writer, f: number): void {
-  if (!Number.isFinite(f)) throw new EncodeError('BEAM_ERR_ETF_BAD_FLOAT', `${f} has no Erlang float`);
+  if (!Number.isFinite(f)) throw new EncodeError('BEAM_ERR_ETF_ENCODE_BAD_FLOAT', `${f} has no Erlang float`);
   const b = w.room(9);
   const p = w.pos;
   scratchF64[0] = f;
@@ -243,7 +243,7 @@ function writeBinaryBytes(w: Writer, src: Uint8Array, start: number, n: number):
 
 function writeBitBinary(w: Writer, t: BitBinary): void {
   if (t.data.length === 0 || t.bits === 8) return writeBinary(w, t.data);
-  if (t.bits < 1 || t.bits > 8) throw new EncodeError('BEAM_ERR_ETF_BAD_BITS', `BitBinary.bits is ${t.bits} (1–8)`);
+  if (t.bits < 1 || t.bits > 8) throw new EncodeError('BEAM_ERR_ETF_ENCODE_BAD_BITS', `BitBinary.bits is ${t.bits} (1–8)`);
   const n = t.data.length;
   w.u8(T.BIT_BINARY_EXT).u32(n).u8(t.bits).bytes(t.data.subarray(0, n - 1));
   // OTP zeroes the unused low bits of the last byte.
@@ -312,7 +312,7 @@ function writeTuple(c: Ctx, els: Term[]): void {
 }
 
 const byKey = (x: [Term, Term], y: [Term, Term]): number => compareTerms(x[0], y[0]);
-const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_DUPLICATE_KEY', 'two keys of the map are the same Erlang term');
+const duplicateKey = () => new EncodeError('BEAM_ERR_ETF_ENCODE_DUPLICATE_KEY', 'two keys of the map are the same Erlang term');
 
 /** A decoded map, in its wire order; the values it has not made yet are written from what decode kept. */
 function writeWireMap(c: Ctx, parts: WireMapParts): void {
@@ -461,7 +461,7 @@ function writePort(c: Ctx, p: Port): void {
 
 function writeReference(c: Ctx, r: Reference): void {
   const n = r.ids.length;
-  if (n < 1 || n > 5) throw new EncodeError('BEAM_ERR_ETF_BAD_REFERENCE', `reference with ${n} id words (1–5)`);
+  if (n < 1 || n > 5) throw new EncodeError('BEAM_ERR_ETF_ENCODE_BAD_REFERENCE', `reference with ${n} id words (1–5)`);
   c.w.u8(T.NEWER_REFERENCE_EXT).u16(n);
   writeAtom(c, r.node);
   c.w.u32(r.creation);
@@ -482,7 +482,7 @@ function writeFunHead(c: Ctx, f: Fun): number {
   const w = c.w;
   w.u8(T.NEW_FUN_EXT);
   const sizeAt = w.reserve(4);
-  if (f.uniq.length !== 16) throw new EncodeError('BEAM_ERR_ETF_BAD_FUN', 'Fun.uniq must be 16 bytes');
+  if (f.uniq.length !== 16) throw new EncodeError('BEAM_ERR_ETF_ENCODE_BAD_FUN', 'Fun.uniq must be 16 bytes');
   w.u8(f.arity).bytes(f.uniq).u32(f.index).u32(f.freeVars.length);
   writeAtom(c, f.module);
   writeInteger(w, f.oldIndex);
@@ -502,8 +502,8 @@ function writeRecord(c: Ctx, r: NativeRecord): void {
 /** RECORD_EXT up to its values: count, flags, module, name and every field name first. */
 function writeRecordHead(c: Ctx, r: NativeRecord): void {
   const n = r.fields.length;
-  if (r.values.length !== n) throw new EncodeError('BEAM_ERR_ETF_BAD_RECORD', `record with ${n} field names and ${r.values.length} values`);
-  if (n > 1 && new Set(r.fields).size !== n) throw new EncodeError('BEAM_ERR_ETF_BAD_RECORD', 'record names a field twice (OTP refuses it)');
+  if (r.values.length !== n) throw new EncodeError('BEAM_ERR_ETF_ENCODE_BAD_RECORD', `record with ${n} field names and ${r.values.length} values`);
+  if (n > 1 && new Set(r.fields).size !== n) throw new EncodeError('BEAM_ERR_ETF_ENCODE_BAD_RECORD', 'record names a field twice (OTP refuses it)');
   c.w.u8(T.RECORD_EXT).u32(n).u8(r.exported ? 1 : 0);
   writeAtom(c, r.module);
   writeAtom(c, r.name);

@@ -11,5 +11,6 @@ export { encode, encodeInto, encodeBodyInto } from './encode.js';
 export type { EncodeOptions } from './encode.js';
 export { Writer } from './writer.js';
 export { DecodeError, LimitError, EncodeError } from './errors.js';
+export type { DecodeErrorCode, LimitErrorCode, EncodeErrorCode } from './errors.js';
 export { pack, unpack } from './erlpack.js';
 export { compareTerms } from './order.js';

@@ -7,6 +7,7 @@ export type LintErrorCode =
   | 'BEAM_ERR_LINT_LOADER'; // @kubernetes/client-node's YAML module cannot be loaded
 
 export class LintError extends BeamnodeError {
+  static override readonly brand: string = 'LintError';
   declare readonly code: LintErrorCode;
   readonly path: string;
   constructor(code: LintErrorCode, path: string, message: string, options?: ErrorOptions) {

@@ -17,6 +17,7 @@ import { DistError, HandshakeError } from '../dist/errors.js';
 import { DistNetwork } from '../dist/net/network.js';
 import { checkHost, parseNodeName } from '../dist/protocol/names.js';
 import { EpmdError } from '../epmd/errors.js';
+import { TimeoutError } from '../errors.js';
 import type { Attempt, AttemptReason } from './types.js';
 
 const log = createDebug('beamnode:probe:dial');
@@ -164,6 +165,11 @@ export function classifyFailure(e: unknown): { reason: AttemptReason; detail: st
       default:
         return { reason: 'handshake-failed', detail, peerName };
     }
+  }
+  if (err instanceof TimeoutError) {
+    // A handshake step unanswered: the peer is there but the handshake did not complete.
+    if (err.phase === 'handshake') return { reason: 'handshake-failed', detail };
+    return { reason: 'unreachable', detail: err.phase === 'epmd' ? `EPMD: ${detail}` : detail };
   }
   if (err instanceof EpmdError) {
     if (err.code === 'BEAM_ERR_EPMD_NOT_REGISTERED') return { reason: 'not-registered', detail };

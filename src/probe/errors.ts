@@ -7,6 +7,7 @@ export type ProbeErrorCode =
   | 'BEAM_ERR_PROBE_TIMEOUT'; // --watch: a run went past its run timeout and was aborted
 
 export class ProbeError extends BeamnodeError {
+  static override readonly brand: string = 'ProbeError';
   declare readonly code: ProbeErrorCode;
   constructor(code: ProbeErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options);

@@ -58,6 +58,9 @@ const ALL: Control[] = [
   { op: 'unlink_id_ack', id: 2n ** 63n, from: b, to: a },
   { op: 'altact_sig_send', flags: 4, from: a, to: ref },
   { op: 'altact_sig_send', flags: 6, from: a, to: ref, token: tok },
+  { op: 'altact_sig_send', flags: 1, from: a, to: b },
+  { op: 'altact_sig_send', flags: 8 | 1, from: a, to: atom('srv') },
+  { op: 'altact_sig_send', flags: 4 | 16, from: a, to: ref },
 ];
 
 test('every op is in the table with the number of dist.h', () => {
@@ -156,4 +159,15 @@ test('adaptToFlags downgrades or drops what the peer cannot take', () => {
   const same = { op: 'link', from: a, to: b } as const;
   assert.deepEqual(adaptToFlags(same, undefined, none), { control: same, message: undefined });
   assert.deepEqual(adaptToFlags({ op: 'send_sender', from: a, to: b }, 1, DEFAULT_FLAGS)?.control.op, 'send_sender');
+});
+
+test('ALTACT_SIG_SEND: To must match the ALIAS/NAME flags; TOKEN needs a 5th element; more elements are ignored', () => {
+  const a = new Pid(atom('n@h'), 1, 0, 1);
+  const ref = new Reference(atom('n@h'), 1, [1, 2, 3]);
+  assert.throws(() => tupleToControl(new Tuple([37, 4, a, a])), /not a reference/);
+  assert.throws(() => tupleToControl(new Tuple([37, 8, a, ref])), /not an atom/);
+  assert.throws(() => tupleToControl(new Tuple([37, 0, a, ref])), /not a pid/);
+  assert.throws(() => tupleToControl(new Tuple([37, 4 | 2, a, ref])), /arity 4, expected 5/);
+  const grown = tupleToControl(new Tuple([37, 4 | 64, a, ref, atom('future')]));
+  assert.ok(grown.op === 'altact_sig_send' && grown.to === ref && grown.token === undefined);
 });

@@ -62,9 +62,9 @@ test('mandatory sets are OTP 25 0x1070F94 and OTP 26+ 0x4_03070F94', () => {
   assert.equal(MANDATORY_26, 0x403070f94n);
 });
 
-test('our default profile is OTP 25 default minus DIST_HDR_ATOM_CACHE and FRAGMENTS (hidden, SPAWN), plus NATIVE_RECORDS', () => {
-  assert.equal(DEFAULT_FLAGS, 0x4d075f5fbcn);
-  assert.equal(DEFAULT_FLAGS, (OTP_DEFAULT_25 & ~(DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS)) | DFLAG.NATIVE_RECORDS);
+test('our default profile is OTP 25 default minus DIST_HDR_ATOM_CACHE and FRAGMENTS (hidden, SPAWN), plus ALTACT_SIG and NATIVE_RECORDS', () => {
+  assert.equal(DEFAULT_FLAGS, 0x6d075f5fbcn);
+  assert.equal(DEFAULT_FLAGS, (OTP_DEFAULT_25 & ~(DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS)) | DFLAG.ALTACT_SIG | DFLAG.NATIVE_RECORDS);
   assert.equal(DEFAULT_FLAGS & DFLAG.PUBLISHED, 0n);
   assert.equal(DEFAULT_FLAGS & DFLAG.SPAWN, DFLAG.SPAWN);
   assert.deepEqual(missingMandatory(DEFAULT_FLAGS, MANDATORY_26), []);

@@ -79,7 +79,7 @@ test('complement, challenge_reply and challenge_ack have fixed sizes', () => {
   assert.throws(() => decodeComplement(hex('63 0000000d 000000')), ProtocolError);
 });
 
-test('every rejection is a ProtocolError with BEAM_ERR_HANDSHAKE_PROTOCOL', () => {
+test('every rejection is a ProtocolError with BEAM_ERR_DIST_BAD_HANDSHAKE_MESSAGE', () => {
   const bad: [string, () => unknown][] = [
     ['empty name', () => decodeSendName(Buffer.alloc(0))],
     ['wrong tag', () => decodeSendName(Buffer.from('Xabc'))],
@@ -94,7 +94,7 @@ test('every rejection is a ProtocolError with BEAM_ERR_HANDSHAKE_PROTOCOL', () =
     ['challenge name past end', () => decodeChallenge(hex('4e 0000000000000000 00000000 00000000 0005 61'))],
   ];
   for (const [what, f] of bad) {
-    assert.throws(f, (e: unknown) => e instanceof ProtocolError && e.code === 'BEAM_ERR_HANDSHAKE_PROTOCOL', what);
+    assert.throws(f, (e: unknown) => e instanceof ProtocolError && e.code === 'BEAM_ERR_DIST_BAD_HANDSHAKE_MESSAGE', what);
   }
   assert.throws(() => encodeSendName({ flags: 0n, creation: 0, name: 'ä\u0100@x' }), ProtocolError);
 });

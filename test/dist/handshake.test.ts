@@ -9,6 +9,7 @@ import { Connection } from '../../src/dist/net/connection.js';
 import { passThroughCodec } from '../../src/dist/protocol/framing.js';
 import { digest } from '../../src/dist/net/cookie.js';
 import { HandshakeError } from '../../src/dist/errors.js';
+import { TimeoutError } from '../../src/errors.js';
 import { DEFAULT_FLAGS, DFLAG, MANDATORY_25 } from '../../src/dist/protocol/flags.js';
 import {
   handshakeOtherStarted,
@@ -311,11 +312,18 @@ test("acceptor takes the old 'n' send_name and its 'c' complement (OTP 25.3+ beh
   }
 });
 
-test('a silent peer: TIMEOUT at recv_status after setupTime', async () => {
+test('a silent peer: TimeoutError (phase handshake) at recv_status after setupTime', async () => {
   const peer = await scripted(async () => {});
   const c = await dial(peer.port);
   try {
-    const e = await rejectsWith(handshakeWeStarted(c, A, 'b@127.0.0.1', { setupTime: 200 }), 'BEAM_ERR_HANDSHAKE_TIMEOUT');
+    const e = await handshakeWeStarted(c, A, 'b@127.0.0.1', { setupTime: 200 }).then(
+      () => assert.fail('resolved'),
+      (x: unknown) => x,
+    );
+    assert.ok(e instanceof TimeoutError, String(e));
+    assert.equal(e.code, 'BEAM_ERR_TIMEOUT');
+    assert.equal(e.phase, 'handshake');
+    assert.equal(e.peer, 'b@127.0.0.1');
     assert.equal(e.step, 'recv_status');
     assert.equal(c.destroyed, true, 'the socket is closed on failure');
   } finally {

@@ -67,8 +67,8 @@ test('toControl: the op follows the negotiated flags (SEND_SENDER, EXIT_PAYLOAD,
   const from = new Pid(ME, 1, 0, 3);
   const to = rpid(9);
   const ref = rref(1);
-  const full = DEFAULT_FLAGS;
-  const bare = DEFAULT_FLAGS & ~(DFLAG.SEND_SENDER | DFLAG.EXIT_PAYLOAD | DFLAG.DIST_MONITOR | DFLAG.ALIAS | DFLAG.UNLINK_ID);
+  const full = DEFAULT_FLAGS & ~DFLAG.ALTACT_SIG; // an OTP 25-27 peer
+  const bare = DEFAULT_FLAGS & ~(DFLAG.SEND_SENDER | DFLAG.EXIT_PAYLOAD | DFLAG.DIST_MONITOR | DFLAG.ALIAS | DFLAG.UNLINK_ID | DFLAG.ALTACT_SIG);
   assert.equal(toControl({ kind: 'send', from, to, msg: 1 }, full)!.control.op, 'send_sender');
   assert.equal(toControl({ kind: 'send', from, to, msg: 1 }, bare)!.control.op, 'send');
   const ex = toControl({ kind: 'exit', from, to, reason: atom('boom') }, full)!;
@@ -86,6 +86,59 @@ test('toControl: the op follows the negotiated flags (SEND_SENDER, EXIT_PAYLOAD,
   assert.equal(toControl({ kind: 'alias_send', from, alias: ref, msg: 1 }, bare), undefined);
   assert.equal(toControl({ kind: 'unlink_id', id: 5n, from, to }, full)!.control.op, 'unlink_id');
   assert.equal(toControl({ kind: 'unlink_id', id: 5n, from, to }, bare)!.control.op, 'unlink');
+  // without ALTACT_SIG a priority message is an ordinary one and an exit to an alias is dropped (as OTP)
+  assert.equal(toControl({ kind: 'send', from, to, msg: 1, priority: true }, full)!.control.op, 'send_sender');
+  assert.equal(toControl({ kind: 'reg_send', from, toName: atom('n'), msg: 1, priority: true }, full)!.control.op, 'reg_send');
+  assert.equal(toControl({ kind: 'alias_exit', from, alias: ref, reason: atom('x') }, full), undefined);
+});
+
+test('toControl with ALTACT_SIG (OTP 28+): alias sends, priority messages and exits to aliases are op 37 with the right flags', () => {
+  const from = new Pid(ME, 1, 0, 3);
+  const to = rpid(9);
+  const ref = rref(1);
+  const f = DEFAULT_FLAGS;
+  const op37 = (sig: OutSignal) => {
+    const c = toControl(sig, f)!;
+    assert.equal(c.control.op, 'altact_sig_send');
+    return c as { control: { flags: number; to: Term }; message: Term };
+  };
+  const a = op37({ kind: 'alias_send', from, alias: ref, msg: atom('m'), pid: to });
+  assert.ok(a.control.flags === 4 && a.control.to === ref && a.message === atom('m'));
+  assert.equal(op37({ kind: 'alias_send', from, alias: ref, msg: 1, priority: true }).control.flags, 4 | 1);
+  const p = op37({ kind: 'send', from, to, msg: 1, priority: true });
+  assert.ok(p.control.flags === 1 && p.control.to === to);
+  const n = op37({ kind: 'reg_send', from, toName: atom('srv'), msg: 1, priority: true });
+  assert.ok(n.control.flags === (8 | 1) && n.control.to === atom('srv'));
+  const x = op37({ kind: 'alias_exit', from, alias: ref, reason: atom('bye') });
+  assert.ok(x.control.flags === (4 | 16) && x.message === atom('bye'));
+  // ordinary sends keep their ops
+  assert.equal(toControl({ kind: 'send', from, to, msg: 1 }, f)!.control.op, 'send_sender');
+  assert.equal(toControl({ kind: 'reg_send', from, toName: atom('n'), msg: 1 }, f)!.control.op, 'reg_send');
+});
+
+test('dispatchControl ALTACT_SIG_SEND: to a pid, a name, an alias; priority first only at a priority alias; exits to an alias', async () => {
+  const { runtime } = rt();
+  const hooks = { spawnRequest: () => assert.fail('no spawn here') };
+  const p = runtime.spawn();
+  p.register('box');
+  const plain = p.alias();
+  const prio = p.alias(undefined, { priority: true });
+  const from = rpid(1);
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 0, from, to: p.pid }, atom('m1'));
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 8, from, to: atom('box') }, atom('m2'));
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 4 | 1, from, to: plain }, atom('m3'));
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 4 | 1 | 2, from, to: prio, token: atom('tok') }, atom('urgent'));
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 4, from, to: rref(99) }, atom('nobody'));
+  const got: Term[] = [];
+  for (let i = 0; i < 4; i++) got.push(await p.receive({ timeout: 100 }));
+  assert.deepEqual(got, [atom('urgent'), atom('m1'), atom('m2'), atom('m3')]);
+  await assert.rejects(p.receive({ timeout: 0 }), TimeoutError);
+  // an exit signal to an alias reaches its (trapping) process; to an inactive alias it is dropped
+  p.unalias(plain);
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 4 | 16, from, to: plain }, atom('ignored'));
+  dispatchControl(runtime, hooks, PEER, { op: 'altact_sig_send', flags: 4 | 16, from, to: prio }, atom('bye'));
+  eq(await p.receive({ timeout: 100 }), T(atom('EXIT'), from, atom('bye')));
+  await assert.rejects(p.receive({ timeout: 0 }), TimeoutError);
 });
 
 test('dispatchControl: routes to the runtime, and drops a signal whose sender is not on the sending node', async () => {

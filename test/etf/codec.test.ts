@@ -58,8 +58,8 @@ test('floats: integral ones (-0.0 too) are Float boxes, NaN/Infinity refused', (
   assert.equal(m.size, 3);
   assert.deepEqual(encode(m), keys);
   assert.deepEqual(encode(new Float(1)), vec('NEW_FLOAT_EXT 1.0'));
-  assert.throws(() => encode(NaN), { code: 'BEAM_ERR_ETF_BAD_FLOAT' });
-  assert.throws(() => encode(Infinity), { code: 'BEAM_ERR_ETF_BAD_FLOAT' });
+  assert.throws(() => encode(NaN), { code: 'BEAM_ERR_ETF_ENCODE_BAD_FLOAT' });
+  assert.throws(() => encode(Infinity), { code: 'BEAM_ERR_ETF_ENCODE_BAD_FLOAT' });
   // old FLOAT_EXT: 31 bytes of "%.20e"
   const old = Buffer.alloc(33);
   old[0] = 131;
@@ -268,7 +268,7 @@ test('unencodable values are refused with EncodeError', () => {
   const cyclic: Term[] = [];
   cyclic.push(cyclic);
   assert.throws(() => encode(cyclic), { code: 'BEAM_ERR_ETF_TOO_DEEP' });
-  assert.throws(() => encode(new Reference(atom('a@b'), 1, [])), { code: 'BEAM_ERR_ETF_BAD_REFERENCE' });
+  assert.throws(() => encode(new Reference(atom('a@b'), 1, [])), { code: 'BEAM_ERR_ETF_ENCODE_BAD_REFERENCE' });
   // a failed encode leaves the shared writer clean for the next one
   assert.deepEqual([...encode(1)], [131, 97, 1]);
 });
@@ -296,7 +296,7 @@ test('a JS Map whose keys are one Erlang term twice (equal bytes in two Buffers)
     new Map<Term, Term>([[Buffer.from('a'), 1], [Buffer.from('a'), 2]]),
     new Map<Term, Term>([[Buffer.from('b'), 1], [Buffer.from('a'), 2], [Buffer.from('b'), 3]]),
   ]) {
-    assert.throws(() => encode(m), (e: unknown) => e instanceof EncodeError && e.code === 'BEAM_ERR_ETF_DUPLICATE_KEY');
+    assert.throws(() => encode(m), (e: unknown) => e instanceof EncodeError && e.code === 'BEAM_ERR_ETF_ENCODE_DUPLICATE_KEY');
   }
 });
 

@@ -59,8 +59,8 @@ test('bad records are refused with their offset; the count is checked before all
   bad([67, 0, 0, 0, 2, 0, 119, 1, 109, 119, 1, 114, 119, 1, 97, 119, 1, 97, 97, 0, 97, 1], 'BEAM_ERR_ETF_BAD_RECORD'); // field twice
   bad([67, 0xff, 0xff, 0xff, 0xff, 0, 119, 1, 109, 119, 1, 114], 'BEAM_ERR_ETF_TRUNCATED'); // 4 G fields claimed
   assert.throws(() => decode(Buffer.from([131, 67, 0, 0, 0, 1, 0, 97, 1, 119, 1, 114, 119, 1, 97, 97, 0])), (e: DecodeError) => e.code === 'BEAM_ERR_ETF_BAD_ATOM');
-  assert.throws(() => encode(new NativeRecord(atom('m'), atom('r'), [atom('a')], [])), (e: EncodeError) => e.code === 'BEAM_ERR_ETF_BAD_RECORD');
-  assert.throws(() => encode(new NativeRecord(atom('m'), atom('r'), [atom('a'), atom('a')], [1, 2])), (e: EncodeError) => e.code === 'BEAM_ERR_ETF_BAD_RECORD');
+  assert.throws(() => encode(new NativeRecord(atom('m'), atom('r'), [atom('a')], [])), (e: EncodeError) => e.code === 'BEAM_ERR_ETF_ENCODE_BAD_RECORD');
+  assert.throws(() => encode(new NativeRecord(atom('m'), atom('r'), [atom('a'), atom('a')], [1, 2])), (e: EncodeError) => e.code === 'BEAM_ERR_ETF_ENCODE_BAD_RECORD');
 });
 
 test('records nested 9 000 deep: encoded and decoded without the JS stack; maxDepth holds', () => {

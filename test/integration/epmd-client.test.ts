@@ -10,6 +10,7 @@ import { canConnect, ErlNode, freePort, otpMatrix, sleep, startEpmd, withTimeout
 import { names, portPlease, register, dump, type RegistrationClosed } from '../../src/epmd/client.js';
 import { EpmdError } from '../../src/epmd/errors.js';
 import { waitUntil } from '../support/wait.js';
+import { TimeoutError } from '../../src/errors.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -180,15 +181,16 @@ test('no EPMD listening: BEAM_ERR_EPMD_UNREACHABLE naming host:port', async () =
   await assert.rejects(register({ alive: 'x', port: 1, epmdPort: port }), isCode('BEAM_ERR_EPMD_UNREACHABLE'));
 });
 
-test('an EPMD that accepts and never answers: BEAM_ERR_TIMEOUT; an aborted call rejects with the reason', async () => {
+test('an EPMD that accepts and never answers: TimeoutError (BEAM_ERR_TIMEOUT, phase epmd); an aborted call rejects with the reason', async () => {
   const sockets = new Set<Socket>();
   const silent = createServer((s) => sockets.add(s));
   await new Promise<void>((r) => silent.listen(0, HOST, r));
   const port = (silent.address() as { port: number }).port;
   try {
     await assert.rejects(portPlease('x', HOST, { port, timeout: 200 }), (e: unknown) => {
-      assert.ok(isCode('BEAM_ERR_TIMEOUT')(e));
-      assert.match((e as Error).message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+      assert.ok(e instanceof TimeoutError && e.code === 'BEAM_ERR_TIMEOUT' && e.phase === 'epmd', String(e));
+      assert.equal(e.port, port);
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
       return true;
     });
     const ac = new AbortController();

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { DistError, HandshakeError } from '../../src/dist/errors.js';
+import { DistError } from '../../src/dist/errors.js';
+import { TimeoutError } from '../../src/errors.js';
 import { DistNetwork } from '../../src/dist/net/network.js';
 import { register } from '../../src/epmd/client.js';
 import { ErlNode, hostOtp, sleep, startEpmd } from '../support/otp.js';
@@ -24,7 +25,7 @@ test(`${otp.label}: 400 stalled handshakes hold at most maxInboundHandshakes slo
     let timedOut = 0;
     net.on('handshakeFailed', (e) => {
       if (e instanceof DistError && e.code === 'BEAM_ERR_DIST_BUSY') busy++;
-      else if (e instanceof HandshakeError && e.code === 'BEAM_ERR_HANDSHAKE_TIMEOUT') timedOut++;
+      else if (e instanceof TimeoutError && e.phase === 'handshake') timedOut++;
     });
     gc();
     const m0 = process.memoryUsage();

@@ -235,7 +235,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     try {
       this.reader.push(chunk, this.onFrame);
     } catch (e) {
-      this.close(e instanceof Error ? e : new ProtocolError('BEAM_ERR_DIST_PROTOCOL', String(e)));
+      this.close(this.fromPeer(e));
     }
   };
 
@@ -263,8 +263,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
     } catch (e) {
       if (log.enabled) log('%s bad frame %s', this.peer, payload.subarray(0, 64).toString('hex'));
-      const err = e instanceof ProtocolError ? e : new ProtocolError('BEAM_ERR_DIST_PROTOCOL', `undecodable frame from ${this.peer}: ${(e as Error).message}`, { cause: e });
-      this.close(err);
+      this.close(this.fromPeer(e));
       return false;
     }
     try {
@@ -277,6 +276,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     return true;
   };
+
+  /** A failure on the peer's bytes as a ProtocolError that names the peer (the Node reports it). */
+  private fromPeer(e: unknown): ProtocolError {
+    const peer = this.peer;
+    if (!(e instanceof ProtocolError)) {
+      return new ProtocolError('BEAM_ERR_DIST_PROTOCOL', `undecodable frame from ${peer}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, peer });
+    }
+    if (e.peer !== undefined) return e;
+    return new ProtocolError(e.code, `${peer}: ${e.message}`, { cause: e.cause, peer, part: e.part, offset: e.offset, tag: e.tag });
+  }
 
   private readonly onTickTimer = (): void => {
     if (this.closedWith) return;

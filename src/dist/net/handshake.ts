@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
 import { digest, digestEquals, newChallenge } from './cookie.js';
+import { TimeoutError } from '../../errors.js';
 import { HandshakeError, ProtocolError, type HandshakeErrorCode, type HandshakeStep, type PeerInfo } from '../errors.js';
 import { DFLAG, expandMandatory25, flagsHex, MANDATORY_26, missingMandatory, negotiate } from '../protocol/flags.js';
 import {
@@ -213,7 +214,8 @@ class HandshakeChannel {
       const timer = setTimeout(() => {
         if (this.waiter?.step !== step) return;
         this.waiter = undefined;
-        reject(this.error('BEAM_ERR_HANDSHAKE_TIMEOUT', step, `no answer within ${this.setupTime} ms (setupTime, like net_setuptime)`));
+        // setupTime is per step, as net_setuptime is (OTP lib/kernel/src/dist_util.erl reset_timer).
+        reject(new TimeoutError('handshake', `handshake step ${step} with ${this.peer} (setupTime)`, this.setupTime, { peer: this.peer, step }));
       }, this.setupTime);
       this.waiter = {
         step,
@@ -237,7 +239,7 @@ class HandshakeChannel {
   }
 
   /** Fails the current wait (if any) and closes the socket. */
-  fail(e: HandshakeError): void {
+  fail(e: HandshakeError | TimeoutError): void {
     const w = this.waiter;
     this.waiter = undefined;
     this.detach();
@@ -264,8 +266,9 @@ class HandshakeChannel {
   }
 }
 
-function asHandshakeError(ch: HandshakeChannel, step: HandshakeStep, e: unknown): HandshakeError {
-  if (e instanceof HandshakeError) return e;
+/** A step's failure as a HandshakeError naming the step; a step's deadline stays a TimeoutError. */
+function asHandshakeError(ch: HandshakeChannel, step: HandshakeStep, e: unknown): HandshakeError | TimeoutError {
+  if (e instanceof HandshakeError || e instanceof TimeoutError) return e;
   if (e instanceof ProtocolError) return ch.error('BEAM_ERR_HANDSHAKE_PROTOCOL', step, e.message, { cause: e });
   return ch.error('BEAM_ERR_HANDSHAKE_PROTOCOL', step, e instanceof Error ? e.message : String(e), { cause: e });
 }

@@ -20,6 +20,7 @@ import { portPlease } from '../../epmd/client.js';
 import { Connection, DEFAULT_TICK_TIME } from './connection.js';
 import type { Control } from '../protocol/control.js';
 import { resolveCookie } from './cookie.js';
+import { TimeoutError } from '../../errors.js';
 import { DistError, HandshakeError } from '../errors.js';
 import { ourFlags } from '../protocol/flags.js';
 import type { FragmentLimits } from '../protocol/fragments.js';
@@ -356,7 +357,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
       );
       p = entry;
     }
-    return withDeadline(p.done.promise, o.timeout ?? this.setupTime * 4, o.signal, `connect to ${peer}`, peer);
+    return withDeadline(p.done.promise, o.timeout ?? this.setupTime * 4, o.signal, 'connect', `connect to ${peer}`, peer);
   }
 
   private dialFailed(peer: string, entry: Pending, e: Error): void {
@@ -402,9 +403,9 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
     if (isIP(host)) return host;
     const f = this.o.lookup ?? lookupPreferIPv4;
     try {
-      return await withDeadline(f(host), this.setupTime, signal, `resolve ${host}`, peer);
+      return await withDeadline(f(host), this.setupTime, signal, 'resolve', `resolve ${host}`, peer);
     } catch (e) {
-      if (e instanceof DistError) throw e;
+      if (e instanceof DistError || e instanceof TimeoutError) throw e;
       throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `cannot resolve the host of ${peer}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
         cause: e,
         peer,
@@ -437,7 +438,7 @@ export class DistNetwork extends EventEmitter<DistNetworkEvents> {
 }
 
 /** Races `p` against a timeout and a signal (the underlying work is not cancelled by this). */
-function withDeadline<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined, what: string, peer: string): Promise<T> {
+function withDeadline<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined, phase: 'connect' | 'resolve', what: string, peer: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
@@ -453,7 +454,7 @@ function withDeadline<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefi
     };
     const t = setTimeout(() => {
       cleanup();
-      reject(new DistError('BEAM_ERR_DIST_TIMEOUT', `${what} timed out after ${ms} ms`, { peer }));
+      reject(new TimeoutError(phase, what, ms, { peer }));
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
     p.then(

@@ -14,6 +14,7 @@
 import { createServer as createTcpServer, connect as tcpConnect, isIP, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect, type ConnectionOptions, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import createDebug from 'debug';
+import { TimeoutError } from '../../errors.js';
 import { DistError } from '../errors.js';
 
 const log = createDebug('beamnode:dist:transport');
@@ -98,7 +99,7 @@ export function tlsTransport(o: DistTlsOptions, setupTime: number): Transport {
   };
 }
 
-/** Waits for `ready` on a new socket within `ms`; errors become DistError CONNECT (TCP) or TLS. */
+/** Waits for `ready` on a new socket within `ms` (else TimeoutError, phase connect); errors become DistError CONNECT (TCP) or TLS. */
 function connectWith(make: () => Socket, ready: 'connect' | 'secureConnect', host: string, port: number, ms: number, signal: AbortSignal, peer: string): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     if (signal.aborted) {
@@ -136,7 +137,7 @@ function connectWith(make: () => Socket, ready: 'connect' | 'secureConnect', hos
     };
     const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new DistError('BEAM_ERR_DIST_ABORTED', 'aborted', { peer }));
     const t = setTimeout(
-      () => done(new DistError('BEAM_ERR_DIST_CONNECT', `${tls ? 'TLS ' : ''}connect to ${peer} at ${host}:${port} timed out after ${ms} ms`, { peer })),
+      () => done(new TimeoutError('connect', `${tls ? 'TLS ' : ''}connect to ${peer} at ${host}:${port}`, ms, { peer })),
       ms,
     );
     s.once(ready, onReady);

@@ -6,7 +6,7 @@
  */
 import { Atom, Pid, Tuple, atom, type Term } from '../../etf/types.js';
 import { isTuple } from '../runtime/terms.js';
-import { ErlangException, type RpcHandlers } from './erpc.js';
+import { applyHandler, ErlangException, type RpcHandlers } from './erpc.js';
 import { noReply } from './gen-server.js';
 import type { Node } from './node.js';
 
@@ -61,7 +61,7 @@ async function rexApply(rpcHandlers: RpcHandlers, m: Term, f: Term, args: Term):
   const stack = [new Tuple([m, f, argv.length, []])];
   if (!h) return new Tuple([A.badrpc, new Tuple([A.EXIT, new Tuple([A.undef, stack])])]);
   try {
-    return await h(argv);
+    return await applyHandler(h, m as Atom, f as Atom, argv);
   } catch (e) {
     if (e instanceof ErlangException && e.kind === 'throw') return e.reason;
     const reason = e instanceof ErlangException ? e.reason : new Tuple([A.jsError, Buffer.from(e instanceof Error ? e.message : String(e), 'utf8')]);

@@ -58,10 +58,11 @@ export function describeDest(rt: Runtime, dest: Dest): string {
 /**
  * gen_server:call/3: sends `{'$gen_call', {Self, Tag}, Request}` and waits for `{Tag, Reply}`.
  * Rejects with CallError (reason `noproc`, `noconnection` or the server's exit reason), a
- * TimeoutError, the abort reason, or the connection error (HandshakeError, DistError) when the
- * server's node cannot be reached.
+ * TimeoutError (`phase` `call`, or `connect`/`handshake`/`epmd` when the server's node could not
+ * be reached in time), the abort reason, or the connection error (HandshakeError, DistError,
+ * EpmdError) when it cannot be reached at all.
  */
-export async function genCall(ctx: CallContext, dest: Dest, request: Term, o: CallOptions = {}): Promise<Term> {
+export async function genCall(ctx: CallContext, dest: Dest, request: Term, o: CallOptions = {}, phase: 'call' | 'rpc' = 'call'): Promise<Term> {
   const rt = ctx.runtime;
   const target = rt.resolve(dest);
   const node = target.kind === 'pid' ? target.pid.node : target.node;
@@ -84,7 +85,7 @@ export async function genCall(ctx: CallContext, dest: Dest, request: Term, o: Ca
     try {
       msg = await proc.receive({ timeout: left, signal: o.signal, match: (m) => isReplyTo(m, mref) || isDown(m, mref) });
     } catch (e) {
-      if (e instanceof TimeoutError) throw new TimeoutError(`call to ${describeDest(rt, dest)}`, timeout, { cause: e });
+      if (e instanceof TimeoutError) throw new TimeoutError(phase, `${phase} to ${describeDest(rt, dest)}`, timeout, { cause: e });
       throw e;
     }
     const el = (msg as Tuple).elements;
@@ -123,10 +124,13 @@ export async function rpcCall(ctx: CallContext, node: Atom | string, module: Ato
   const n = toAtom(node);
   const m = toAtom(module);
   const f = toAtom(fun);
-  const reply = await genCall(ctx, new Tuple([A.rex, n]), new Tuple([A.call, m, f, args, o.groupLeader ?? A.user]), {
-    timeout: o.timeout ?? DEFAULT_RPC_TIMEOUT,
-    signal: o.signal,
-  });
+  const reply = await genCall(
+    ctx,
+    new Tuple([A.rex, n]),
+    new Tuple([A.call, m, f, args, o.groupLeader ?? A.user]),
+    { timeout: o.timeout ?? DEFAULT_RPC_TIMEOUT, signal: o.signal },
+    'rpc',
+  );
   if (isTuple(reply, 2, 'badrpc')) {
     throw new RpcError(`${m.name}:${f.name}/${args.length} on ${n.name}`, reply.elements[1]);
   }

@@ -4,21 +4,10 @@
  * of growing (a monitor nobody reads must not hold the node's memory). Used by pg monitors and
  * PubSub subscriptions.
  */
-import { BeamnodeError, TimeoutError } from '../../errors.js';
+import { TimeoutError } from '../../errors.js';
+import { QueueBusyError, QueueEndedError, QueueOverflowError } from '../runtime/errors.js';
 
-/** The consumer fell `limit` events behind; the queue has ended. */
-export class QueueOverflowError extends BeamnodeError {
-  constructor(what: string, limit: number) {
-    super('BEAM_ERR_QUEUE_OVERFLOW', `${what}: more than ${limit} unread events; ended`);
-  }
-}
-
-/** Thrown by `next()` once the queue has ended normally. */
-export class QueueEndedError extends BeamnodeError {
-  constructor(what: string) {
-    super('BEAM_ERR_QUEUE_ENDED', `${what} has ended`);
-  }
-}
+export { QueueBusyError, QueueEndedError, QueueOverflowError };
 
 export class ChangeQueue<T> {
   private items: T[] = [];
@@ -60,7 +49,7 @@ export class ChangeQueue<T> {
   next(o: { timeout?: number; signal?: AbortSignal } = {}): Promise<T> {
     if (this.items.length) return Promise.resolve(this.items.shift() as T);
     if (this.endedWith) return Promise.reject(this.endedWith);
-    if (this.waiter) return Promise.reject(new BeamnodeError('BEAM_ERR_QUEUE_BUSY', `${this.what}: next() is already waiting`));
+    if (this.waiter) return Promise.reject(new QueueBusyError(this.what));
     o.signal?.throwIfAborted();
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -73,7 +62,7 @@ export class ChangeQueue<T> {
         done();
         reject(o.signal?.reason);
       };
-      if (o.timeout !== undefined) timer = setTimeout(() => (done(), reject(new TimeoutError(`${this.what} next`, o.timeout!))), o.timeout);
+      if (o.timeout !== undefined) timer = setTimeout(() => (done(), reject(new TimeoutError('queue', `${this.what} next`, o.timeout!))), o.timeout);
       o.signal?.addEventListener('abort', abort, { once: true });
       this.waiter = {
         resolve: (v) => (done(), resolve(v)),

@@ -12,11 +12,15 @@ import { Atom, Tuple, atom, type Term } from '../../etf/types.js';
 import type { Control } from '../protocol/control.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { formatTerm } from '../runtime/terms.js';
+import { checkEncodable, replyOf } from './warnings.js';
 
 const log = createDebug('beamnode:dist:erpc');
 
-/** A JS function Erlang can call with rpc:call/erpc:call: gets the argument list. */
-export type RpcHandler = (args: Term[]) => Term | Promise<Term>;
+/**
+ * A JS function Erlang can call with rpc:call/erpc:call: gets the argument list. Returning
+ * `undefined` (a void function) answers the atom `ok` (a warning says so once per handler).
+ */
+export type RpcHandler = (args: Term[]) => Term | void | Promise<Term | void>;
 
 /**
  * Throw this from an RpcHandler to raise a chosen Erlang exception in the caller:
@@ -115,12 +119,23 @@ async function run(handlers: RpcHandlers, m: Atom, f: Atom, args: Term[]): Promi
   const h = handlers.get(m, f);
   if (!h) return { kind: 'error', reason: A.undef };
   try {
-    return { kind: 'return', reason: await h(args) };
+    return { kind: 'return', reason: await applyHandler(h, m, f, args) };
   } catch (e) {
     if (e instanceof ErlangException) return { kind: e.kind, reason: e.reason };
     const text = e instanceof Error ? e.message : String(e);
     return { kind: 'error', reason: new Tuple([A.jsError, Buffer.from(text, 'utf8')]) };
   }
+}
+
+/**
+ * The handler's value as a reply: `undefined` becomes `ok`; a value with no Erlang term throws
+ * (the caller then gets `{js_error, Text}` instead of a reply that never comes).
+ */
+export async function applyHandler(h: RpcHandler, m: Atom, f: Atom, args: Term[]): Promise<Term> {
+  const name = `handleRpc ${m.name}:${f.name}/${args.length}`;
+  const value = replyOf((await h(args)) as Term | undefined, h, name);
+  checkEncodable(value, h, name);
+  return value;
 }
 
 /** The exit reason erpc:execute_call/4 would end with: `{Res, return, V}`, `{Res, error, R, Stack}`, … */

@@ -13,6 +13,8 @@ import { Atom, ImproperList, Pid, Reference, Tuple, atom, type Term } from '../.
 import type { Process } from '../runtime/process.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { formatTerm } from '../runtime/terms.js';
+import { EncodeError } from '../../etf/errors.js';
+import { replyOf, warnOnce } from './warnings.js';
 
 const log = createDebug('beamnode:dist:gen-server');
 
@@ -28,8 +30,11 @@ export interface From {
 }
 
 export interface ServerHandlers {
-  /** A `gen_server:call`: return the reply (or a promise of it), or `noReply` and answer later. */
-  call?(request: Term, from: From): Term | typeof noReply | Promise<Term | typeof noReply>;
+  /**
+   * A `gen_server:call`: return the reply (or a promise of it), or `noReply` and answer later.
+   * `undefined` (a void function) replies the atom `ok` (a warning says so once per server).
+   */
+  call?(request: Term, from: From): Term | void | typeof noReply | Promise<Term | void | typeof noReply>;
   /** A `gen_server:cast`. */
   cast?(msg: Term): void | Promise<void>;
   /** Any other message (including `{'EXIT', …}` and `{'DOWN', …}`). */
@@ -76,7 +81,7 @@ export function runServer(rt: Runtime, name: Atom, proc: Process, h: ServerHandl
   const loop = async () => {
     for await (const msg of proc) {
       try {
-        await handle(rt, proc, h, msg);
+        await handle(rt, name, proc, h, msg);
       } catch (e) {
         const text = e instanceof Error ? e.message : String(e);
         log('%s: handler threw: %s', name.name, text);
@@ -89,16 +94,26 @@ export function runServer(rt: Runtime, name: Atom, proc: Process, h: ServerHandl
   return server;
 }
 
-async function handle(rt: Runtime, proc: Process, h: ServerHandlers, msg: Term): Promise<void> {
+async function handle(rt: Runtime, name: Atom, proc: Process, h: ServerHandlers, msg: Term): Promise<void> {
   const call = parseGenCall(msg);
   if (call) {
     const from: From = { pid: call.pid, tag: call.tag, reply: (v) => replyTo(rt, proc, call.pid, call.tag, v) };
     if (!h.call) {
+      warnOnce(h, `serve(${name.name}) has no call handler: gen_server calls to it are not answered`, 'BEAMNODE_NO_CALL_HANDLER');
       log('%s: call %s with no call handler: not answered', String(proc.pid), formatTerm(call.request));
       return;
     }
+    const handler = `serve(${name.name}) call handler`;
     const r = await h.call(call.request, from);
-    if (r !== noReply) await from.reply(r).catch((e: unknown) => log('reply to %s not sent: %s', String(call.pid), (e as Error).message));
+    if (r === noReply) return;
+    await from.reply(replyOf(r as Term | undefined, h, handler)).catch((e: unknown) => {
+      // A reply with no Erlang term ends the server as a throw does: the caller gets the exit.
+      if (e instanceof EncodeError) {
+        warnOnce(h, `${handler} returned a value with no Erlang term (${e.message}): the server exits`, 'BEAMNODE_BAD_REPLY');
+        throw new Error(`${handler} returned a value with no Erlang term: ${e.message}`, { cause: e });
+      }
+      log('reply to %s not sent: %s', String(call.pid), (e as Error).message);
+    });
     return;
   }
   if (msg instanceof Tuple && msg.length === 2 && msg.elements[0] === A.genCast) {

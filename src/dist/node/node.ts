@@ -24,6 +24,8 @@ import { RegistrationKeeper } from '../net/epmd-keeper.js';
 import type { DistTlsOptions } from '../net/transport.js';
 import { DistNetwork } from '../net/network.js';
 import { NodeError } from '../runtime/errors.js';
+import { ProtocolError } from '../errors.js';
+import { warn } from './warnings.js';
 import type { Process } from '../runtime/process.js';
 import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from '../runtime/runtime.js';
 import type { OutSignal, Outbox } from '../runtime/signals.js';
@@ -80,7 +82,12 @@ export interface NodeStartOptions {
   maxFrame?: number;
   /** Unauthenticated inbound handshakes held at once (default 128; past it, refused at once). */
   maxInboundHandshakes?: number;
-  /** How incoming terms are decoded (limits, conversions); a frame's maxTerms default applies. */
+  /**
+   * How the messages JS processes receive are decoded: limits, and `binariesAsStrings` /
+   * `mapsAsObjects` (then rpc results, call replies and handler arguments come mapped). Control
+   * messages are always decoded losslessly. `atomsAsStrings` is refused (BEAM_ERR_NODE_BAD_OPTION):
+   * the node's own protocols (gen_server calls, rpc, DOWN and EXIT messages) need atoms.
+   */
   decodeOptions?: DecodeOptions;
   /** How peer host names are resolved when dialing (default: dns.lookup, IPv4 first, as inet_tcp_dist). */
   lookup?: (host: string) => Promise<string>;
@@ -96,6 +103,12 @@ export interface NodeEvents {
   nodedown: [name: string, reason: Error | undefined];
   /** A handshake failed, either way (a peer with another cookie dialing us shows up here only). */
   handshakeFailed: [error: Error, initiator: boolean];
+  /**
+   * A peer sent bytes we refuse (a term we cannot decode, a frame over maxFrame, an invalid
+   * control): its connection is dropped, as OTP drops it, and `nodedown` follows. The error names
+   * the peer and, for a term, the part, offset and tag. Also printed as a BeamnodeWarning.
+   */
+  protocolError: [error: ProtocolError];
 }
 
 /** A monitor made at node level (`node.monitor()`): `down` resolves with the DOWN reason. */
@@ -172,6 +185,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
     });
     this.network.on('nodedown', (name, reason) => {
       log('nodedown %s: %s', name, reason?.message ?? 'closed by us');
+      if (reason instanceof ProtocolError) {
+        warn(`beamnode ${this.name} dropped its connection to ${reason.message}`, 'BEAMNODE_PROTOCOL_ERROR');
+        this.emit('protocolError', reason);
+      }
       this.runtime.nodeDown(atom(name));
       this.emit('nodedown', name, reason);
     });
@@ -193,6 +210,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   /** Starts a node: listen, register with EPMD (creation from its reply), answer peers. */
   static async start(o: NodeStartOptions): Promise<Node> {
     o.signal?.throwIfAborted();
+    if (o.decodeOptions?.atomsAsStrings) {
+      throw new NodeError(
+        'BEAM_ERR_NODE_BAD_OPTION',
+        "decodeOptions.atomsAsStrings cannot apply to a Node: gen_server calls, rpc and 'DOWN'/'EXIT' messages are matched by their atoms. Decode atoms as strings yourself (formatTerm, or atom.name) where you need them",
+      );
+    }
     const needsDomain = !o.name.includes('@') && o.longNames === true && !hostname().includes('.');
     const { name, longNames } = completeName(o.name, o.longNames, { domain: needsDomain ? resolverDomain() : undefined });
     const alive = checkOwnName(name, longNames).alive;
@@ -271,12 +294,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
-  send(dest: Dest, msg: Term): Promise<void> {
-    return this.system.send(dest, msg);
+  send(dest: Dest | Reference, msg: Term, o?: { priority?: boolean }): Promise<void> {
+    return this.system.send(dest, msg, o);
   }
 
-  /** exit/2 from the node's own pid. */
-  exit(pid: Pid, reason: Term): void {
+  /** exit/2 from the node's own pid (to a pid or an alias). */
+  exit(pid: Pid | Reference, reason: Term): void {
     this.system.exit(pid, reason);
   }
 
@@ -370,7 +393,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   /** @internal CallContext */
   async peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean }> {
     const conn = await this.connection(node, { signal: o.signal, timeout: Math.min(o.timeout ?? this.connectTimeout, this.connectTimeout) });
-    return { alias: (conn.flags & DFLAG.ALIAS) !== 0n };
+    // OTP 30 drops ALIAS_SEND (and may drop the ALIAS flag): op 37 carries alias sends then.
+    return { alias: (conn.flags & (DFLAG.ALIAS | DFLAG.ALTACT_SIG)) !== 0n };
   }
 
   /** @internal Outbox: a signal for a process on another node. Connects on first use; keeps order while connecting. */

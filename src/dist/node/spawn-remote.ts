@@ -7,10 +7,12 @@
  * server of ours (io-server.ts): its output goes to `output`, or to the debug log.
  */
 import { TimeoutError } from '../../errors.js';
-import { BeamnodeError } from '../../errors.js';
+import { SpawnError } from '../runtime/errors.js';
+
+export { SpawnError };
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
 import type { Process } from '../runtime/process.js';
-import { formatTerm, isTuple } from '../runtime/terms.js';
+import { isTuple } from '../runtime/terms.js';
 import type { CallContext } from './calls.js';
 import { startIoServer } from './io-server.js';
 
@@ -39,16 +41,6 @@ export interface SpawnRemoteOptions {
   /** Milliseconds to wait for SPAWN_REPLY (default 10000). */
   timeout?: number;
   signal?: AbortSignal;
-}
-
-/** A spawn request Erlang refused: `reason` is its error term (`badarg`, `noconnection`, `notsup`, …). */
-export class SpawnError extends BeamnodeError {
-  constructor(
-    readonly target: string,
-    readonly reason: Term,
-  ) {
-    super('BEAM_ERR_SPAWN', `spawn_request ${target} failed: ${formatTerm(reason)}`);
-  }
 }
 
 export interface RemoteSpawn {
@@ -99,7 +91,7 @@ export async function spawnRemote(ctx: SpawnContext, node: Atom | string, module
   } catch (e) {
     if (!o.process) proc.close(); // a late reply then undoes its link/monitor (runtime.remoteSpawnReply)
     io?.close();
-    if (e instanceof TimeoutError) throw new TimeoutError(`spawn_request ${target}`, timeout, { cause: e });
+    if (e instanceof TimeoutError) throw new TimeoutError('spawn', `spawn_request ${target}`, timeout, { cause: e });
     throw e;
   }
   const [, , status, result] = reply.elements;

@@ -4,8 +4,8 @@
  * incoming control (and its message term) to the runtime.
  */
 import createDebug from 'debug';
-import { Atom, Pid, atom, type Term } from '../../etf/types.js';
-import { adaptToFlags, exit2Signal, linkExit, monitorExit, monitorsSupported, sendToPid, type Control } from '../protocol/control.js';
+import { Atom, Pid, Reference, atom, type Term } from '../../etf/types.js';
+import { ALTACT, adaptToFlags, exit2Signal, linkExit, monitorExit, monitorsSupported, sendToPid, type Control } from '../protocol/control.js';
 import { DFLAG } from '../protocol/flags.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { OutSignal } from '../runtime/signals.js';
@@ -18,16 +18,33 @@ export interface Framed {
   message: Term | undefined;
 }
 
-/** The control (+ message) for a signal on a connection with `flags`; undefined = the peer cannot take it (OTP drops it too). */
+/** ALTACT_SIG_SEND (op 37) for a message or exit signal. */
+const altact = (flags: number, from: Pid, to: Pid | Reference | Atom, payload: Term): Framed => ({
+  control: { op: 'altact_sig_send', flags, from, to },
+  message: payload,
+});
+
+/**
+ * The control (+ message) for a signal on a connection with `flags`; undefined = the peer cannot
+ * take it (OTP drops it too). As OTP 28's erts_dsig_send_msg picks: an alias or priority send to
+ * a peer with ALTACT_SIG is op 37; an alias send without it ALIAS_SEND (33, removed in OTP 30); a
+ * priority message to an older peer an ordinary one.
+ */
 export function toControl(sig: OutSignal, flags: bigint): Framed | undefined {
+  const altactOk = (flags & DFLAG.ALTACT_SIG) !== 0n;
   switch (sig.kind) {
     case 'send':
+      if (sig.priority && altactOk) return altact(ALTACT.PRIO, sig.from, sig.to, sig.msg);
       return { control: sendToPid(flags, sig.from, sig.to), message: sig.msg };
     case 'reg_send':
+      if (sig.priority && altactOk) return altact(ALTACT.PRIO | ALTACT.NAME, sig.from, sig.toName, sig.msg);
       return { control: { op: 'reg_send', from: sig.from, toName: sig.toName }, message: sig.msg };
     case 'alias_send':
+      if (altactOk) return altact(ALTACT.ALIAS | (sig.priority ? ALTACT.PRIO : 0), sig.from, sig.alias, sig.msg);
       if (flags & DFLAG.ALIAS) return { control: { op: 'alias_send', from: sig.from, alias: sig.alias }, message: sig.msg };
       return sig.pid ? { control: sendToPid(flags, sig.from, sig.pid), message: sig.msg } : undefined;
+    case 'alias_exit':
+      return altactOk ? altact(ALTACT.ALIAS | ALTACT.EXIT, sig.from, sig.alias, sig.reason) : undefined;
     case 'link':
       return { control: { op: 'link', from: sig.from, to: sig.to }, message: undefined };
     case 'unlink_id':
@@ -144,18 +161,38 @@ export function dispatchControl(rt: Runtime, hooks: DispatchHooks, peer: Atom, c
     case 'spawn_request_tt':
       hooks.spawnRequest(c, message ?? []);
       return;
+    case 'altact_sig_send':
+      altactSig(rt, peer, c, msg);
+      return;
     case 'spawn_reply':
     case 'spawn_reply_tt':
       rt.remoteSpawnReply(c.reqId, c.to, c.flags, c.result);
       return;
     case 'group_leader':
-    case 'altact_sig_send':
-      // We keep no group leaders and do not advertise ALTACT_SIG.
+      // We keep no group leaders for remote processes (captured output uses rex's GL argument).
       if (log.enabled) log('%s: %s ignored (%s)', peer.name, c.op, formatTerm(message ?? []));
       return;
     default:
       return assertNeverControl(c);
   }
+}
+
+/** ALTACT_SIG_SEND: a message (priority ones ahead, to a priority alias) or an exit signal (EXIT). */
+function altactSig(rt: Runtime, peer: Atom, c: Extract<Control, { op: 'altact_sig_send' }>, payload: Term): void {
+  const to = c.to;
+  if (c.flags & ALTACT.EXIT) {
+    if (to instanceof Reference) rt.remoteExitAlias(c.from, to, payload);
+    else if (to instanceof Pid) rt.remoteExit(c.from, to, payload, false);
+    else {
+      const p = rt.whereis(to);
+      if (p) rt.remoteExit(c.from, p.pid, payload, false);
+    }
+    return;
+  }
+  if (to instanceof Pid) rt.deliver(to, payload);
+  else if (to instanceof Reference) {
+    if (!rt.deliverAlias(to, payload, (c.flags & ALTACT.PRIO) !== 0)) log('%s: message to inactive alias %s dropped', peer.name, String(to));
+  } else if (!rt.deliverNamed(to, payload)) log('%s: message to unregistered name %s dropped', peer.name, to.name);
 }
 
 function assertNeverControl(x: never): never {

@@ -88,8 +88,18 @@ export type Control =
   | { op: 'alias_send_tt'; from: Pid; alias: Reference; token: Term }
   | { op: 'unlink_id'; id: number | bigint; from: Pid; to: Pid }
   | { op: 'unlink_id_ack'; id: number | bigint; from: Pid; to: Pid }
-  /** OTP 28+, only with ALTACT_SIG (we do not advertise it): decoded, `to` as sent. */
-  | { op: 'altact_sig_send'; flags: number; from: Pid; to: Term; token?: Term };
+  /**
+   * OTP 28+, only with ALTACT_SIG: a message or (EXIT) an exit signal to a pid, an alias (ALIAS)
+   * or a registered name (NAME), possibly a priority one (PRIO). `flags` are ALTACT bits.
+   */
+  | { op: 'altact_sig_send'; flags: number; from: Pid; to: Pid | Reference | Atom; token?: Term };
+
+/**
+ * ALTACT_SIG_SEND flag bits (OTP erts/emulator/beam/dist.h ERTS_DOP_ALTACT_SIG_FLG_*): a priority
+ * signal, a trace token follows To, To is an alias, To is a registered name, an exit signal
+ * (the payload is the reason). Unknown bits are ignored, as erts ignores them.
+ */
+export const ALTACT = { PRIO: 1, TOKEN: 2, ALIAS: 4, NAME: 8, EXIT: 16 } as const;
 
 /** The controls that are followed by a message term (message, exit reason or argument list). */
 const WITH_MESSAGE: ReadonlySet<ControlOp> = new Set<ControlOp>([
@@ -173,7 +183,9 @@ export function controlToTuple(c: Control): Tuple {
     case 'unlink_id_ack':
       return new Tuple([n, c.id, c.from, c.to]);
     case 'altact_sig_send':
-      return c.token === undefined ? new Tuple([n, c.flags, c.from, c.to]) : new Tuple([n, c.flags, c.from, c.to, c.token]);
+      return c.token === undefined
+        ? new Tuple([n, c.flags & ~ALTACT.TOKEN, c.from, c.to])
+        : new Tuple([n, c.flags | ALTACT.TOKEN, c.from, c.to, c.token]);
     default:
       return assertNever(c);
   }
@@ -324,11 +336,14 @@ export function tupleToControl(t: Term): Control {
       }
       return { op, id, from: pid(2), to: pid(3) };
     }
-    case 'altact_sig_send':
-      arity(4, 5);
-      return e.length === 4
-        ? { op, flags: int(1), from: pid(2), to: e[3] }
-        : { op, flags: int(1), from: pid(2), to: e[3], token: e[4] };
+    case 'altact_sig_send': {
+      // {37, Flags, SenderPid, To[, Token]}; OTP may add elements later, so more are ignored.
+      const flags = int(1);
+      const withToken = (flags & ALTACT.TOKEN) !== 0;
+      if (e.length < (withToken ? 5 : 4)) throw bad(t, `arity ${e.length}, expected ${withToken ? 5 : 4} or more`);
+      const to = flags & ALTACT.ALIAS ? ref(3) : flags & ALTACT.NAME ? name(3) : pid(3);
+      return withToken ? { op, flags, from: pid(2), to, token: e[4] } : { op, flags, from: pid(2), to };
+    }
     default:
       return assertNever(op);
   }

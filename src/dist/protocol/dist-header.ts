@@ -10,11 +10,11 @@
  * Which slot an atom takes is the sender's choice: the receiver only stores what the header says
  * (OTP hashes the atom; we hash it too, differently, and only need to be consistent with ourselves).
  */
-import { decodeBodyAt, encodeBodyInto, type DecodeOptions, type Writer } from '../../etf/index.js';
+import { encodeBodyInto, type DecodeOptions, type Writer } from '../../etf/index.js';
 import { Atom, Pid, Reference, Tuple, type Term } from '../../etf/types.js';
 import { ProtocolError } from '../errors.js';
 import { DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragmentFrame, type FragmentLimits } from './fragments.js';
-import { passThroughCodec, PASS_THROUGH, type FrameBody } from './framing.js';
+import { controlDecodeOptions, decodePart, passThroughCodec, PASS_THROUGH, type FrameBody } from './framing.js';
 
 export const VERSION_MAGIC = 131;
 /** `131, 68`: a whole message. */
@@ -381,6 +381,7 @@ export function distHeaderCodec(o: DistHeaderCodecOptions = {}): DistHeaderCodec
   if (!(fragmentSize >= 256)) throw new RangeError(`fragment size ${fragmentSize} (at least 256)`);
   const assembler = new FragmentAssembler(o.fragmentLimits);
   const opts: DecodeOptions = { ...o.decodeOptions };
+  const controlOpts: DecodeOptions = controlDecodeOptions(opts);
   const passThrough = passThroughCodec(o.decodeOptions);
   let lastLength = -1;
   let lastMessageAt = 0;
@@ -388,9 +389,10 @@ export function distHeaderCodec(o: DistHeaderCodecOptions = {}): DistHeaderCodec
 
   const body = (buf: Buffer, at: number, refs: Atom[]): FrameBody => {
     opts.atomCache = refs;
-    const c = decodeBodyAt(buf, at, opts);
+    controlOpts.atomCache = refs;
+    const c = decodePart('control', buf, at, controlOpts, true);
     if (c.end === buf.length) return { control: c.term, message: undefined };
-    const m = decodeBodyAt(buf, c.end, opts);
+    const m = decodePart('message', buf, c.end, opts, true);
     if (m.end !== buf.length) {
       throw new ProtocolError('BEAM_ERR_DIST_PROTOCOL', `${buf.length - m.end} bytes after the message term`);
     }

@@ -65,8 +65,9 @@ export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
 
 /**
  * Our hidden-node profile (OTP 25's mandatory set, UNLINK_ID, V4_NC, the monitor and alias
- * flags, no PUBLISHED) plus SPAWN (the Node emulates erpc) and NATIVE_RECORDS (the codec reads
- * and writes RECORD_EXT): 0x4D_075F5FBC.
+ * flags, no PUBLISHED) plus SPAWN (the Node emulates erpc), ALTACT_SIG (OTP 28+ alias, priority
+ * and exit-to-alias signals as op 37) and NATIVE_RECORDS (the codec reads and writes
+ * RECORD_EXT): 0x6D_075F5FBC.
  * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
@@ -83,6 +84,7 @@ export const DEFAULT_FLAGS: bigint =
   DFLAG.SMALL_ATOM_TAGS |
   DFLAG.ALIAS |
   DFLAG.SPAWN |
+  DFLAG.ALTACT_SIG |
   DFLAG.NATIVE_RECORDS;
 
 /** Whether the hot path is on unless a caller says otherwise. */

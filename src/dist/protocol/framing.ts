@@ -7,8 +7,9 @@
  * The body codec is an interface so that a later atom-cache/fragments codec (`131, 68/69/70`)
  * can replace the pass-through one without touching the connection.
  */
-import { decodeAt, encodeInto, type DecodeOptions, type Writer } from '../../etf/index.js';
+import { decodeAt, decodeBodyAt, encodeInto, type DecodeOptions, type Writer } from '../../etf/index.js';
 import type { Term } from '../../etf/types.js';
+import { DecodeError } from '../../etf/errors.js';
 import { ProtocolError } from '../errors.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -138,8 +139,40 @@ export interface PassThroughCodec extends FrameCodec {
   decodeFrame(payload: Buffer): FrameBody;
 }
 
+/** A DecodeError of the control or message term as a ProtocolError saying where (other errors as they are). */
+export function undecodable(e: unknown, part: 'control' | 'message', buf: Uint8Array): unknown {
+  if (!(e instanceof DecodeError)) return e;
+  const tag = buf[e.offset];
+  const why = e.message.replace(/ \(at byte \d+\)$/, '');
+  return new ProtocolError('BEAM_ERR_DIST_UNDECODABLE', `a ${part} term we cannot decode: ${why} (${e.code}, tag ${tag ?? 'none'} at byte ${e.offset})`, {
+    cause: e,
+    part,
+    offset: e.offset,
+    tag,
+  });
+}
+
+/** decodeAt, its DecodeError turned into an undecodable() ProtocolError. */
+export function decodePart(part: 'control' | 'message', buf: Buffer, at: number, o: DecodeOptions, body = false): { term: Term; end: number } {
+  try {
+    return body ? decodeBodyAt(buf, at, o) : decodeAt(buf, at, o);
+  } catch (e) {
+    throw undecodable(e, part, buf);
+  }
+}
+
+/**
+ * The options a control term is decoded with: the limits only. Mappings (atoms or binaries as
+ * strings, maps as objects) are for the message a user receives; the control must stay lossless,
+ * or its pids, atoms and refs would not be recognised.
+ */
+export function controlDecodeOptions(o: DecodeOptions): DecodeOptions {
+  return o.limits ? { limits: o.limits } : {};
+}
+
 /** The `112, 131 Control [131 Message]` codec used when neither DIST_HDR_ATOM_CACHE nor FRAGMENTS is negotiated. */
 export function passThroughCodec(decodeOptions: DecodeOptions = {}): PassThroughCodec {
+  const controlOptions = controlDecodeOptions(decodeOptions);
   return {
     encodeFrame(w: Writer, control: Term, message?: Term): void {
       const lenAt = w.reserve(4);
@@ -156,12 +189,12 @@ export function passThroughCodec(decodeOptions: DecodeOptions = {}): PassThrough
       if (payload.length < 2 || payload[1] !== 131) {
         throw new ProtocolError('BEAM_ERR_DIST_PROTOCOL', 'pass-through frame without a 131-tagged control term');
       }
-      const c = decodeAt(payload, 1, decodeOptions);
+      const c = decodePart('control', payload, 1, controlOptions);
       if (c.end === payload.length) return { control: c.term, message: undefined };
       if (payload[c.end] !== 131) {
         throw new ProtocolError('BEAM_ERR_DIST_PROTOCOL', `byte ${payload[c.end]} after the control term, expected 131`);
       }
-      const m = decodeAt(payload, c.end, decodeOptions);
+      const m = decodePart('message', payload, c.end, decodeOptions);
       if (m.end !== payload.length) {
         throw new ProtocolError('BEAM_ERR_DIST_PROTOCOL', `${payload.length - m.end} bytes after the message term`);
       }

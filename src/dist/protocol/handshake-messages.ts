@@ -15,7 +15,7 @@ export const TAG_CHALLENGE_REPLY = 0x72; // 'r'
 export const TAG_CHALLENGE_ACK = 0x61; // 'a'
 
 const malformed = (what: string, detail: string): ProtocolError =>
-  new ProtocolError('BEAM_ERR_HANDSHAKE_PROTOCOL', `malformed ${what}: ${detail}`);
+  new ProtocolError('BEAM_ERR_DIST_BAD_HANDSHAKE_MESSAGE', `malformed ${what}: ${detail}`);
 
 function latin1Name(name: string, what: string): Buffer {
   for (let i = 0; i < name.length; i++) {

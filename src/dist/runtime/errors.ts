@@ -11,13 +11,14 @@ export type NodeErrorCode =
   | 'BEAM_ERR_NODE_STOPPED'
   | 'BEAM_ERR_NODE_BAD_NAME'
   | 'BEAM_ERR_NODE_BAD_DEST'
+  | 'BEAM_ERR_NODE_BAD_OPTION'
   | 'BEAM_ERR_NODE_NAME_TAKEN'
   | 'BEAM_ERR_NODE_NOT_REGISTERED'
-  | 'BEAM_ERR_NODE_NOPROC'
-  | 'BEAM_ERR_NODE_EPMD';
+  | 'BEAM_ERR_NODE_NOPROC';
 
 /** A misuse of the Node API or a node that is not running. */
 export class NodeError extends BeamnodeError {
+  static override readonly brand: string = 'NodeError';
   override readonly code: NodeErrorCode;
   constructor(code: NodeErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options);
@@ -27,6 +28,8 @@ export class NodeError extends BeamnodeError {
 
 /** A `receive()` (or other wait) on a process that exited; `reason` is its exit reason. */
 export class ProcessExitedError extends BeamnodeError {
+  static override readonly brand: string = 'ProcessExitedError';
+  declare readonly code: 'BEAM_ERR_PROCESS_EXITED';
   constructor(
     readonly pid: string,
     readonly reason: Term,
@@ -41,6 +44,8 @@ export class ProcessExitedError extends BeamnodeError {
  * exit reason). A timeout is a TimeoutError instead.
  */
 export class CallError extends BeamnodeError {
+  static override readonly brand: string = 'CallError';
+  declare readonly code: 'BEAM_ERR_CALL_EXIT';
   constructor(
     readonly dest: string,
     readonly reason: Term,
@@ -52,11 +57,52 @@ export class CallError extends BeamnodeError {
 
 /** `node.rpc()` got `{badrpc, Reason}` from the remote `rex`; `reason` is Reason. */
 export class RpcError extends BeamnodeError {
+  static override readonly brand: string = 'RpcError';
+  declare readonly code: 'BEAM_ERR_RPC';
   constructor(
     readonly target: string,
     readonly reason: Term,
     options?: ErrorOptions,
   ) {
     super('BEAM_ERR_RPC', `rpc ${target} returned badrpc: ${formatTerm(reason)}`, options);
+  }
+}
+
+/** `node.spawnRemote()`: Erlang refused the spawn; `reason` is its error term (`badopt`, `noconnection`, `notsup`, …). */
+export class SpawnError extends BeamnodeError {
+  static override readonly brand: string = 'SpawnError';
+  declare readonly code: 'BEAM_ERR_SPAWN';
+  constructor(
+    readonly target: string,
+    readonly reason: Term,
+  ) {
+    super('BEAM_ERR_SPAWN', `spawn_request ${target} failed: ${formatTerm(reason)}`);
+  }
+}
+
+/** A pg monitor or PubSub subscription fell `limit` events behind its reader; it has ended. */
+export class QueueOverflowError extends BeamnodeError {
+  static override readonly brand: string = 'QueueOverflowError';
+  declare readonly code: 'BEAM_ERR_QUEUE_OVERFLOW';
+  constructor(what: string, limit: number) {
+    super('BEAM_ERR_QUEUE_OVERFLOW', `${what}: more than ${limit} unread events; ended`);
+  }
+}
+
+/** `next()` on a monitor or subscription that has ended normally. */
+export class QueueEndedError extends BeamnodeError {
+  static override readonly brand: string = 'QueueEndedError';
+  declare readonly code: 'BEAM_ERR_QUEUE_ENDED';
+  constructor(what: string) {
+    super('BEAM_ERR_QUEUE_ENDED', `${what} has ended`);
+  }
+}
+
+/** A second `next()` on a monitor or subscription while one is still waiting (one reader only). */
+export class QueueBusyError extends BeamnodeError {
+  static override readonly brand: string = 'QueueBusyError';
+  declare readonly code: 'BEAM_ERR_QUEUE_BUSY';
+  constructor(what: string) {
+    super('BEAM_ERR_QUEUE_BUSY', `${what}: next() is already waiting`);
   }
 }

@@ -34,6 +34,8 @@ export class Mailbox {
   // A deque: live messages are items[head..]; compacted when the dead prefix grows.
   private items: Term[] = [];
   private head = 0;
+  /** Priority messages (EEP 76, OTP 28): received before every ordinary one, in their own order. */
+  private urgent: Term[] = [];
   private waiters: Waiter[] = [];
   private closedWith: Error | undefined;
 
@@ -46,15 +48,18 @@ export class Mailbox {
 
   /** Messages waiting. */
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.length - this.head + this.urgent.length;
   }
 
   get closed(): boolean {
     return this.closedWith !== undefined;
   }
 
-  /** Delivers a message; false when the mailbox is closed or full (the message is dropped). */
-  push(msg: Term): boolean {
+  /**
+   * Delivers a message; false when the mailbox is closed or full (the message is dropped). A
+   * `priority` message (sent to a priority alias) goes ahead of the ordinary ones queued.
+   */
+  push(msg: Term, priority = false): boolean {
     if (this.closedWith) return false;
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i];
@@ -68,13 +73,21 @@ export class Mailbox {
       this.onOverflow();
       return false;
     }
-    this.items.push(msg);
+    if (priority) this.urgent.push(msg);
+    else this.items.push(msg);
     return true;
   }
 
   /** Takes the oldest queued message `match` accepts, without waiting. */
   take(match?: (msg: Term) => boolean): Term | undefined {
     const probe = { match };
+    for (let i = 0; i < this.urgent.length; i++) {
+      const msg = this.urgent[i];
+      if (matches(probe, msg)) {
+        this.urgent.splice(i, 1);
+        return msg;
+      }
+    }
     for (let i = this.head; i < this.items.length; i++) {
       const msg = this.items[i];
       if (matches(probe, msg)) {
@@ -89,7 +102,9 @@ export class Mailbox {
   flush(match: (msg: Term) => boolean): number {
     const probe = { match };
     const keep: Term[] = [];
-    let n = 0;
+    const before = this.urgent.length;
+    this.urgent = this.urgent.filter((m) => !matches(probe, m));
+    let n = before - this.urgent.length;
     for (let i = this.head; i < this.items.length; i++) {
       if (matches(probe, this.items[i])) n++;
       else keep.push(this.items[i]);
@@ -106,7 +121,7 @@ export class Mailbox {
     const queued = this.take(opts.match);
     if (queued !== undefined) return Promise.resolve(queued);
     const timeout = opts.timeout;
-    if (timeout !== undefined && timeout <= 0) return Promise.reject(new TimeoutError(`receive on ${this.describe()}`, 0));
+    if (timeout !== undefined && timeout <= 0) return Promise.reject(new TimeoutError('receive', `receive on ${this.describe()}`, 0));
     return new Promise<Term>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const signal = opts.signal;
@@ -136,7 +151,7 @@ export class Mailbox {
       if (timeout !== undefined && Number.isFinite(timeout)) {
         timer = setTimeout(() => {
           drop();
-          waiter.reject(new TimeoutError(`receive on ${this.describe()}`, timeout));
+          waiter.reject(new TimeoutError('receive', `receive on ${this.describe()}`, timeout));
         }, timeout);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -149,6 +164,7 @@ export class Mailbox {
     if (this.closedWith) return;
     this.closedWith = err;
     this.items = [];
+    this.urgent = [];
     this.head = 0;
     for (const w of this.waiters.splice(0)) w.reject(err);
   }

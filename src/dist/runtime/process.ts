@@ -109,9 +109,12 @@ export class Process implements AsyncIterable<Term> {
    * Sends `msg` from this process. Local delivery is immediate; a remote one connects on first use
    * and resolves once the message is handed to the connection (rejects if the node cannot be
    * reached; the message is then lost, as in Erlang). The promise never needs to be awaited.
+   * `dest` may be an alias (a Reference). `priority` sends an EEP 76 priority message
+   * (`erlang:send(Dest, Msg, [priority])`, OTP 28+): received first by a priority alias
+   * (`alias([priority])`), an ordinary message otherwise and to peers older than OTP 28.
    */
-  send(dest: Dest, msg: Term): Promise<void> {
-    return this.runtime.send(this, dest, msg);
+  send(dest: Dest | Reference, msg: Term, o: { priority?: boolean } = {}): Promise<void> {
+    return this.runtime.send(this, dest, msg, o.priority ?? false);
   }
 
   /** Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError). */
@@ -152,9 +155,9 @@ export class Process implements AsyncIterable<Term> {
 
   /** Ends this process with `reason` (default `normal`). */
   exit(reason?: Term): void;
-  /** Sends an exit signal to `pid` (Erlang's exit/2); `kill` cannot be trapped. */
-  exit(pid: Pid, reason: Term): void;
-  exit(...args: [Term?] | [Pid, Term]): void {
+  /** Sends an exit signal to `pid`, or to the process behind an alias (Erlang's exit/2); `kill` cannot be trapped. */
+  exit(pid: Pid | Reference, reason: Term): void;
+  exit(...args: [Term?] | [Pid | Reference, Term]): void {
     if (args.length === 2) this.runtime.exitSignal(this, args[0], args[1]);
     else this.runtime.terminate(this, args[0] ?? this.runtime.normal);
   }
@@ -172,9 +175,11 @@ export class Process implements AsyncIterable<Term> {
   /**
    * A new alias (OTP 24+): messages sent to the returned reference reach this process until
    * `unalias`. With `ref`, that reference becomes the alias (gen_server calls use the monitor ref).
+   * `priority` (EEP 76, as `alias([priority])`): priority messages sent to it are received before
+   * ordinary ones.
    */
-  alias(ref?: Reference): Reference {
-    return this.runtime.alias(this, ref);
+  alias(ref?: Reference, o: { priority?: boolean } = {}): Reference {
+    return this.runtime.alias(this, ref, o.priority ?? false);
   }
 
   unalias(ref: Reference): boolean {

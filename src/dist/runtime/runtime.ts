@@ -73,6 +73,8 @@ export class Runtime {
   private readonly procs = new Map<string, Process>();
   private readonly names = new Map<Atom, Process>();
   private readonly aliases = new Map<string, Process>();
+  /** The aliases made with `priority` (EEP 76): priority messages to them are received first. */
+  private readonly priorityAliases = new Set<string>();
   /** Monitors held by processes of other nodes on ours, by ref key (DEMONITOR_P finds them here). */
   private readonly remoteWatched = new Map<string, Process>();
   /** Our SPAWN_REQUESTs waiting for their SPAWN_REPLY, by ReqId key. */
@@ -168,11 +170,12 @@ export class Runtime {
     return new Reference(this.node, this.creation, [c & 0x3ffff, Math.floor(c / 0x40000) >>> 0, this.refSalt]);
   }
 
-  alias(p: Process, ref?: Reference): Reference {
+  alias(p: Process, ref?: Reference, priority = false): Reference {
     const r = ref ?? this.makeRef();
     if (p.alive) {
       this.aliases.set(r.key, p);
       p.state.aliases.add(r.key);
+      if (priority) this.priorityAliases.add(r.key);
     }
     return r;
   }
@@ -180,6 +183,7 @@ export class Runtime {
   unalias(p: Process, ref: Reference): boolean {
     if (!p.state.aliases.delete(ref.key)) return false;
     this.aliases.delete(ref.key);
+    this.priorityAliases.delete(ref.key);
     return true;
   }
 
@@ -200,7 +204,9 @@ export class Runtime {
 
   // ---- what local processes do ------------------------------------------------------------
 
-  send(from: Process, dest: Dest, msg: Term): Promise<void> {
+  /** A message to a pid, a name or an alias; `priority` (EEP 76) counts only for priority aliases. */
+  send(from: Process, dest: Dest | Reference, msg: Term, priority = false): Promise<void> {
+    if (dest instanceof Reference) return this.sendAlias(from, dest, msg, undefined, priority);
     let r: Resolved;
     try {
       r = this.resolve(dest);
@@ -212,7 +218,7 @@ export class Runtime {
         this.lookup(r.pid)?.mailbox.push(msg); // to a dead pid: dropped, as in Erlang
         return Promise.resolve();
       }
-      return this.toRemote(r.pid.node, { kind: 'send', from: from.pid, to: r.pid, msg });
+      return this.toRemote(r.pid.node, { kind: 'send', from: from.pid, to: r.pid, msg, priority });
     }
     if (r.node === this.node) {
       const p = this.names.get(r.name);
@@ -226,16 +232,16 @@ export class Runtime {
       p.mailbox.push(msg);
       return Promise.resolve();
     }
-    return this.toRemote(r.node, { kind: 'reg_send', from: from.pid, toName: r.name, msg });
+    return this.toRemote(r.node, { kind: 'reg_send', from: from.pid, toName: r.name, msg, priority });
   }
 
   /** Sends to an alias (ours: delivered if active; another node's: ALIAS_SEND). */
-  sendAlias(from: Process, alias: Reference, msg: Term, fallbackPid?: Pid): Promise<void> {
+  sendAlias(from: Process, alias: Reference, msg: Term, fallbackPid?: Pid, priority = false): Promise<void> {
     if (alias.node === this.node) {
-      this.deliverAlias(alias, msg);
+      this.deliverAlias(alias, msg, priority);
       return Promise.resolve();
     }
-    return this.toRemote(alias.node, { kind: 'alias_send', from: from.pid, alias, msg, pid: fallbackPid });
+    return this.toRemote(alias.node, { kind: 'alias_send', from: from.pid, alias, msg, pid: fallbackPid, priority });
   }
 
   link(p: Process, pid: Pid): Promise<void> {
@@ -320,7 +326,13 @@ export class Runtime {
   }
 
   /** exit/2 from `p` to `pid`. */
-  exitSignal(p: Process, pid: Pid, reason: Term): void {
+  exitSignal(p: Process, pid: Pid | Reference, reason: Term): void {
+    if (pid instanceof Reference) {
+      // exit/2 to an alias (OTP 28+): reaches the process the alias belongs to while it is active.
+      if (pid.node === this.node) this.remoteExitAlias(p.pid, pid, reason);
+      else this.fire(pid.node, { kind: 'alias_exit', from: p.pid, alias: pid, reason });
+      return;
+    }
     if (this.isLocal(pid)) {
       const t = this.lookup(pid);
       if (t) this.applyExit(t, p.pid, reason, false);
@@ -338,7 +350,10 @@ export class Runtime {
     if (log.enabled) log('exit %s %s', String(p.pid), formatTerm(reason));
     if (st.name && this.names.get(st.name) === p) this.names.delete(st.name);
     this.procs.delete(localKey(p.pid));
-    for (const k of st.aliases) this.aliases.delete(k);
+    for (const k of st.aliases) {
+      this.aliases.delete(k);
+      this.priorityAliases.delete(k);
+    }
     st.aliases.clear();
     p.mailbox.close(new ProcessExitedError(String(p.pid), reason));
 
@@ -420,12 +435,18 @@ export class Runtime {
     return true;
   }
 
-  /** ALIAS_SEND: to an active alias (dropped otherwise). */
-  deliverAlias(alias: Reference, msg: Term): boolean {
+  /** ALIAS_SEND: to an active alias (dropped otherwise). A `priority` message to a priority alias is received first. */
+  deliverAlias(alias: Reference, msg: Term, priority = false): boolean {
     const p = this.aliases.get(alias.key);
     if (!p) return false;
-    p.mailbox.push(msg);
+    p.mailbox.push(msg, priority && this.priorityAliases.has(alias.key));
     return true;
+  }
+
+  /** An exit signal (exit/2) to an alias: to its process while the alias is active, else dropped. */
+  remoteExitAlias(from: Pid, alias: Reference, reason: Term): void {
+    const t = this.aliases.get(alias.key);
+    if (t) this.applyExit(t, from, reason, false);
   }
 
   remoteLink(from: Pid, to: Pid): void {

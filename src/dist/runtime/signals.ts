@@ -6,10 +6,13 @@
 import type { Atom, Pid, Reference, Term } from '../../etf/types.js';
 
 export type OutSignal =
-  | { kind: 'send'; from: Pid; to: Pid; msg: Term }
-  | { kind: 'reg_send'; from: Pid; toName: Atom; msg: Term }
+  /** `priority`: an EEP 76 priority message (OTP 28+; an ordinary one to older peers). */
+  | { kind: 'send'; from: Pid; to: Pid; msg: Term; priority?: boolean }
+  | { kind: 'reg_send'; from: Pid; toName: Atom; msg: Term; priority?: boolean }
   /** `pid`: where to send instead when the connection has no ALIAS (a gen_server reply's caller). */
-  | { kind: 'alias_send'; from: Pid; alias: Reference; msg: Term; pid?: Pid }
+  | { kind: 'alias_send'; from: Pid; alias: Reference; msg: Term; pid?: Pid; priority?: boolean }
+  /** exit/2 to an alias (OTP 28+ only; dropped for older peers, as OTP drops it). */
+  | { kind: 'alias_exit'; from: Pid; alias: Reference; reason: Term }
   | { kind: 'link'; from: Pid; to: Pid }
   | { kind: 'unlink_id'; id: bigint; from: Pid; to: Pid }
   | { kind: 'unlink_id_ack'; id: bigint; from: Pid; to: Pid }
