@@ -26,7 +26,7 @@ export function reachableByDiscovery(n: NodeReport, cookieKnown: boolean): boole
 
 /** Hosts whose EPMD answered but listed no application node. */
 function emptyHosts(r: Pick<ProbeReport, 'nodes' | 'hosts'>): string[] {
-  return r.hosts.filter((h) => h.epmd === 'ok' && !r.nodes.some((n) => n.host === h.ip)).map((h) => h.ip);
+  return r.hosts.filter((h) => h.epmd === 'ok' && !r.nodes.some((n) => n.host === h.ip || n.alsoAt?.includes(h.ip))).map((h) => h.ip);
 }
 
 export function judge(r: Pick<ProbeReport, 'nodes' | 'hosts' | 'cookie' | 'mesh'>): Verdict {
@@ -87,7 +87,7 @@ export function advise(r: ProbeReport): Advice[] {
     );
 
   // --- EPMD and the network path ------------------------------------------------------------
-  const deadEpmd = r.hosts.filter((h) => h.epmd !== 'ok');
+  const deadEpmd = r.hosts.filter((h) => h.epmd !== 'ok' && h.epmd !== 'foreign');
   if (deadEpmd.length)
     add(
       'epmd-unreachable',
@@ -101,7 +101,11 @@ export function advise(r: ProbeReport): Advice[] {
       `EPMD on ${empty.join(', ')} answered but lists no application node (only shells or probes, or nothing): the release is not running there, ` +
         `or runs without distribution (RELEASE_DISTRIBUTION=none).`,
     );
-  const distBlocked = r.nodes.some((n) => n.attempts.some((a) => a.reason === 'unreachable' && !/EPMD/.test(a.detail ?? '')) || (n.firstContact && /connect/.test(n.firstContact)));
+  const distBlocked = r.nodes.some(
+    (n) =>
+      n.attempts.some((a) => a.reason === 'unreachable' && !/EPMD/.test(a.detail ?? '')) ||
+      (n.firstContact && n.firstContactReason === 'unreachable' && /connect/.test(n.firstContact)),
+  );
   if (distBlocked)
     add(
       'dist-port',
@@ -177,12 +181,71 @@ export function advise(r: ProbeReport): Advice[] {
         `RELEASE_DISTRIBUTION=name, RELEASE_NODE=<app>@$(POD_IP) (vm.args: -name app@\${POD_IP}); or discover DNS names (SRV on the headless service with endpoint_pod_names, or a StatefulSet).`,
     );
   const nameDiscovered = known.filter((n) => isIP(n.dnsName) === 0 && isIP(hostOf(n.name)) !== 0);
-  if (nameDiscovered.length)
+  if (nameDiscovered.length) {
+    const v6 = isIP(hostOf(nameDiscovered[0].name)) === 6;
     add(
       'ip-name-mismatch',
       `the nodes are named by IP (${nameDiscovered[0].name}) but discovery returns DNS names (${nameDiscovered[0].dnsName}): use an IP-based strategy ` +
-        `(libcluster Kubernetes.DNS on the headless service, dns_cluster), or name nodes by FQDN (RELEASE_NODE=<app>@$(hostname -f) with subdomain = the service and endpoint_pod_names).`,
+        (v6
+          ? `that reads AAAA records (libcluster DNSPoll, which asks A and AAAA, or Kubernetes.DNSSRV pointed at IPs; libcluster Kubernetes.DNS asks A only), every node with -proto_dist inet6_tcp, ` +
+            `or name nodes by FQDN (-name <app>@<pod FQDN> -proto_dist inet6_tcp; an IPv6 pod cannot take it from hostname -f) with subdomain = the service and endpoint_pod_names.`
+          : `(libcluster Kubernetes.DNS on the headless service, dns_cluster), or name nodes by FQDN (RELEASE_NODE=<app>@$(hostname -f) with subdomain = the service and endpoint_pod_names).`),
     );
+  }
+  // IP-named nodes found under an address of the other family (dual stack): `app@<IPv4>` is not `app@<IPv6>`.
+  const otherFamily = known.filter((n) => isIP(n.dnsName) !== 0 && isIP(hostOf(n.name)) !== 0 && isIP(n.dnsName) !== isIP(hostOf(n.name)));
+  if (otherFamily.length) {
+    const n = otherFamily[0];
+    const v6 = isIP(hostOf(n.name)) === 6;
+    add(
+      'ip-family',
+      `dual stack: discovery gives ${v6 ? 'IPv4' : 'IPv6'} addresses (${n.dnsName}) but the nodes are named by their ${v6 ? 'IPv6' : 'IPv4'} address (${n.name}); ` +
+        (v6
+          ? `a strategy that asks A records (libcluster Kubernetes.DNS, :ip mode with the first podIP) dials <app>@<IPv4> and is refused. Discover AAAA only ` +
+            `(libcluster DNSPoll on AAAA, or IPv6 first in status.podIPs), or name the nodes by IPv4 (RELEASE_NODE=<app>@$(POD_IP) with the IPv4 podIP).`
+          : `a strategy that reads AAAA records dials <app>@<IPv6>. Discover A records only, or name the nodes by IPv6 (-proto_dist inet6_tcp).`),
+    );
+  }
+  // Nodes reachable only over IPv6: every peer needs inet6_tcp; A-only strategies find nothing.
+  const v6Only = r.hosts.length > 0 && r.hosts.every((h) => isIP(h.ip) === 6) && known.length > 0;
+  if (v6Only && r.nodes.some((n) => n.attempts.some((a) => a.reason === 'unresolvable' && /NXDOMAIN|NODATA/.test(a.detail ?? '')) || !reachableByDiscovery(n, r.cookie.known)))
+    add(
+      'ipv6',
+      `the cluster is IPv6-only (discovery gave only AAAA records): every node must run -proto_dist inet6_tcp (ERL_AFLAGS="-proto_dist inet6_tcp"; mix releases: ` +
+        `ELIXIR_ERL_OPTIONS), be named explicitly (-name <app>@<FQDN or IPv6 address>: erl cannot take an IPv6 pod's FQDN by itself), and be found by a strategy that reads AAAA ` +
+        `(libcluster Kubernetes.DNSSRV or DNSPoll; Kubernetes.DNS asks A only, and :dns mode builds names from IPv4 dots).`,
+    );
+
+  // --- TLS and proxies in the path ------------------------------------------------------------
+  const tlsNodes = r.nodes.filter((n) => n.firstContactReason === 'tls' || n.attempts.some((a) => a.reason === 'tls'));
+  if (tlsNodes.length) {
+    const ours = tlsNodes.flatMap((n) => n.attempts).find((a) => a.reason === 'tls' && !/speaks TLS/.test(a.detail ?? ''));
+    add(
+      'tls',
+      ours
+        ? `TLS with ${tlsNodes[0].name} failed: ${ours.detail}. The probe's --tls-cert/--tls-key must be signed by a CA the nodes trust (their ssl_dist_optfile cacertfile), ` +
+            `and --tls-ca must hold the CA of the nodes' certificates, whose subjectAltName must match the name dialed (DNS: the FQDN, IP: the address).`
+        : `${tlsNodes.map((n) => n.name).join(', ')} speak${tlsNodes.length === 1 ? 's' : ''} TLS on the distribution port (-proto_dist inet_tls): a plain-TCP node (or this probe) ` +
+            `gets a TLS alert and no handshake. Every node of the cluster must use the same -proto_dist inet_tls and -ssl_dist_optfile; run the probe with ` +
+            `--tls-cert, --tls-key and --tls-ca (a client certificate the nodes accept) to check the names over TLS.`,
+    );
+  }
+  const proxiedHosts = r.hosts.filter((h) => h.epmd === 'foreign');
+  const proxiedNodes = r.nodes.filter((n) => n.firstContactReason === 'foreign' || n.firstContactReason === 'reset');
+  if (proxiedHosts.length || proxiedNodes.length) {
+    const where = [
+      ...proxiedHosts.map((h) => `EPMD port 4369 on ${h.ip}: ${h.error}`),
+      ...proxiedNodes.map((n) => `distribution port ${n.port} of ${n.name}: ${n.firstContact}`),
+    ];
+    add(
+      'sidecar',
+      `a proxy answers instead of the BEAM (${where.slice(0, 2).join('; ')}${where.length > 2 ? '; …' : ''}): a service-mesh sidecar intercepts the port and speaks ` +
+        `HTTP or mTLS, or resets for want of a route. Erlang distribution is neither HTTP nor the mesh's TLS: exclude EPMD and a pinned distribution port range ` +
+        `from interception. Pin the range: -kernel inet_dist_listen_min 9100 inet_dist_listen_max 9155. Istio: pod annotations ` +
+        `traffic.sidecar.istio.io/excludeInboundPorts: "4369,9100-9155" and traffic.sidecar.istio.io/excludeOutboundPorts: "4369,9100-9155". ` +
+        `Linkerd: config.linkerd.io/skip-inbound-ports and config.linkerd.io/skip-outbound-ports: "4369,9100-9155" (or mark them opaque with config.linkerd.io/opaque-ports).`,
+    );
+  }
 
   // --- cookie, allow lists -------------------------------------------------------------------
   const badCookie = r.nodes.filter((n) => n.attempts.some((a) => a.reason === 'bad-cookie'));

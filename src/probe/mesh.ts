@@ -5,6 +5,7 @@
  * connected to each other (that is what the cluster wants anyway).
  */
 import createDebug from 'debug';
+import type { DistTlsOptions } from '../dist/net/transport.js';
 import { atom, Atom } from '../etf/types.js';
 import type { MeshReport, NodeReport } from './types.js';
 import { mapBounded } from './pool.js';
@@ -21,6 +22,8 @@ export interface MeshOptions {
   shortHost?: string;
   /** EPMD port on the nodes' hosts (the probe's --epmd-port). */
   epmdPort?: number;
+  /** TLS distribution, as the probe's own dials. */
+  tls?: DistTlsOptions;
   signal?: AbortSignal;
 }
 
@@ -50,6 +53,7 @@ export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): P
     listen: { address: '127.0.0.1' },
     setupTime: o.timeoutMs,
     signal: o.signal,
+    ...(o.tls ? { tls: o.tls } : {}),
     // We dial each node under its true name at the address the probe already reached it on, so
     // the mesh works whatever resolver this process has (--nameserver, the loopback demo); the
     // pods' own pings still go through their own resolvers, which is what the check is about.

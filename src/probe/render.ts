@@ -32,6 +32,9 @@ const REASON_TEXT: Record<NonNullable<Attempt['reason']>, string> = {
   'not-registered': 'not registered',
   'bad-cookie': 'bad cookie',
   'not-allowed': 'not allowed',
+  tls: 'TLS',
+  foreign: 'not a BEAM node (proxy?)',
+  reset: 'accepted, then reset',
   'handshake-failed': 'handshake failed',
 };
 
@@ -69,7 +72,8 @@ export function renderTable(r: ProbeReport, o: TableOptions = {}): string {
   for (const n of r.nodes) {
     lines.push('');
     const mode = n.longNames === undefined ? '' : n.longNames ? ', long names' : ', short names';
-    lines.push(`${bold(n.name)}${n.nameKnown ? '' : yellow(' (true name unknown)')}  ${dim(`${n.host}, dist port ${n.port}${mode}`)}`);
+    const at = [n.host, ...(n.alsoAt ?? [])].join(' and ');
+    lines.push(`${bold(n.name)}${n.nameKnown ? '' : yellow(' (true name unknown)')}  ${dim(`${at}, dist port ${n.port}${mode}`)}`);
     if (n.firstContact) lines.push(`  ${yellow(`first contact: ${n.firstContact}`)}`);
     const formW = Math.max(...n.attempts.map((a) => a.forms.join('=').length), 4);
     const dialW = Math.max(...n.attempts.map((a) => a.dialed.length), 6);
@@ -150,7 +154,10 @@ export function renderJson(r: ProbeReport): string {
       dnsName: n.dnsName,
       port: n.port,
       ...(n.longNames === undefined ? {} : { longNames: n.longNames }),
+      ...(n.nameFrom ? { nameFrom: n.nameFrom } : {}),
+      ...(n.alsoAt?.length ? { alsoAt: n.alsoAt } : {}),
       ...(n.firstContact ? { firstContact: n.firstContact } : {}),
+      ...(n.firstContactReason ? { firstContactReason: n.firstContactReason } : {}),
       attempts: n.attempts.map((a) => ({
         form: a.form,
         forms: a.forms,

@@ -21,6 +21,12 @@ export type AttemptReason =
   | 'bad-cookie'
   /** The peer's net_kernel:allow/1 list (or its required flags) excludes the probe. */
   | 'not-allowed'
+  /** The port speaks TLS (a `-proto_dist inet_tls` node dialed in plain TCP), or our TLS failed. */
+  | 'tls'
+  /** The port accepted and answered in another protocol (HTTP/1.1, HTTP/2…): a proxy such as a mesh sidecar. */
+  | 'foreign'
+  /** The port accepted, then reset or closed without a byte of handshake: typically a proxy with nowhere to forward. */
+  | 'reset'
   /** The handshake failed otherwise (closed, timed out, protocol error): see `detail`. */
   | 'handshake-failed';
 
@@ -59,6 +65,12 @@ export interface NodeReport {
   attempts: Attempt[];
   /** When the true name is unknown: why the first contact read no challenge. */
   firstContact?: string;
+  /** The first contact's reason, when it failed (tls, foreign, reset…). */
+  firstContactReason?: AttemptReason;
+  /** Where the true name came from: the first contact's challenge, or an accepted dial under a name. */
+  nameFrom?: 'challenge' | 'accepted';
+  /** Other addresses of the same node (dual stack: the node answered on both families). */
+  alsoAt?: string[];
 }
 
 /** One host discovery returned and what its EPMD said. */
@@ -70,7 +82,8 @@ export interface HostReport {
   sources: ('srv' | 'epmd-srv' | 'a' | 'aaaa' | 'kubernetes')[];
   /** Shape of the discovery name (classifyName kind). */
   kind: TargetKind;
-  epmd: 'ok' | 'unreachable' | 'error';
+  /** `foreign`: something accepted on the EPMD port and answered in another protocol (or reset). */
+  epmd: 'ok' | 'unreachable' | 'error' | 'foreign';
   /** EPMD's error, when it failed. */
   error?: string;
   /** Alive names EPMD listed that the probe skipped (its own, `rpc-…`, `remote-…` leftovers). */
@@ -101,6 +114,13 @@ export type AdviceCode =
   | 'dist-port'
   | 'not-allowed'
   | 'kubernetes-access'
+  | 'ipv6'
+  | 'ip-family'
+  | 'tls'
+  | 'sidecar'
+  | 'statefulset-service'
+  | 'host-network'
+  | 'global-partition'
   | 'mesh';
 
 export interface Advice {
