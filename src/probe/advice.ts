@@ -34,7 +34,7 @@ export function judge(r: Pick<ProbeReport, 'nodes' | 'hosts' | 'cookie' | 'mesh'
   if (r.hosts.some((h) => h.epmd !== 'ok')) return 'broken';
   if (emptyHosts(r).length) return 'broken'; // a pod in discovery without a node: the cluster lacks it
   if (!r.nodes.every((n) => reachableByDiscovery(n, r.cookie.known))) return 'broken';
-  if (r.mesh && r.mesh.matrix.some((m) => m.result !== 'pong')) return 'broken';
+  if (r.mesh && r.mesh.matrix.some((m) => m.result !== 'pong' || m.dropped)) return 'broken';
   return 'ok';
 }
 
@@ -291,10 +291,26 @@ export function advise(r: ProbeReport): Advice[] {
   if (pang.length)
     add(
       'mesh',
-      `${pang.length} node pair(s) cannot reach each other under their own names (${pang
-        .slice(0, 3)
-        .map((m) => `${m.from} → ${m.to}: ${m.result}`)
-        .join('; ')}${pang.length > 3 ? '; …' : ''}): the pods cannot resolve or connect to each other's names.`,
+      `${pang.length} node pair(s) cannot reach each other under their own names: ${pang
+        .slice(0, 4)
+        .map((m) => `${m.from} → ${m.to}: ${m.result}${m.why ? ` (${m.why})` : ''}`)
+        .join('; ')}${pang.length > 4 ? '; …' : ''}. A pod must resolve every other node's host and reach its EPMD (4369) and distribution port: ` +
+        `check NetworkPolicies between the pods (both directions), the pods' resolv.conf, and that every node's name resolves from every pod.`,
     );
+  const dropped = r.mesh?.matrix.filter((m) => m.dropped) ?? [];
+  if (dropped.length) {
+    const pop = r.mesh?.nodes?.some((n) => n.preventOverlappingPartitions) ?? false;
+    add(
+      'global-partition',
+      `${dropped.map((m) => `${m.from} – ${m.to}`).join(', ')} answered pong, then lost the connection` +
+        (pop && pang.length
+          ? `: global disconnected it to prevent overlapping partitions (kernel prevent_overlapping_partitions, default true since OTP 25; the node logs ` +
+            `"'global' at node … disconnected node … in order to prevent overlapping partitions"). It does so because other pairs cannot connect (${pang
+              .slice(0, 2)
+              .map((m) => `${m.from} → ${m.to}`)
+              .join(', ')}): a partial mesh is not allowed to stand. Fix those pairs; do not turn the option off (global's name registry would become inconsistent).`
+          : `: something closed it after the ping (a node restarting, net_kernel:disconnect/1, or an idle timeout in the network path).`),
+    );
+  }
   return out;
 }

@@ -160,8 +160,13 @@ export interface KubernetesFacts {
 }
 
 export interface MeshReport {
-  /** from → to → 'pong' | 'pang' | error text. */
-  matrix: { from: string; to: string; result: string }[];
+  /**
+   * from → to → 'pong' | 'pang' | error text; `why` for a pang (what `from` saw: resolution, EPMD,
+   * TCP) or a drop; `dropped`: pong, but no longer connected once the cluster settled.
+   */
+  matrix: { from: string; to: string; result: string; why?: string; dropped?: boolean }[];
+  /** The asked nodes once settled: their visible connections, OTP release, global's prevent_overlapping_partitions. */
+  nodes?: { name: string; otp?: number; preventOverlappingPartitions?: boolean; connected?: string[] }[];
   /** Nodes the probe could not ask (no accepted connection, or rpc failed). */
   skipped: { node: string; reason: string }[];
 }
