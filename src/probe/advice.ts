@@ -270,14 +270,53 @@ export function advise(r: ProbeReport): Advice[] {
 
   // --- Kubernetes facts -----------------------------------------------------------------------
   if (k8s) {
-    const notReady = k8s.endpoints.filter((e) => !e.ready);
-    const hidden = k8s.pods.filter((p) => p.problems.some((x) => x.code === 'not-in-dns'));
-    if ((notReady.length || hidden.length) && !k8s.publishNotReadyAddresses)
+    // Not ready, so absent from DNS. publishNotReadyAddresses helps only a pod whose readiness
+    // probe waits for something (e.g. the cluster itself); without a probe, Ready means the
+    // containers run, and a pod that is not Ready has no node to join with.
+    const notReadyNames = new Set([
+      ...k8s.endpoints.filter((e) => !e.ready && e.pod).map((e) => e.pod!),
+      ...k8s.pods.filter((p) => p.problems.some((x) => x.code === 'not-in-dns')).map((p) => p.name),
+    ]);
+    const notReadyPods = [...notReadyNames].map((name) => k8s.pods.find((p) => p.name === name) ?? { name, readinessProbe: undefined });
+    const notReadyIps = k8s.endpoints.filter((e) => !e.ready && !e.pod).map((e) => e.ip);
+    const probed = notReadyPods.filter((p) => p.readinessProbe === true);
+    const unprobed = notReadyPods.filter((p) => p.readinessProbe === false);
+    const unknown = notReadyPods.filter((p) => p.readinessProbe === undefined);
+    if ((probed.length || unknown.length || notReadyIps.length) && !k8s.publishNotReadyAddresses)
       add(
         'publish-not-ready',
-        `${notReady.length || hidden.length} pod(s) are not ready and the Service does not publish not-ready addresses, so DNS (and libcluster's endpoints mode) hides them: ` +
-          `a pod whose readiness waits for the cluster never joins. Set \`publishNotReadyAddresses: true\` on the headless Service used for discovery.`,
+        `${[...probed, ...unknown].map((p) => p.name).concat(notReadyIps).join(', ')} ${probed.length + unknown.length + notReadyIps.length === 1 ? 'is' : 'are'} not ready and the Service does not publish not-ready addresses, so DNS (and libcluster's endpoints mode) hides ${probed.length + unknown.length + notReadyIps.length === 1 ? 'it' : 'them'}` +
+          (probed.length ? ` although ${probed.length === 1 ? 'its node runs' : 'their nodes run'} (a readiness probe holds ${probed.length === 1 ? 'it' : 'them'} back)` : '') +
+          `: a pod whose readiness waits for the cluster never joins. Set \`publishNotReadyAddresses: true\` on the headless Service used for discovery (keep a separate Service for traffic).`,
       );
+    if (unprobed.length)
+      add(
+        'not-ready',
+        `${unprobed.map((p) => p.name).join(', ')} ${unprobed.length === 1 ? 'is' : 'are'} not ready and declare${unprobed.length === 1 ? 's' : ''} no readiness probe: Ready then only means the containers run, ` +
+          `so the app is not up (crash loop, image pull, init containers); publishNotReadyAddresses would not help. See \`kubectl describe pod\` and the container logs.`,
+      );
+    // A StatefulSet names its pods <pod>.<serviceName>.<ns>.svc.<zone>; DNS serves that only under a headless Service.
+    const stsPods = k8s.pods.filter((p) => p.owner === 'StatefulSet' && p.subdomain === svcName);
+    if (k8s.headless === false && stsPods.length)
+      add(
+        'statefulset-service',
+        `the StatefulSet of ${stsPods[0].name} has serviceName: ${svcName}, which is not headless: the pods call themselves ${stsPods[0].selfFqdn ?? `<pod>.${svcName}.<ns>.svc.<zone>`}, ` +
+          `but DNS has per-pod names only under a headless Service, so that name does not resolve. Create a headless Service (clusterIP: None, same selector, ` +
+          `e.g. ${svcName}-headless) and make it the StatefulSet's serviceName (serviceName cannot be changed in place: delete the StatefulSet with --cascade=orphan and create it again).`,
+      );
+    // hostNetwork: the pod shares its node's network namespace, IP and hostname.
+    const hostNet = k8s.pods.filter((p) => p.hostNetwork);
+    if (hostNet.length) {
+      const p = hostNet[0];
+      const n = r.nodes.find((x) => x.host === p.ip && x.nameKnown);
+      const sameNode = hostNet.filter((x) => x.nodeName && x.nodeName === p.nodeName).length > 1;
+      add(
+        'host-network',
+        `${hostNet.map((x) => x.name).join(', ')} run${hostNet.length === 1 ? 's' : ''} with hostNetwork: the pod has its Kubernetes node's IP and hostname` +
+          `${p.nodeName ? ` (${p.nodeName})` : ''}, so \`-name app\` takes the node's name${n ? ` (${n.name})` : ''}, not a name under ${svcName}, and EPMD on 4369 is the node's, shared by every such pod there` +
+          `${sameNode ? ' (two of them share one node here)' : ''}. Drop hostNetwork, or name the node by IP (RELEASE_NODE=<app>@$(POD_IP), which is the node's IP) and keep one such pod per node (a DaemonSet).`,
+      );
+    }
     if (k8s.error)
       add(
         'kubernetes-access',

@@ -101,6 +101,7 @@ export type AdviceCode =
   | 'subdomain'
   | 'not-headless'
   | 'publish-not-ready'
+  | 'not-ready'
   | 'name-mode'
   | 'cookie'
   | 'name-ip-mismatch'
@@ -151,8 +152,22 @@ export interface KubernetesFacts {
   publishNotReadyAddresses?: boolean;
   /** Endpoint pod → ready. */
   endpoints: { ip: string; pod?: string; hostname?: string; ready: boolean }[];
-  /** Pod → its predicted self FQDN, subdomain and the problems predictNames found. */
-  pods: { name: string; subdomain?: string; selfFqdn?: string; problems: { code: string; message: string }[] }[];
+  /** Pod → its predicted self FQDN, subdomain, what runs it and the problems predictNames found. */
+  pods: {
+    name: string;
+    subdomain?: string;
+    selfFqdn?: string;
+    ip?: string;
+    ready?: boolean;
+    /** A container declares a readinessProbe. */
+    readinessProbe?: boolean;
+    hostNetwork?: boolean;
+    /** The Kubernetes node it runs on (spec.nodeName). */
+    nodeName?: string;
+    /** The controlling owner's kind (ReplicaSet, StatefulSet, …). */
+    owner?: string;
+    problems: { code: string; message: string }[];
+  }[];
   /** CoreDNS endpoint_pod_names per its ConfigMap (undefined when unreadable). */
   endpointPodNames?: boolean;
   /** A failure reading the API (the probe goes on with DNS). */
