@@ -86,19 +86,20 @@ export function renderTable(r: ProbeReport, o: TableOptions = {}): string {
 
   if (r.mesh) {
     lines.push('', bold('mesh (net_adm:ping from each row to each column)'));
-    const names = [...new Set([...r.mesh.matrix.map((m) => m.from), ...r.mesh.matrix.map((m) => m.to)])];
+    const inMatrix = new Set([...r.mesh.matrix.map((m) => m.from), ...r.mesh.matrix.map((m) => m.to)]);
+    const names = [...new Set([...r.nodes.map((n) => n.name).filter((n) => inMatrix.has(n)), ...inMatrix])]; // the nodes' order
     if (names.length) {
       const w = Math.max(...names.map((n) => n.length));
       const cell = (m: { result: string; dropped?: boolean } | undefined) =>
         !m ? '·' : m.result === 'pong' ? (m.dropped ? yellow('pong→dropped') : green('pong')) : red(m.result.startsWith('error') ? 'error' : m.result);
-      lines.push(`  ${''.padEnd(w + 4)}  ${names.map((_, i) => dim(`[${i + 1}]`.padEnd(13))).join(' ')}`);
+      lines.push(`  ${''.padEnd(w + 4)}  ${names.map((_, i) => dim(`[${i + 1}]`.padEnd(13))).join(' ')}`.trimEnd());
       names.forEach((from, i) => {
         const row = names.map((to) => {
           const m = from === to ? undefined : r.mesh!.matrix.find((x) => x.from === from && x.to === to);
           const c = from === to ? '-' : cell(m);
           return c + ' '.repeat(Math.max(0, 13 - c.replace(/\x1b\[[0-9;]*m/g, '').length));
         });
-        lines.push(`  ${`[${i + 1}] ${from}`.padEnd(w + 4)}  ${row.join(' ')}`);
+        lines.push(`  ${`[${i + 1}] ${from}`.padEnd(w + 4)}  ${row.join(' ')}`.trimEnd());
       });
     }
     for (const m of r.mesh.matrix) if (m.why) lines.push(`  ${m.from} → ${m.to}: ${m.result === 'pong' ? yellow(m.why) : red(m.why)}`);
