@@ -7,19 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { otpMatrix, type ErlNode, type Otp } from '../support/otp.js';
+import type { ErlNode } from '../support/otp.js';
 import { createCluster, type Cluster } from './rig.js';
-import { rigUnavailableReason } from './netns.js';
+import { cookieDir, label, otp, probeCli, skip, SVC } from './probe-support.js';
 
-const skip = rigUnavailableReason() ?? false;
-const otp: Otp | undefined = skip ? undefined : otpMatrix()[0];
-const label = otp?.label ?? 'no erl';
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const SVC = 'myapp-headless.default.svc.cluster.local';
 const PODS = ['myapp-7d9f8b6c5-abcde', 'myapp-7d9f8b6c5-fghij'];
 
 interface JsonAttempt { form: string; forms: string[]; dialed: string; accepted: boolean; reason: string | null; actual?: string; detail?: string }
@@ -30,24 +21,12 @@ const byForms = (n: JsonNode) => Object.fromEntries(n.attempts.map((a) => [a.for
 
 describe(`probe: IPv6-only and dual-stack clusters (${label})`, { skip }, () => {
   const secret = randomBytes(12).toString('hex');
-  let dir: string;
+  let cookie: ReturnType<typeof cookieDir>;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'beamnode-probe-ipv6-'));
-    writeFileSync(join(dir, 'cookie'), secret, { mode: 0o600 });
+    cookie = cookieDir(secret);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  async function probeIn(c: Cluster, extra: string[] = []): Promise<{ code: number | null; report: JsonReport; stdout: string }> {
-    const r = await c.exec([process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'probe', 'myapp-headless', '--json', '--cookie-file', join(dir, 'cookie'), ...extra], {
-      timeoutMs: 90_000,
-    });
-    assert.ok(!(r.stdout + r.stderr).includes(secret), 'the cookie is never printed');
-    try {
-      return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stdout: r.stdout };
-    } catch {
-      throw new Error(`no JSON from the probe (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-    }
-  }
+  after(() => cookie?.remove());
+  const probeIn = (c: Cluster, extra: string[] = []) => probeCli<JsonReport>(c, cookie.file, secret, extra);
   /** Starts `-name <name> -proto_dist inet6_tcp` in each pod (the rig's own app is off). */
   async function startNodes(c: Cluster, nameOf: (p: Cluster['pods'][number]) => string): Promise<ErlNode[]> {
     return Promise.all(c.pods.map((p) => c.startErl({ pod: p.podName, name: nameOf(p), cookie: secret, args: ['-proto_dist', 'inet6_tcp'] })));

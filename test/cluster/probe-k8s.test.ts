@@ -8,18 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { otpMatrix, type Otp } from '../support/otp.js';
 import { apiObjects, type ApiPod } from './k8s-api.js';
 import { createCluster, type Cluster } from './rig.js';
-import { rigUnavailableReason } from './netns.js';
+import { cookieDir, jsonFromPod, label, otp, skip } from './probe-support.js';
 
-const skip = rigUnavailableReason() ?? false;
-const otp: Otp | undefined = skip ? undefined : otpMatrix()[0];
-const label = otp?.label ?? 'no erl';
 const RUNNER = fileURLToPath(new URL('./probe-k8s-runner.ts', import.meta.url));
 
 interface JsonReport {
@@ -31,23 +26,16 @@ interface JsonReport {
 
 describe(`probe --kubernetes: not-ready pods, hostNetwork, a StatefulSet on a ClusterIP service (${label})`, { skip }, () => {
   const secret = randomBytes(12).toString('hex');
-  let dir: string;
+  let cookie: ReturnType<typeof cookieDir>;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'beamnode-probe-k8s-'));
-    writeFileSync(join(dir, 'cookie'), secret, { mode: 0o600 });
+    cookie = cookieDir(secret);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => cookie?.remove());
 
-  async function probe(c: Cluster, service: string, pods: ApiPod[]): Promise<{ code: number | null; report: JsonReport; stdout: string }> {
-    const file = join(dir, `${c.id}.json`);
-    writeFileSync(file, JSON.stringify({ service, namespace: 'default', cookieFile: join(dir, 'cookie'), api: apiObjects(c, { pods }) }));
-    const r = await c.exec([process.execPath, '--import', 'tsx', RUNNER, file], { timeoutMs: 90_000 });
-    assert.ok(!(r.stdout + r.stderr).includes(secret));
-    try {
-      return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stdout: r.stdout };
-    } catch {
-      throw new Error(`no JSON from the probe (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-    }
+  function probe(c: Cluster, service: string, pods: ApiPod[]) {
+    const file = join(cookie.dir, `${c.id}.json`);
+    writeFileSync(file, JSON.stringify({ service, namespace: 'default', cookieFile: cookie.file, api: apiObjects(c, { pods }) }));
+    return jsonFromPod<JsonReport>(c, [process.execPath, '--import', 'tsx', RUNNER, file], secret);
   }
 
   test(`not ready with a readiness probe: found through the EndpointSlice, publish-not-ready; without one: not-ready (no publishNotReadyAddresses); hostNetwork: host-network (${label})`, async () => {

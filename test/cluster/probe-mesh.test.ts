@@ -9,19 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { otpMatrix, type Otp } from '../support/otp.js';
 import { createCluster, type Cluster } from './rig.js';
-import { rigUnavailableReason } from './netns.js';
+import { cookieDir, label, otp, probeCli, skip, SVC } from './probe-support.js';
 
-const skip = rigUnavailableReason() ?? false;
-const otp: Otp | undefined = skip ? undefined : otpMatrix()[0];
-const label = otp?.label ?? 'no erl';
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const SVC = 'myapp-headless.default.svc.cluster.local';
 const PODS = ['myapp-0', 'myapp-1', 'myapp-2'];
 
 interface JsonReport {
@@ -36,12 +26,11 @@ interface JsonReport {
 
 describe(`probe --mesh: a partial mesh, global's overlapping-partition cut, two nodes in one pod (${label})`, { skip }, () => {
   const secret = randomBytes(12).toString('hex');
-  let dir: string;
+  let cookie: ReturnType<typeof cookieDir>;
   let c: Cluster;
   const fqdn = (pod: string) => `${pod}.${SVC}`;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'beamnode-probe-mesh-'));
-    writeFileSync(join(dir, 'cookie'), secret, { mode: 0o600 });
+    cookie = cookieDir(secret);
     c = await createCluster({
       name: 'bnprobem', otp, subnet: '10.231.84.0/24', dnsMode: 'default',
       pods: PODS.map((podName) => ({ podName, hostname: podName, subdomain: 'myapp-headless' })),
@@ -58,17 +47,13 @@ describe(`probe --mesh: a partial mesh, global's overlapping-partition cut, two 
   });
   after(async () => {
     await c?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cookie?.remove();
   });
 
   test(`the matrix names the pang pairs with why, marks the pair global cut, and advises on both; both nodes of myapp-0 probed (${label})`, async () => {
-    const r = await c.exec([process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'probe', 'myapp-headless', '--json', '--mesh', '--cookie-file', join(dir, 'cookie')], {
-      timeoutMs: 120_000,
-    });
-    assert.ok(!(r.stdout + r.stderr).includes(secret));
-    const report = JSON.parse(r.stdout) as JsonReport;
+    const { code, report } = await probeCli<JsonReport>(c, cookie.file, secret, ['--mesh'], 120_000);
     const out = JSON.stringify(report.mesh, null, 1);
-    assert.equal(r.code, 1, out);
+    assert.equal(code, 1, out);
     assert.deepEqual(report.nodes.map((n) => n.name).sort(), [`admin@${fqdn('myapp-0')}`, ...PODS.map((p) => `myapp@${fqdn(p)}`)].sort());
     for (const n of report.nodes) assert.ok(n.attempts.find((a) => a.forms.includes('dns'))!.accepted, n.name);
     const m = report.mesh!;

@@ -8,20 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { otpMatrix, sleep, type ErlNode, type Otp } from '../support/otp.js';
+import { sleep, type ErlNode } from '../support/otp.js';
 import { pki } from '../integration/tls-certs.js';
 import { createCluster, type Cluster } from './rig.js';
-import { rigUnavailableReason } from './netns.js';
+import { cookieDir, label, otp, probeCli, skip, SVC } from './probe-support.js';
 
-const skip = rigUnavailableReason() ?? false;
-const otp: Otp | undefined = skip ? undefined : otpMatrix()[0];
-const label = otp?.label ?? 'no erl';
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const SVC = 'myapp-headless.default.svc.cluster.local';
 const PODS = ['myapp-0', 'myapp-1', 'myapp-2'];
 const DIST_PORT = 9100;
 
@@ -31,11 +24,12 @@ interface JsonReport { verdict: string; nodes: JsonNode[]; advice: { code: strin
 
 describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () => {
   const secret = randomBytes(12).toString('hex');
+  let cookie: ReturnType<typeof cookieDir>;
   let dir: string;
   let c: Cluster;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'beamnode-probe-proxies-'));
-    writeFileSync(join(dir, 'cookie'), secret, { mode: 0o600 });
+    cookie = cookieDir(secret);
+    dir = cookie.dir;
     // A StatefulSet: hostname = pod name, subdomain = the headless service; names match in DNS.
     c = await createCluster({
       name: 'bnprobex', otp, subnet: '10.231.83.0/24', dnsMode: 'default', erl: false,
@@ -44,20 +38,9 @@ describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () =>
   });
   after(async () => {
     await c?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cookie?.remove();
   });
-
-  async function probe(extra: string[] = []): Promise<{ code: number | null; report: JsonReport; stdout: string }> {
-    const r = await c.exec([process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'probe', 'myapp-headless', '--json', '--cookie-file', join(dir, 'cookie'), ...extra], {
-      timeoutMs: 90_000,
-    });
-    assert.ok(!(r.stdout + r.stderr).includes(secret), 'the cookie is never printed');
-    try {
-      return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stdout: r.stdout };
-    } catch {
-      throw new Error(`no JSON from the probe (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-    }
-  }
+  const probe = (extra: string[] = []) => probeCli<JsonReport>(c, cookie.file, secret, extra);
   const pinned = ['-kernel', 'inet_dist_listen_min', String(DIST_PORT), 'inet_dist_listen_max', String(DIST_PORT)];
 
   describe('TLS distribution', () => {

@@ -156,15 +156,7 @@ class HandshakeChannel {
     return new HandshakeError(
       code,
       message,
-      {
-        step,
-        peer: this.peer,
-        peerInfo: this.peerInfo,
-        dialed: extra.dialed,
-        actual: extra.actual,
-        missing: extra.missing,
-        ...(this.head?.length ? { received: this.head } : {}),
-      },
+      { step, peer: this.peer, peerInfo: this.peerInfo, dialed: extra.dialed, actual: extra.actual, missing: extra.missing, received: this.head?.length ? this.head : undefined },
       extra.cause === undefined ? undefined : { cause: extra.cause },
     );
   }
