@@ -50,6 +50,8 @@ describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () =>
       certs.ca('ca');
       for (const p of c.pods) certs.leaf(p.podName, 'ca', [`DNS:${p.selfFqdn}`, `IP:${p.ip}`]);
       certs.leaf('probe', 'ca', [`IP:${c.probe.ip}`]);
+      certs.ca('rogueca');
+      certs.leaf('rogue', 'rogueca', [`IP:${c.probe.ip}`]);
       nodes = await Promise.all(
         c.pods.map((p) => {
           const f = (x: string) => JSON.stringify(join(dir, x));
@@ -92,6 +94,18 @@ describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () =>
         const f = Object.fromEntries(n.attempts.map((a) => [a.forms.join('='), a]));
         assert.deepEqual([f['dns=fqdn'].accepted, f.ip.reason, f.ip.actual], [true, 'mismatch', n.name]);
       }
+    });
+
+    test(`with a client certificate the nodes do not trust: tls (not a proxy), certificate advice (${label})`, async () => {
+      const { code, report, stdout } = await probe(['--tls-cert', join(dir, 'rogue.pem'), '--tls-key', join(dir, 'rogue.key'), '--tls-ca', join(dir, 'ca.pem')]);
+      assert.equal(code, 1, stdout);
+      for (const n of report.nodes) {
+        assert.equal(n.firstContactReason, 'tls', stdout);
+        assert.ok(n.attempts.every((a) => a.reason === 'tls' || a.reason === 'illegal-host'), stdout);
+      }
+      const adv = report.advice.find((a) => a.code === 'tls');
+      assert.match(adv?.text ?? '', /must be signed by a CA the nodes trust/, stdout);
+      assert.ok(!report.advice.some((a) => a.code === 'sidecar'), stdout);
     });
   });
 
