@@ -173,6 +173,8 @@ export function classifyFailure(e: unknown): { reason: AttemptReason; detail: st
       return { reason: 'tls', detail: `the port speaks TLS: it answered our send_name with ${foreign.what} (a -proto_dist inet_tls node; probe it with --tls-cert/--tls-key/--tls-ca)` };
     if (foreign)
       return { reason: 'foreign', detail: `the port is not a BEAM node: it answered our send_name with ${foreign.what} (bytes ${foreign.hex})` };
+    // Over TLS a refused certificate can surface only as the socket's error at the first read.
+    if (err.code === 'BEAM_ERR_HANDSHAKE_CLOSED' && /ERR_SSL_/.test(detail)) return { reason: 'tls', detail };
     if (err.code === 'BEAM_ERR_HANDSHAKE_CLOSED' && err.step === 'recv_status')
       return {
         reason: 'reset',

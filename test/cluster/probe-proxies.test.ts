@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep, type ErlNode } from '../support/otp.js';
+import { sharedTmpDir, sleep, type ErlNode } from '../support/otp.js';
 import { pki } from '../integration/tls-certs.js';
 import { createCluster, type Cluster } from './rig.js';
 import { cookieDir, label, otp, probeCli, skip, SVC } from './probe-support.js';
@@ -25,11 +25,11 @@ interface JsonReport { verdict: string; nodes: JsonNode[]; advice: { code: strin
 describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () => {
   const secret = randomBytes(12).toString('hex');
   let cookie: ReturnType<typeof cookieDir>;
+  /** Where the TLS certificates are (host path). */
   let dir: string;
   let c: Cluster;
   before(async () => {
     cookie = cookieDir(secret);
-    dir = cookie.dir;
     // A StatefulSet: hostname = pod name, subdomain = the headless service; names match in DNS.
     c = await createCluster({
       name: 'bnprobex', otp, subnet: '10.231.83.0/24', dnsMode: 'default', erl: false,
@@ -45,7 +45,11 @@ describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () =>
 
   describe('TLS distribution', () => {
     let nodes: ErlNode[] = [];
+    // Certificates where the pods' erl (maybe a chroot OTP) and the probe (this filesystem) both read them.
+    let shared: ReturnType<typeof sharedTmpDir>;
     before(async () => {
+      shared = sharedTmpDir(otp!);
+      dir = shared.hostPath;
       const certs = pki(dir);
       certs.ca('ca');
       for (const p of c.pods) certs.leaf(p.podName, 'ca', [`DNS:${p.selfFqdn}`, `IP:${p.ip}`]);
@@ -54,17 +58,18 @@ describe(`probe: TLS distribution and mesh sidecars (${label})`, { skip }, () =>
       certs.leaf('rogue', 'rogueca', [`IP:${c.probe.ip}`]);
       nodes = await Promise.all(
         c.pods.map((p) => {
-          const f = (x: string) => JSON.stringify(join(dir, x));
+          const f = (x: string) => JSON.stringify(join(shared.erlPath, x));
           const common = `{certfile, ${f(`${p.podName}.pem`)}}, {keyfile, ${f(`${p.podName}.key`)}}, {cacertfile, ${f('ca.pem')}}, {verify, verify_peer}`;
           writeFileSync(join(dir, `${p.podName}.conf`), `[{server, [${common}, {fail_if_no_peer_cert, true}]}, {client, [${common}]}].\n`);
           return c.startErl({
-            pod: p.podName, name: 'myapp', cookie: secret, args: ['-proto_dist', 'inet_tls', '-ssl_dist_optfile', join(dir, `${p.podName}.conf`), ...pinned],
+            pod: p.podName, name: 'myapp', cookie: secret, args: ['-proto_dist', 'inet_tls', '-ssl_dist_optfile', join(shared.erlPath, `${p.podName}.conf`), ...pinned],
           });
         }),
       );
     });
     after(async () => {
       await Promise.all(nodes.map((n) => n.stop()));
+      shared?.remove();
     });
 
     test(`without certificates: every node recognised as a TLS peer (its alert), tls advice naming the flags; broken (${label})`, async () => {

@@ -46,6 +46,8 @@ test('classifyFailure: a TLS alert is tls, an HTTP answer foreign, a silent clos
   const reset = classifyFailure(hsError('BEAM_ERR_HANDSHAKE_CLOSED', 'recv_status', undefined, 'socket error ECONNRESET at recv_status'));
   assert.equal(reset.reason, 'reset');
   assert.match(reset.detail, /reset it/);
+  // Over TLS, a certificate the node refuses shows as the socket's SSL error, not as a proxy.
+  assert.equal(classifyFailure(hsError('BEAM_ERR_HANDSHAKE_CLOSED', 'recv_status', undefined, 'socket error ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED at recv_status')).reason, 'tls');
   // A close later in the handshake stays what it was (not a proxy).
   assert.equal(classifyFailure(hsError('BEAM_ERR_HANDSHAKE_CLOSED', 'recv_challenge')).reason, 'handshake-failed');
 });
