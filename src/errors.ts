@@ -82,6 +82,8 @@ export interface TimeoutDetails {
   /** phase `epmd`: the EPMD's host and port. */
   host?: string;
   port?: number;
+  /** phase `handshake`: the first bytes the peer sent, when it never sent a whole message (a proxy's answer, a TLS alert). */
+  received?: Buffer;
 }
 
 /**
@@ -100,6 +102,7 @@ export class TimeoutError extends BeamnodeError {
   readonly step: string | undefined;
   readonly host: string | undefined;
   readonly port: number | undefined;
+  readonly received: Buffer | undefined;
   /** `what` names the wait (`call to {srv, 'n@h'}`); the message is "`what` timed out after `ms` ms". */
   constructor(phase: TimeoutPhase, what: string, ms: number, options?: ErrorOptions & TimeoutDetails) {
     super('BEAM_ERR_TIMEOUT', `${what} timed out after ${ms} ms`, options);
@@ -109,5 +112,6 @@ export class TimeoutError extends BeamnodeError {
     this.step = options?.step;
     this.host = options?.host;
     this.port = options?.port;
+    this.received = options?.received;
   }
 }

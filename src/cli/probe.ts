@@ -4,7 +4,7 @@
  * probe could not run), 2 usage.
  */
 import { parseArgs } from 'node:util';
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { parseNameserver } from '../discovery/index.js';
 import { parseCookieBytes } from '../dist/net/cookie.js';
 import { renderJson, renderTable } from '../probe/render.js';
@@ -27,6 +27,9 @@ const USAGE = `usage: beamnode probe <service> [options]
   --epmd-port N           EPMD port on the hosts (default: ERL_EPMD_PORT, else 4369)
   --json                  print the JSON report instead of the table
   --mesh                  ask every node over rpc to net_adm:ping every other (needs the right cookie)
+  --tls-cert F            dial over TLS (-proto_dist inet_tls) with this client certificate (PEM);
+  --tls-key F             its private key (PEM) and
+  --tls-ca F              the CA of the nodes' certificates (PEM); all three together
   --timeout MS            per step timeout: DNS question, EPMD, connect, handshake step (default ${DEFAULT_TIMEOUT_MS})
   --concurrency N         hosts probed at once (default ${DEFAULT_CONCURRENCY})
 
@@ -76,6 +79,23 @@ function readCookie(path: string): string {
   }
 }
 
+/** --tls-cert/--tls-key/--tls-ca: all three or none, each a readable PEM file. */
+function tlsOptions(values: Record<string, string | boolean | undefined>): { tls?: { cert: Buffer; key: Buffer; ca: Buffer } } {
+  const flags = ['tls-cert', 'tls-key', 'tls-ca'] as const;
+  const given = flags.filter((f) => values[f] !== undefined);
+  if (given.length === 0) return {};
+  if (given.length !== flags.length) throw new UsageError(`give --tls-cert, --tls-key and --tls-ca together (missing ${flags.filter((f) => !given.includes(f)).map((f) => `--${f}`).join(', ')})`);
+  const read = (f: (typeof flags)[number]) => {
+    const path = values[f] as string;
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new UsageError(`--${f} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  return { tls: { cert: read('tls-cert'), key: read('tls-key'), ca: read('tls-ca') } };
+}
+
 export async function run(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
@@ -97,6 +117,9 @@ export async function run(argv: string[]): Promise<number> {
         watch: { type: 'boolean' },
         interval: { type: 'string' },
         listen: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -127,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
       timeoutMs: positiveInt('--timeout', values.timeout as string | undefined, 600_000),
       concurrency: positiveInt('--concurrency', values.concurrency as string | undefined, 1024),
       mesh: values.mesh === true,
+      ...tlsOptions(values),
     };
     watch = watchOptions(values);
   } catch (e) {

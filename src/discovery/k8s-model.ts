@@ -56,6 +56,10 @@ export interface PodInfo {
   nodeName: string | undefined;
   /** metadata.deletionTimestamp is set (terminating). */
   deleting: boolean;
+  /** spec.hostNetwork: the pod has its node's IP and hostname. */
+  hostNetwork?: boolean;
+  /** Some container declares a readinessProbe (else Ready follows the containers running). */
+  readinessProbe?: boolean;
 }
 
 export function endpointsOf(slice: V1EndpointSlice): EndpointInfo[] {
@@ -110,6 +114,8 @@ export function podOf(pod: V1Pod): PodInfo {
     labels: { ...(pod.metadata?.labels ?? {}) },
     nodeName: pod.spec?.nodeName || undefined,
     deleting: pod.metadata?.deletionTimestamp != null,
+    hostNetwork: pod.spec?.hostNetwork === true,
+    readinessProbe: (pod.spec?.containers ?? []).some((c) => c.readinessProbe != null),
   };
 }
 

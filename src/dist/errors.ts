@@ -92,6 +92,11 @@ export interface HandshakeErrorDetails {
   actual?: string;
   /** MISSING_FLAGS: the names of the mandatory flags the other side lacks. */
   missing?: string[];
+  /**
+   * The first bytes the peer sent (at most 64), when they never made a handshake message: lets a
+   * caller tell a TLS listener, an HTTP proxy or another protocol from a BEAM node.
+   */
+  received?: Buffer;
 }
 
 /** The handshake failed. `step` and `peer` say where; `peerInfo` what we learnt before it did. */
@@ -104,6 +109,7 @@ export class HandshakeError extends BeamnodeError {
   readonly dialed: string | undefined;
   readonly actual: string | undefined;
   readonly missing: string[] | undefined;
+  readonly received: Buffer | undefined;
   constructor(code: HandshakeErrorCode, message: string, details: HandshakeErrorDetails, options?: ErrorOptions) {
     super(code, `${details.step} with ${details.peer}: ${message}`, options);
     this.code = code;
@@ -113,6 +119,7 @@ export class HandshakeError extends BeamnodeError {
     this.dialed = details.dialed;
     this.actual = details.actual;
     this.missing = details.missing;
+    this.received = details.received;
   }
 }
 

@@ -26,7 +26,7 @@ export function reachableByDiscovery(n: NodeReport, cookieKnown: boolean): boole
 
 /** Hosts whose EPMD answered but listed no application node. */
 function emptyHosts(r: Pick<ProbeReport, 'nodes' | 'hosts'>): string[] {
-  return r.hosts.filter((h) => h.epmd === 'ok' && !r.nodes.some((n) => n.host === h.ip)).map((h) => h.ip);
+  return r.hosts.filter((h) => h.epmd === 'ok' && !r.nodes.some((n) => n.host === h.ip || n.alsoAt?.includes(h.ip))).map((h) => h.ip);
 }
 
 export function judge(r: Pick<ProbeReport, 'nodes' | 'hosts' | 'cookie' | 'mesh'>): Verdict {
@@ -34,7 +34,7 @@ export function judge(r: Pick<ProbeReport, 'nodes' | 'hosts' | 'cookie' | 'mesh'
   if (r.hosts.some((h) => h.epmd !== 'ok')) return 'broken';
   if (emptyHosts(r).length) return 'broken'; // a pod in discovery without a node: the cluster lacks it
   if (!r.nodes.every((n) => reachableByDiscovery(n, r.cookie.known))) return 'broken';
-  if (r.mesh && r.mesh.matrix.some((m) => m.result !== 'pong')) return 'broken';
+  if (r.mesh && r.mesh.matrix.some((m) => m.result !== 'pong' || m.dropped)) return 'broken';
   return 'ok';
 }
 
@@ -87,7 +87,7 @@ export function advise(r: ProbeReport): Advice[] {
     );
 
   // --- EPMD and the network path ------------------------------------------------------------
-  const deadEpmd = r.hosts.filter((h) => h.epmd !== 'ok');
+  const deadEpmd = r.hosts.filter((h) => h.epmd !== 'ok' && h.epmd !== 'foreign');
   if (deadEpmd.length)
     add(
       'epmd-unreachable',
@@ -101,7 +101,11 @@ export function advise(r: ProbeReport): Advice[] {
       `EPMD on ${empty.join(', ')} answered but lists no application node (only shells or probes, or nothing): the release is not running there, ` +
         `or runs without distribution (RELEASE_DISTRIBUTION=none).`,
     );
-  const distBlocked = r.nodes.some((n) => n.attempts.some((a) => a.reason === 'unreachable' && !/EPMD/.test(a.detail ?? '')) || (n.firstContact && /connect/.test(n.firstContact)));
+  const distBlocked = r.nodes.some(
+    (n) =>
+      n.attempts.some((a) => a.reason === 'unreachable' && !/EPMD/.test(a.detail ?? '')) ||
+      (n.firstContact && n.firstContactReason === 'unreachable' && /connect/.test(n.firstContact)),
+  );
   if (distBlocked)
     add(
       'dist-port',
@@ -177,12 +181,71 @@ export function advise(r: ProbeReport): Advice[] {
         `RELEASE_DISTRIBUTION=name, RELEASE_NODE=<app>@$(POD_IP) (vm.args: -name app@\${POD_IP}); or discover DNS names (SRV on the headless service with endpoint_pod_names, or a StatefulSet).`,
     );
   const nameDiscovered = known.filter((n) => isIP(n.dnsName) === 0 && isIP(hostOf(n.name)) !== 0);
-  if (nameDiscovered.length)
+  if (nameDiscovered.length) {
+    const v6 = isIP(hostOf(nameDiscovered[0].name)) === 6;
     add(
       'ip-name-mismatch',
       `the nodes are named by IP (${nameDiscovered[0].name}) but discovery returns DNS names (${nameDiscovered[0].dnsName}): use an IP-based strategy ` +
-        `(libcluster Kubernetes.DNS on the headless service, dns_cluster), or name nodes by FQDN (RELEASE_NODE=<app>@$(hostname -f) with subdomain = the service and endpoint_pod_names).`,
+        (v6
+          ? `that reads AAAA records (libcluster DNSPoll, which asks A and AAAA, or Kubernetes.DNSSRV pointed at IPs; libcluster Kubernetes.DNS asks A only), every node with -proto_dist inet6_tcp, ` +
+            `or name nodes by FQDN (-name <app>@<pod FQDN> -proto_dist inet6_tcp; an IPv6 pod cannot take it from hostname -f) with subdomain = the service and endpoint_pod_names.`
+          : `(libcluster Kubernetes.DNS on the headless service, dns_cluster), or name nodes by FQDN (RELEASE_NODE=<app>@$(hostname -f) with subdomain = the service and endpoint_pod_names).`),
     );
+  }
+  // IP-named nodes found under an address of the other family (dual stack): `app@<IPv4>` is not `app@<IPv6>`.
+  const otherFamily = known.filter((n) => isIP(n.dnsName) !== 0 && isIP(hostOf(n.name)) !== 0 && isIP(n.dnsName) !== isIP(hostOf(n.name)));
+  if (otherFamily.length) {
+    const n = otherFamily[0];
+    const v6 = isIP(hostOf(n.name)) === 6;
+    add(
+      'ip-family',
+      `dual stack: discovery gives ${v6 ? 'IPv4' : 'IPv6'} addresses (${n.dnsName}) but the nodes are named by their ${v6 ? 'IPv6' : 'IPv4'} address (${n.name}); ` +
+        (v6
+          ? `a strategy that asks A records (libcluster Kubernetes.DNS, :ip mode with the first podIP) dials <app>@<IPv4> and is refused. Discover AAAA only ` +
+            `(libcluster DNSPoll on AAAA, or IPv6 first in status.podIPs), or name the nodes by IPv4 (RELEASE_NODE=<app>@$(POD_IP) with the IPv4 podIP).`
+          : `a strategy that reads AAAA records dials <app>@<IPv6>. Discover A records only, or name the nodes by IPv6 (-proto_dist inet6_tcp).`),
+    );
+  }
+  // Nodes reachable only over IPv6: every peer needs inet6_tcp; A-only strategies find nothing.
+  const v6Only = r.hosts.length > 0 && r.hosts.every((h) => isIP(h.ip) === 6) && known.length > 0;
+  if (v6Only && r.nodes.some((n) => n.attempts.some((a) => a.reason === 'unresolvable' && /NXDOMAIN|NODATA/.test(a.detail ?? '')) || !reachableByDiscovery(n, r.cookie.known)))
+    add(
+      'ipv6',
+      `the cluster is IPv6-only (discovery gave only AAAA records): every node must run -proto_dist inet6_tcp (ERL_AFLAGS="-proto_dist inet6_tcp"; mix releases: ` +
+        `ELIXIR_ERL_OPTIONS), be named explicitly (-name <app>@<FQDN or IPv6 address>: erl cannot take an IPv6 pod's FQDN by itself), and be found by a strategy that reads AAAA ` +
+        `(libcluster Kubernetes.DNSSRV or DNSPoll; Kubernetes.DNS asks A only, and :dns mode builds names from IPv4 dots).`,
+    );
+
+  // --- TLS and proxies in the path ------------------------------------------------------------
+  const tlsNodes = r.nodes.filter((n) => n.firstContactReason === 'tls' || n.attempts.some((a) => a.reason === 'tls'));
+  if (tlsNodes.length) {
+    const ours = tlsNodes.flatMap((n) => n.attempts).find((a) => a.reason === 'tls' && !/speaks TLS/.test(a.detail ?? ''));
+    add(
+      'tls',
+      ours
+        ? `TLS with ${tlsNodes[0].name} failed: ${ours.detail}. The probe's --tls-cert/--tls-key must be signed by a CA the nodes trust (their ssl_dist_optfile cacertfile), ` +
+            `and --tls-ca must hold the CA of the nodes' certificates, whose subjectAltName must match the name dialed (DNS: the FQDN, IP: the address).`
+        : `${tlsNodes.map((n) => n.name).join(', ')} speak${tlsNodes.length === 1 ? 's' : ''} TLS on the distribution port (-proto_dist inet_tls): a plain-TCP node (or this probe) ` +
+            `gets a TLS alert and no handshake. Every node of the cluster must use the same -proto_dist inet_tls and -ssl_dist_optfile; run the probe with ` +
+            `--tls-cert, --tls-key and --tls-ca (a client certificate the nodes accept) to check the names over TLS.`,
+    );
+  }
+  const proxiedHosts = r.hosts.filter((h) => h.epmd === 'foreign');
+  const proxiedNodes = r.nodes.filter((n) => n.firstContactReason === 'foreign' || n.firstContactReason === 'reset');
+  if (proxiedHosts.length || proxiedNodes.length) {
+    const where = [
+      ...proxiedHosts.map((h) => `EPMD port 4369 on ${h.ip}: ${h.error}`),
+      ...proxiedNodes.map((n) => `distribution port ${n.port} of ${n.name}: ${n.firstContact}`),
+    ];
+    add(
+      'sidecar',
+      `a proxy answers instead of the BEAM (${where.slice(0, 2).join('; ')}${where.length > 2 ? '; …' : ''}): a service-mesh sidecar intercepts the port and speaks ` +
+        `HTTP or mTLS, or resets for want of a route. Erlang distribution is neither HTTP nor the mesh's TLS: exclude EPMD and a pinned distribution port range ` +
+        `from interception. Pin the range: -kernel inet_dist_listen_min 9100 inet_dist_listen_max 9155. Istio: pod annotations ` +
+        `traffic.sidecar.istio.io/excludeInboundPorts: "4369,9100-9155" and traffic.sidecar.istio.io/excludeOutboundPorts: "4369,9100-9155". ` +
+        `Linkerd: config.linkerd.io/skip-inbound-ports and config.linkerd.io/skip-outbound-ports: "4369,9100-9155" (or mark them opaque with config.linkerd.io/opaque-ports).`,
+    );
+  }
 
   // --- cookie, allow lists -------------------------------------------------------------------
   const badCookie = r.nodes.filter((n) => n.attempts.some((a) => a.reason === 'bad-cookie'));
@@ -207,14 +270,53 @@ export function advise(r: ProbeReport): Advice[] {
 
   // --- Kubernetes facts -----------------------------------------------------------------------
   if (k8s) {
-    const notReady = k8s.endpoints.filter((e) => !e.ready);
-    const hidden = k8s.pods.filter((p) => p.problems.some((x) => x.code === 'not-in-dns'));
-    if ((notReady.length || hidden.length) && !k8s.publishNotReadyAddresses)
+    // Not ready, so absent from DNS. publishNotReadyAddresses helps only a pod whose readiness
+    // probe waits for something (e.g. the cluster itself); without a probe, Ready means the
+    // containers run, and a pod that is not Ready has no node to join with.
+    const notReadyNames = new Set([
+      ...k8s.endpoints.filter((e) => !e.ready && e.pod).map((e) => e.pod!),
+      ...k8s.pods.filter((p) => p.problems.some((x) => x.code === 'not-in-dns')).map((p) => p.name),
+    ]);
+    const notReadyPods = [...notReadyNames].map((name) => k8s.pods.find((p) => p.name === name) ?? { name, readinessProbe: undefined });
+    const notReadyIps = k8s.endpoints.filter((e) => !e.ready && !e.pod).map((e) => e.ip);
+    const probed = notReadyPods.filter((p) => p.readinessProbe === true);
+    const unprobed = notReadyPods.filter((p) => p.readinessProbe === false);
+    const unknown = notReadyPods.filter((p) => p.readinessProbe === undefined);
+    if ((probed.length || unknown.length || notReadyIps.length) && !k8s.publishNotReadyAddresses)
       add(
         'publish-not-ready',
-        `${notReady.length || hidden.length} pod(s) are not ready and the Service does not publish not-ready addresses, so DNS (and libcluster's endpoints mode) hides them: ` +
-          `a pod whose readiness waits for the cluster never joins. Set \`publishNotReadyAddresses: true\` on the headless Service used for discovery.`,
+        `${[...probed, ...unknown].map((p) => p.name).concat(notReadyIps).join(', ')} ${probed.length + unknown.length + notReadyIps.length === 1 ? 'is' : 'are'} not ready and the Service does not publish not-ready addresses, so DNS (and libcluster's endpoints mode) hides ${probed.length + unknown.length + notReadyIps.length === 1 ? 'it' : 'them'}` +
+          (probed.length ? ` although ${probed.length === 1 ? 'its node runs' : 'their nodes run'} (a readiness probe holds ${probed.length === 1 ? 'it' : 'them'} back)` : '') +
+          `: a pod whose readiness waits for the cluster never joins. Set \`publishNotReadyAddresses: true\` on the headless Service used for discovery (keep a separate Service for traffic).`,
       );
+    if (unprobed.length)
+      add(
+        'not-ready',
+        `${unprobed.map((p) => p.name).join(', ')} ${unprobed.length === 1 ? 'is' : 'are'} not ready and declare${unprobed.length === 1 ? 's' : ''} no readiness probe: Ready then only means the containers run, ` +
+          `so the app is not up (crash loop, image pull, init containers); publishNotReadyAddresses would not help. See \`kubectl describe pod\` and the container logs.`,
+      );
+    // A StatefulSet names its pods <pod>.<serviceName>.<ns>.svc.<zone>; DNS serves that only under a headless Service.
+    const stsPods = k8s.pods.filter((p) => p.owner === 'StatefulSet' && p.subdomain === svcName);
+    if (k8s.headless === false && stsPods.length)
+      add(
+        'statefulset-service',
+        `the StatefulSet of ${stsPods[0].name} has serviceName: ${svcName}, which is not headless: the pods call themselves ${stsPods[0].selfFqdn ?? `<pod>.${svcName}.<ns>.svc.<zone>`}, ` +
+          `but DNS has per-pod names only under a headless Service, so that name does not resolve. Create a headless Service (clusterIP: None, same selector, ` +
+          `e.g. ${svcName}-headless) and make it the StatefulSet's serviceName (serviceName cannot be changed in place: delete the StatefulSet with --cascade=orphan and create it again).`,
+      );
+    // hostNetwork: the pod shares its node's network namespace, IP and hostname.
+    const hostNet = k8s.pods.filter((p) => p.hostNetwork);
+    if (hostNet.length) {
+      const p = hostNet[0];
+      const n = r.nodes.find((x) => x.host === p.ip && x.nameKnown);
+      const sameNode = hostNet.filter((x) => x.nodeName && x.nodeName === p.nodeName).length > 1;
+      add(
+        'host-network',
+        `${hostNet.map((x) => x.name).join(', ')} run${hostNet.length === 1 ? 's' : ''} with hostNetwork: the pod has its Kubernetes node's IP and hostname` +
+          `${p.nodeName ? ` (${p.nodeName})` : ''}, so \`-name app\` takes the node's name${n ? ` (${n.name})` : ''}, not a name under ${svcName}, and EPMD on 4369 is the node's, shared by every such pod there` +
+          `${sameNode ? ' (two of them share one node here)' : ''}. Drop hostNetwork, or name the node by IP (RELEASE_NODE=<app>@$(POD_IP), which is the node's IP) and keep one such pod per node (a DaemonSet).`,
+      );
+    }
     if (k8s.error)
       add(
         'kubernetes-access',
@@ -228,10 +330,26 @@ export function advise(r: ProbeReport): Advice[] {
   if (pang.length)
     add(
       'mesh',
-      `${pang.length} node pair(s) cannot reach each other under their own names (${pang
-        .slice(0, 3)
-        .map((m) => `${m.from} → ${m.to}: ${m.result}`)
-        .join('; ')}${pang.length > 3 ? '; …' : ''}): the pods cannot resolve or connect to each other's names.`,
+      `${pang.length} node pair(s) cannot reach each other under their own names: ${pang
+        .slice(0, 4)
+        .map((m) => `${m.from} → ${m.to}: ${m.result}${m.why ? ` (${m.why})` : ''}`)
+        .join('; ')}${pang.length > 4 ? '; …' : ''}. A pod must resolve every other node's host and reach its EPMD (4369) and distribution port: ` +
+        `check NetworkPolicies between the pods (both directions), the pods' resolv.conf, and that every node's name resolves from every pod.`,
     );
+  const dropped = r.mesh?.matrix.filter((m) => m.dropped) ?? [];
+  if (dropped.length) {
+    const pop = r.mesh?.nodes?.some((n) => n.preventOverlappingPartitions) ?? false;
+    add(
+      'global-partition',
+      `${dropped.map((m) => `${m.from} – ${m.to}`).join(', ')} answered pong, then lost the connection` +
+        (pop && pang.length
+          ? `: global disconnected it to prevent overlapping partitions (kernel prevent_overlapping_partitions, default true since OTP 25; the node logs ` +
+            `"'global' at node … disconnected node … in order to prevent overlapping partitions"). It does so because other pairs cannot connect (${pang
+              .slice(0, 2)
+              .map((m) => `${m.from} → ${m.to}`)
+              .join(', ')}): a partial mesh is not allowed to stand. Fix those pairs; do not turn the option off (global's name registry would become inconsistent).`
+          : `: something closed it after the ping (a node restarting, net_kernel:disconnect/1, or an idle timeout in the network path).`),
+    );
+  }
   return out;
 }

@@ -160,7 +160,18 @@ async function kubernetesFacts(
         if (isIP(ip)) facts.endpoints.push({ ip: canonicalIp(ip), pod: ep.targetRef?.name, hostname: ep.hostname, ready: ep.ready ?? true });
     facts.pods = d.predictions.map((p) => {
       const pod = d.pods.find((x) => x.name === p.pod);
-      return { name: p.pod, subdomain: pod?.subdomain, selfFqdn: p.selfFqdn, problems: p.problems.map((x) => ({ code: x.code, message: x.message })) };
+      return {
+        name: p.pod,
+        subdomain: pod?.subdomain,
+        selfFqdn: p.selfFqdn,
+        ...(p.ip ? { ip: p.ip } : {}),
+        ...(pod ? { ready: pod.ready } : {}),
+        ...(pod?.readinessProbe !== undefined ? { readinessProbe: pod.readinessProbe } : {}),
+        ...(pod?.hostNetwork ? { hostNetwork: true } : {}),
+        ...(pod?.nodeName ? { nodeName: pod.nodeName } : {}),
+        ...(pod?.owner ? { owner: pod.owner.kind } : {}),
+        problems: p.problems.map((x) => ({ code: x.code, message: x.message })),
+      };
     });
     facts.endpointPodNames = d.coreDns.plugin?.endpointPodNames;
     if (d.errors.length) facts.error = d.errors.map((e) => e.message).join('; ');

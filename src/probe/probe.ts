@@ -6,14 +6,17 @@
  * and advice. Hosts run concurrently (bounded); every wait has a timeout; one AbortSignal stops it all.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import createDebug from 'debug';
 import { candidateNames, canonicalIp, DnsClient, DnsError, readResolvConf, type KubernetesDiscovery, type ResolvConf } from '../discovery/index.js';
 import { resolveCookie } from '../dist/net/cookie.js';
-import { names as epmdNames, defaultEpmdPort } from '../epmd/client.js';
+import type { DistTlsOptions } from '../dist/net/transport.js';
+import { namesReply, defaultEpmdPort } from '../epmd/client.js';
 import { adviseAndJudge } from './advice.js';
 import { ProbeDialer } from './dial.js';
 import { discoverHosts, inferDnsMode } from './discover.js';
 import { ProbeError } from './errors.js';
+import { identifyForeign } from './foreign.js';
 import { probeMesh } from './mesh.js';
 import { mapBounded } from './pool.js';
 import type { Attempt, HostReport, NodeReport, ProbeReport } from './types.js';
@@ -41,6 +44,8 @@ export interface ProbeOptions {
   concurrency?: number;
   /** Ask every node over rpc to net_adm:ping every other (needs the right cookie). */
   mesh?: boolean;
+  /** Dial the nodes over TLS (`-proto_dist inet_tls`) with these certificates. */
+  tls?: DistTlsOptions;
   /** Our own names (default probe-<rand>@<first IPv4> / @<short hostname>). */
   probeName?: { alive?: string; longHost?: string; shortHost?: string };
   signal?: AbortSignal;
@@ -80,16 +85,24 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   }
   const { discovery, hosts } = found;
 
-  const dialer = new ProbeDialer({ cookie, dns, epmdPort, timeoutMs, ...o.probeName });
+  hosts.sort((a, b) => compareIps(a.ip, b.ip)); // stable output: DNS shuffles the records
+  const dialerOptions = { cookie, dns, epmdPort, timeoutMs, ...o.probeName, ...(o.tls ? { tls: o.tls } : {}) };
+  const dialer = new ProbeDialer(dialerOptions);
+  // One probe name per host: a dual-stack node is reached from two hosts at once, and a node
+  // refuses a second connection from a name it is already talking to (status alive / nok).
+  const dialers = hosts.map((_, i) => (i === 0 ? dialer : new ProbeDialer({ ...dialerOptions, alive: `${dialer.alive}-${i}` })));
   let nodes: NodeReport[];
   let mesh: ProbeReport['mesh'];
   try {
-    hosts.sort((a, b) => compareIps(a.ip, b.ip)); // stable output: DNS shuffles the records
-    const perHost = await mapBounded(hosts, concurrency, (h) => probeHost(h, dialer, { epmdPort, timeoutMs, signal: o.signal }));
-    nodes = perHost.flat();
-    if (o.mesh) mesh = await probeMesh(nodes, { cookie, known, timeoutMs, signal: o.signal, alive: `${dialer.alive}-mesh`, epmdPort, longHost: o.probeName?.longHost, shortHost: o.probeName?.shortHost });
+    const perHost = await mapBounded(hosts, concurrency, (h, i) => probeHost(h, dialers[i] ?? dialer, { epmdPort, timeoutMs, signal: o.signal }));
+    nodes = mergeDualStack(perHost.flat());
+    if (o.mesh)
+      mesh = await probeMesh(nodes, {
+        cookie, known, timeoutMs, signal: o.signal, alive: `${dialer.alive}-mesh`, epmdPort, longHost: o.probeName?.longHost, shortHost: o.probeName?.shortHost,
+        ...(o.tls ? { tls: o.tls } : {}),
+      });
   } finally {
-    await dialer.close();
+    await Promise.all([dialer, ...dialers].map((d) => d.close()));
   }
 
   const dnsMode = inferDnsMode(discovery.targets, discovery.kubernetes?.endpointPodNames);
@@ -164,11 +177,24 @@ export function cookieHash(cookie: string): string {
 async function probeHost(h: HostReport, dialer: ProbeDialer, o: { epmdPort: number; timeoutMs: number; signal?: AbortSignal }): Promise<NodeReport[]> {
   let entries: { name: string; port: number }[];
   try {
-    entries = await epmdNames(h.ip, { port: o.epmdPort, timeout: o.timeoutMs, signal: o.signal });
+    const reply = await namesReply(h.ip, { port: o.epmdPort, timeout: o.timeoutMs, signal: o.signal });
+    // A real EPMD starts its NAMES reply with its own port; anything else answered in its place.
+    if (reply.epmdPort !== o.epmdPort && reply.nodes.length === 0) {
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(reply.epmdPort >>> 0);
+      const f = identifyForeign(Buffer.concat([head, Buffer.from(reply.unparsed.join('\n'), 'latin1')]));
+      h.epmd = 'foreign';
+      h.error = `port ${o.epmdPort} accepted and answered NAMES with ${f?.what ?? 'bytes that are not EPMD'}${f ? ` (bytes ${f.hex})` : ''}`;
+      return [];
+    }
+    entries = reply.nodes;
   } catch (e) {
     if (o.signal?.aborted) throw o.signal.reason;
-    h.epmd = (e as { code?: string }).code === 'BEAM_ERR_EPMD_UNREACHABLE' ? 'unreachable' : 'error';
-    h.error = (e as Error).message;
+    const err = e as Error & { code?: string };
+    // Connected, then reset or closed without a byte: EPMD never does that to NAMES; a proxy with nowhere to forward does.
+    const proxied = err.code === 'BEAM_ERR_EPMD_REFUSED' || (err.code === 'BEAM_ERR_EPMD_UNREACHABLE' && /connection failed during/.test(err.message));
+    h.epmd = proxied ? 'foreign' : err.code === 'BEAM_ERR_EPMD_UNREACHABLE' ? 'unreachable' : 'error';
+    h.error = proxied ? `port ${o.epmdPort} accepted the connection, then ${/ECONNRESET/.test(err.message) ? 'reset it' : 'closed it'} without answering NAMES (${err.message})` : err.message;
     log('EPMD on %s: %s', h.ip, h.error);
     return [];
   }
@@ -185,18 +211,33 @@ async function probeHost(h: HostReport, dialer: ProbeDialer, o: { epmdPort: numb
 
 async function probeNode(h: HostReport, entry: { name: string; port: number }, dialer: ProbeDialer, signal?: AbortSignal): Promise<NodeReport> {
   const learnt = await dialer.learnName(entry.name, h.ip, entry.port, signal);
-  const trueHost = learnt.name?.slice(learnt.name.indexOf('@') + 1);
-  const longNames = trueHost === undefined ? undefined : trueHost.includes('.') || trueHost.includes(':');
+  const family = isIPv6(h.ip) ? 6 : 4;
+  const trueHostOf = (name: string | undefined) => name?.slice(name.indexOf('@') + 1);
+  const longOf = (host: string | undefined) => (host === undefined ? undefined : host.includes('.') || host.includes(':'));
+  // Without a challenge (e.g. TLS, a proxy) the names mode follows the name discovery gave.
+  let longNames = longOf(trueHostOf(learnt.name)) ?? longOf(h.dnsName);
   const candidates = candidateNames({ alive: entry.name, ip: h.ip, dnsName: h.dnsName, trueName: learnt.name });
   const attempts: Attempt[] = [];
   for (const c of candidates) {
-    const r = await dialer.dial(c.node, longNames ?? true, { signal });
+    const r = await dialer.dial(c.node, longNames ?? true, { signal, family });
     const { peerName: _ignored, ...rest } = r;
     attempts.push({ form: c.form, forms: c.forms, ...rest });
   }
+  // The first contact may read no challenge where a dial under a name still proves the name:
+  // an accepted dial, or a mismatch, whose challenge carried the true name.
+  let name = learnt.name;
+  let nameFrom: NodeReport['nameFrom'] = name === undefined ? undefined : 'challenge';
+  if (name === undefined) {
+    const accepted = attempts.find((a) => a.accepted);
+    const told = attempts.find((a) => a.actual !== undefined);
+    name = accepted?.dialed ?? told?.actual;
+    nameFrom = accepted ? 'accepted' : told ? 'challenge' : undefined;
+    if (name !== undefined) longNames = longOf(trueHostOf(name));
+  }
   const report: NodeReport = {
-    name: learnt.name ?? `${entry.name}@${canonicalIp(h.ip)}`,
-    nameKnown: learnt.name !== undefined,
+    name: name ?? `${entry.name}@${canonicalIp(h.ip)}`,
+    nameKnown: name !== undefined,
+    ...(nameFrom ? { nameFrom } : {}),
     alive: entry.name,
     host: h.ip,
     dnsName: h.dnsName,
@@ -204,6 +245,28 @@ async function probeNode(h: HostReport, entry: { name: string; port: number }, d
     ...(longNames === undefined ? {} : { longNames }),
     attempts,
   };
-  if (learnt.name === undefined) report.firstContact = learnt.outcome.detail ?? learnt.outcome.reason;
+  if (learnt.name === undefined) {
+    report.firstContact = learnt.outcome.detail ?? learnt.outcome.reason;
+    if (learnt.outcome.reason) report.firstContactReason = learnt.outcome.reason;
+  }
   return report;
+}
+
+/**
+ * Dual stack: a node reached at an IPv4 and an IPv6 address (A and AAAA records of one pod) is
+ * one node, not two with the same name. Its reports are merged: the first address stays `host`,
+ * the others go to `alsoAt`, and the attempts under names not tried yet are added.
+ */
+export function mergeDualStack(nodes: readonly NodeReport[]): NodeReport[] {
+  const out: NodeReport[] = [];
+  for (const n of nodes) {
+    const same = n.nameKnown ? out.find((m) => m.nameKnown && m.name === n.name && isIPv6(m.host) !== isIPv6(n.host) && !(m.alsoAt ?? []).some((a) => isIPv6(a) === isIPv6(n.host))) : undefined;
+    if (!same) {
+      out.push({ ...n, attempts: [...n.attempts] });
+      continue;
+    }
+    same.alsoAt = [...(same.alsoAt ?? []), n.host];
+    for (const a of n.attempts) if (!same.attempts.some((x) => x.dialed === a.dialed)) same.attempts.push(a);
+  }
+  return out;
 }

@@ -32,6 +32,9 @@ const REASON_TEXT: Record<NonNullable<Attempt['reason']>, string> = {
   'not-registered': 'not registered',
   'bad-cookie': 'bad cookie',
   'not-allowed': 'not allowed',
+  tls: 'TLS',
+  foreign: 'not a BEAM node (proxy?)',
+  reset: 'accepted, then reset',
   'handshake-failed': 'handshake failed',
 };
 
@@ -69,7 +72,8 @@ export function renderTable(r: ProbeReport, o: TableOptions = {}): string {
   for (const n of r.nodes) {
     lines.push('');
     const mode = n.longNames === undefined ? '' : n.longNames ? ', long names' : ', short names';
-    lines.push(`${bold(n.name)}${n.nameKnown ? '' : yellow(' (true name unknown)')}  ${dim(`${n.host}, dist port ${n.port}${mode}`)}`);
+    const at = [n.host, ...(n.alsoAt ?? [])].join(' and ');
+    lines.push(`${bold(n.name)}${n.nameKnown ? '' : yellow(' (true name unknown)')}  ${dim(`${at}, dist port ${n.port}${mode}`)}`);
     if (n.firstContact) lines.push(`  ${yellow(`first contact: ${n.firstContact}`)}`);
     const formW = Math.max(...n.attempts.map((a) => a.forms.join('=').length), 4);
     const dialW = Math.max(...n.attempts.map((a) => a.dialed.length), 6);
@@ -81,8 +85,24 @@ export function renderTable(r: ProbeReport, o: TableOptions = {}): string {
   }
 
   if (r.mesh) {
-    lines.push('', bold('mesh (net_adm:ping from → to)'));
-    for (const m of r.mesh.matrix) lines.push(`  ${m.from} → ${m.to}: ${m.result === 'pong' ? green('pong') : red(m.result)}`);
+    lines.push('', bold('mesh (net_adm:ping from each row to each column)'));
+    const inMatrix = new Set([...r.mesh.matrix.map((m) => m.from), ...r.mesh.matrix.map((m) => m.to)]);
+    const names = [...new Set([...r.nodes.map((n) => n.name).filter((n) => inMatrix.has(n)), ...inMatrix])]; // the nodes' order
+    if (names.length) {
+      const w = Math.max(...names.map((n) => n.length));
+      const cell = (m: { result: string; dropped?: boolean } | undefined) =>
+        !m ? '·' : m.result === 'pong' ? (m.dropped ? yellow('pong→dropped') : green('pong')) : red(m.result.startsWith('error') ? 'error' : m.result);
+      lines.push(`  ${''.padEnd(w + 4)}  ${names.map((_, i) => dim(`[${i + 1}]`.padEnd(13))).join(' ')}`.trimEnd());
+      names.forEach((from, i) => {
+        const row = names.map((to) => {
+          const m = from === to ? undefined : r.mesh!.matrix.find((x) => x.from === from && x.to === to);
+          const c = from === to ? '-' : cell(m);
+          return c + ' '.repeat(Math.max(0, 13 - c.replace(/\x1b\[[0-9;]*m/g, '').length));
+        });
+        lines.push(`  ${`[${i + 1}] ${from}`.padEnd(w + 4)}  ${row.join(' ')}`.trimEnd());
+      });
+    }
+    for (const m of r.mesh.matrix) if (m.why) lines.push(`  ${m.from} → ${m.to}: ${m.result === 'pong' ? yellow(m.why) : red(m.why)}`);
     for (const s of r.mesh.skipped) lines.push(`  ${dim(`${s.node}: not asked (${s.reason})`)}`);
   }
 
@@ -150,7 +170,10 @@ export function renderJson(r: ProbeReport): string {
       dnsName: n.dnsName,
       port: n.port,
       ...(n.longNames === undefined ? {} : { longNames: n.longNames }),
+      ...(n.nameFrom ? { nameFrom: n.nameFrom } : {}),
+      ...(n.alsoAt?.length ? { alsoAt: n.alsoAt } : {}),
       ...(n.firstContact ? { firstContact: n.firstContact } : {}),
+      ...(n.firstContactReason ? { firstContactReason: n.firstContactReason } : {}),
       attempts: n.attempts.map((a) => ({
         form: a.form,
         forms: a.forms,

@@ -21,6 +21,12 @@ export type AttemptReason =
   | 'bad-cookie'
   /** The peer's net_kernel:allow/1 list (or its required flags) excludes the probe. */
   | 'not-allowed'
+  /** The port speaks TLS (a `-proto_dist inet_tls` node dialed in plain TCP), or our TLS failed. */
+  | 'tls'
+  /** The port accepted and answered in another protocol (HTTP/1.1, HTTP/2…): a proxy such as a mesh sidecar. */
+  | 'foreign'
+  /** The port accepted, then reset or closed without a byte of handshake: typically a proxy with nowhere to forward. */
+  | 'reset'
   /** The handshake failed otherwise (closed, timed out, protocol error): see `detail`. */
   | 'handshake-failed';
 
@@ -59,6 +65,12 @@ export interface NodeReport {
   attempts: Attempt[];
   /** When the true name is unknown: why the first contact read no challenge. */
   firstContact?: string;
+  /** The first contact's reason, when it failed (tls, foreign, reset…). */
+  firstContactReason?: AttemptReason;
+  /** Where the true name came from: the first contact's challenge, or an accepted dial under a name. */
+  nameFrom?: 'challenge' | 'accepted';
+  /** Other addresses of the same node (dual stack: the node answered on both families). */
+  alsoAt?: string[];
 }
 
 /** One host discovery returned and what its EPMD said. */
@@ -70,7 +82,8 @@ export interface HostReport {
   sources: ('srv' | 'epmd-srv' | 'a' | 'aaaa' | 'kubernetes')[];
   /** Shape of the discovery name (classifyName kind). */
   kind: TargetKind;
-  epmd: 'ok' | 'unreachable' | 'error';
+  /** `foreign`: something accepted on the EPMD port and answered in another protocol (or reset). */
+  epmd: 'ok' | 'unreachable' | 'error' | 'foreign';
   /** EPMD's error, when it failed. */
   error?: string;
   /** Alive names EPMD listed that the probe skipped (its own, `rpc-…`, `remote-…` leftovers). */
@@ -88,6 +101,7 @@ export type AdviceCode =
   | 'subdomain'
   | 'not-headless'
   | 'publish-not-ready'
+  | 'not-ready'
   | 'name-mode'
   | 'cookie'
   | 'name-ip-mismatch'
@@ -101,6 +115,13 @@ export type AdviceCode =
   | 'dist-port'
   | 'not-allowed'
   | 'kubernetes-access'
+  | 'ipv6'
+  | 'ip-family'
+  | 'tls'
+  | 'sidecar'
+  | 'statefulset-service'
+  | 'host-network'
+  | 'global-partition'
   | 'mesh';
 
 export interface Advice {
@@ -131,8 +152,22 @@ export interface KubernetesFacts {
   publishNotReadyAddresses?: boolean;
   /** Endpoint pod → ready. */
   endpoints: { ip: string; pod?: string; hostname?: string; ready: boolean }[];
-  /** Pod → its predicted self FQDN, subdomain and the problems predictNames found. */
-  pods: { name: string; subdomain?: string; selfFqdn?: string; problems: { code: string; message: string }[] }[];
+  /** Pod → its predicted self FQDN, subdomain, what runs it and the problems predictNames found. */
+  pods: {
+    name: string;
+    subdomain?: string;
+    selfFqdn?: string;
+    ip?: string;
+    ready?: boolean;
+    /** A container declares a readinessProbe. */
+    readinessProbe?: boolean;
+    hostNetwork?: boolean;
+    /** The Kubernetes node it runs on (spec.nodeName). */
+    nodeName?: string;
+    /** The controlling owner's kind (ReplicaSet, StatefulSet, …). */
+    owner?: string;
+    problems: { code: string; message: string }[];
+  }[];
   /** CoreDNS endpoint_pod_names per its ConfigMap (undefined when unreadable). */
   endpointPodNames?: boolean;
   /** A failure reading the API (the probe goes on with DNS). */
@@ -140,8 +175,13 @@ export interface KubernetesFacts {
 }
 
 export interface MeshReport {
-  /** from → to → 'pong' | 'pang' | error text. */
-  matrix: { from: string; to: string; result: string }[];
+  /**
+   * from → to → 'pong' | 'pang' | error text; `why` for a pang (what `from` saw: resolution, EPMD,
+   * TCP) or a drop; `dropped`: pong, but no longer connected once the cluster settled.
+   */
+  matrix: { from: string; to: string; result: string; why?: string; dropped?: boolean }[];
+  /** The asked nodes once settled: their visible connections, OTP release, global's prevent_overlapping_partitions. */
+  nodes?: { name: string; otp?: number; preventOverlappingPartitions?: boolean; connected?: string[] }[];
   /** Nodes the probe could not ask (no accepted connection, or rpc failed). */
   skipped: { node: string; reason: string }[];
 }

@@ -49,6 +49,8 @@ export const DEFAULT_PORTS: readonly ServicePort[] = [{ name: 'epmd', port: 4369
 
 export interface PlacedPod extends PodSpec {
   ip: string;
+  /** The pod's IPv6 address in a dual-stack or IPv6-only cluster. */
+  ip6?: string;
 }
 
 const zoneOf = (svc: ServiceModel) => svc.clusterDomain ?? 'cluster.local';
@@ -93,9 +95,17 @@ export function podResolvConf(dnsIp: string, svc: ServiceModel): string {
   return `nameserver ${dnsIp}\nsearch ${svc.namespace}.svc.${zone} svc.${zone} ${zone}\noptions ndots:5\n`;
 }
 
-/** `10.1.2.3` → `10-1-2-3` (CoreDNS's name for an endpoint without hostname; IPv4 only here). */
+/** `10.1.2.3` → `10-1-2-3`, `fd00::11` → `fd00--11` (CoreDNS's name for an endpoint without hostname). */
 export function dashedIp(ip: string): string {
-  return ip.replaceAll('.', '-');
+  if (!ip.includes(':')) return ip.replaceAll('.', '-');
+  const d = ip.toLowerCase().replaceAll(':', '-');
+  return d.endsWith('-') ? `${d}0` : d;
+}
+
+/** The addresses DNS serves for a pod: IPv4, IPv6 or both (dual stack lists both families). */
+export function podAddresses(pod: PlacedPod, ipv6Only = false): string[] {
+  if (ipv6Only && pod.ip6) return [pod.ip6];
+  return pod.ip6 ? [pod.ip, pod.ip6] : [pod.ip];
 }
 
 /** Whether the EndpointSlice controller fills in `hostname` (ShouldSetHostname). */
@@ -104,16 +114,16 @@ export function endpointHasHostname(pod: PodSpec, svc: ServiceModel): boolean {
 }
 
 /** CoreDNS `endpointHostname`: the endpoint's first label in per-endpoint A, SRV and PTR records. */
-export function endpointLabel(pod: PlacedPod, svc: ServiceModel, mode: DnsMode): string {
+export function endpointLabel(pod: PlacedPod, svc: ServiceModel, mode: DnsMode, ipv6Only = false): string {
   if (endpointHasHostname(pod, svc)) return pod.hostname!;
   // TargetRefName is dropped when the pod name does not fit a DNS label (object/endpoint.go).
   if (mode === 'endpoint_pod_names' && pod.podName.length <= 63) return pod.podName;
-  return dashedIp(pod.ip);
+  return dashedIp(ipv6Only && pod.ip6 ? pod.ip6 : pod.ip);
 }
 
 /** `<endpoint label>.<svc>.<ns>.svc.<zone>` */
-export function endpointFqdn(pod: PlacedPod, svc: ServiceModel, mode: DnsMode): string {
-  return `${endpointLabel(pod, svc, mode)}.${serviceFqdn(svc)}`;
+export function endpointFqdn(pod: PlacedPod, svc: ServiceModel, mode: DnsMode, ipv6Only = false): string {
+  return `${endpointLabel(pod, svc, mode, ipv6Only)}.${serviceFqdn(svc)}`;
 }
 
 /** The pods DNS publishes: ready ones, or all with publishNotReadyAddresses. */
@@ -131,6 +141,8 @@ export interface DnsmasqConfigInput {
   reverseZone: string;
   /** Record TTL, default 5 (the plugin's default). */
   ttl?: number;
+  /** IPv6-only cluster: AAAA records only (pods' `ip6`), dashed-IPv6 endpoint names. */
+  ipv6Only?: boolean;
 }
 
 /**
@@ -171,15 +183,16 @@ export function dnsmasqConfig(input: DnsmasqConfigInput): string {
     lines.push(`host-record=${serviceFqdn(svc)},${svc.clusterIP},${ttl}`);
     for (const o of owners) for (const p of o.ports) lines.push(srv(o.owner, serviceFqdn(svc), p.port, o.ports.length));
   } else {
-    for (const p of published) lines.push(`host-record=${endpointFqdn(p, svc, mode)},${p.ip},${ttl}`);
-    for (const p of published) lines.push(`host-record=${serviceFqdn(svc)},${p.ip},${ttl}`);
+    const v6only = input.ipv6Only === true;
+    for (const p of published) lines.push(`host-record=${endpointFqdn(p, svc, mode, v6only)},${podAddresses(p, v6only).join(',')},${ttl}`);
+    for (const p of published) lines.push(`host-record=${serviceFqdn(svc)},${podAddresses(p, v6only).join(',')},${ttl}`);
     for (const o of owners) {
       const n = published.length * o.ports.length;
-      for (const p of published) for (const port of o.ports) lines.push(srv(o.owner, endpointFqdn(p, svc, mode), port.port, n));
+      for (const p of published) for (const port of o.ports) lines.push(srv(o.owner, endpointFqdn(p, svc, mode, v6only), port.port, n));
     }
   }
   // `pods insecure`: a-b-c-d.<ns>.pod.<zone> for any pod IP; `address=` adds no PTR, as CoreDNS.
-  for (const p of input.pods) lines.push(`address=/${dashedIp(p.ip)}.${svc.namespace}.pod.${zone}/${p.ip}`);
+  if (input.ipv6Only !== true) for (const p of input.pods) lines.push(`address=/${dashedIp(p.ip)}.${svc.namespace}.pod.${zone}/${p.ip}`);
   return lines.join('\n') + '\n';
 }
 

@@ -67,6 +67,13 @@ export interface ClusterOptions {
   otp?: Otp;
   /** Bound for each start-up step (erl, epmd, dnsmasq), default 20000 ms. */
   timeoutMs?: number;
+  /**
+   * IPv6 for the pods: each gets `<prefix><11+i>` (the probe `<prefix>3`) on eth0 besides its IPv4
+   * address. DNS serves A and AAAA (dual stack), or with `only` AAAA alone and dashed-IPv6 endpoint
+   * names, and the kubelet's hosts line carries the IPv6 address (IPv6-only cluster; the IPv4
+   * addresses stay on the links but no name leads to them). Example prefix: `fd00:231:81::`.
+   */
+  ipv6?: { prefix: string; only?: boolean };
 }
 
 export interface ClusterPod {
@@ -80,6 +87,8 @@ export interface ClusterPod {
   readonly selfFqdn: string | undefined;
   /** The node name the app should have taken (undefined when it cannot start: `-name` with no FQDN). */
   readonly expectedNodeName: string | undefined;
+  /** The pod's IPv6 address (ClusterOptions.ipv6). */
+  readonly ip6?: string;
   /** The running app node, if it started. */
   erl?: ErlNode;
   /** Why the app node did not start (e.g. "Can't set long node name!"). */
@@ -190,7 +199,7 @@ export class Cluster {
   svc: ServiceModel;
   readonly dns: { readonly netns: string; readonly ip: string };
   readonly probe: {
-    readonly netns: string; readonly ip: string; readonly hostname: string;
+    readonly netns: string; readonly ip: string; readonly hostname: string; readonly ip6?: string;
     /** `hostname -f` in the probe pod, when probePod has a subdomain. */
     readonly selfFqdn: string | undefined;
   };
@@ -225,8 +234,10 @@ export class Cluster {
     this.nodeNetns = `${this.id}-node`;
     this.dns = { netns: `${this.id}-dns`, ip: `${base}.2` };
     const probePod = options.probePod ?? { podName: PROBE_HOSTNAME };
+    const v6 = options.ipv6?.prefix;
     this.probe = {
       netns: `${this.id}-probe`, ip: `${base}.3`, hostname: kubeletHostname(probePod), selfFqdn: podSelfFqdn(probePod, this.svc),
+      ...(v6 ? { ip6: `${v6}3` } : {}),
     };
     this.pods = options.pods.map((spec, i) => {
       const ip = `${base}.${11 + i}`;
@@ -237,7 +248,7 @@ export class Cluster {
       if (app?.nameMode === 'ip') expectedNodeName = `${app.alive}@${ip}`;
       else if (app?.nameMode === 'sname') expectedNodeName = `${app.alive}@${hostname}`;
       else if (app && selfFqdn) expectedNodeName = `${app.alive}@${selfFqdn}`;
-      return { spec, podName: spec.podName, netns: `${this.id}-pod${i}`, ip, hostname, selfFqdn, expectedNodeName };
+      return { spec, podName: spec.podName, netns: `${this.id}-pod${i}`, ip, hostname, selfFqdn, expectedNodeName, ...(v6 ? { ip6: `${v6}${11 + i}` } : {}) };
     });
     this.dir = mkdtempSync(join(tmpdir(), `beamnode-rig-${this.id}-`));
   }
@@ -256,7 +267,7 @@ export class Cluster {
 
   /** The placed pods as the DNS model sees them (readiness as set by setPodReady). */
   placedPods(): PlacedPod[] {
-    return this.pods.map((p) => ({ ...p.spec, ready: this.readiness.get(p.podName) ?? p.spec.ready, ip: p.ip }));
+    return this.pods.map((p) => ({ ...p.spec, ready: this.readiness.get(p.podName) ?? p.spec.ready, ip: p.ip, ...(p.ip6 ? { ip6: p.ip6 } : {}) }));
   }
 
   private appSpec(spec: ClusterPodSpec): ErlAppSpec | undefined {
@@ -291,14 +302,17 @@ export class Cluster {
     ip('-n', this.nodeNetns, 'link', 'add', 'br0', 'type', 'bridge');
     ip('-n', this.nodeNetns, 'link', 'set', 'br0', 'up');
     const resolv = podResolvConf(this.dns.ip, this.svc);
-    const members: { ns: string; ifName: string; ip: string; hosts: string }[] = [
+    const only6 = this.options.ipv6?.only === true;
+    // The kubelet writes the pod's first IP: the IPv6 one in an IPv6-only cluster.
+    const hostsIp = (ip: string, ip6: string | undefined) => (only6 && ip6 ? ip6 : ip);
+    const members: { ns: string; ifName: string; ip: string; ip6?: string; hosts: string }[] = [
       { ns: this.dns.netns, ifName: 'dns', ip: this.dns.ip, hosts: `127.0.0.1\tlocalhost\n` },
       {
-        ns: this.probe.netns, ifName: 'probe', ip: this.probe.ip,
-        hosts: kubeletHostsFile({ ...(this.options.probePod ?? { podName: PROBE_HOSTNAME }), ip: this.probe.ip }, this.svc),
+        ns: this.probe.netns, ifName: 'probe', ip: this.probe.ip, ip6: this.probe.ip6,
+        hosts: kubeletHostsFile({ ...(this.options.probePod ?? { podName: PROBE_HOSTNAME }), ip: hostsIp(this.probe.ip, this.probe.ip6) }, this.svc),
       },
       ...this.pods.map((p, i) => ({
-        ns: p.netns, ifName: `p${i}`, ip: p.ip, hosts: kubeletHostsFile({ ...p.spec, ip: p.ip }, this.svc),
+        ns: p.netns, ifName: `p${i}`, ip: p.ip, ip6: p.ip6, hosts: kubeletHostsFile({ ...p.spec, ip: hostsIp(p.ip, p.ip6) }, this.svc),
       })),
     ];
     for (const m of members) {
@@ -311,6 +325,8 @@ export class Cluster {
       ip('-n', this.nodeNetns, 'link', 'add', m.ifName, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', m.ns);
       ip('-n', this.nodeNetns, 'link', 'set', m.ifName, 'master', 'br0', 'up');
       ip('-n', m.ns, 'addr', 'add', `${m.ip}/24`, 'dev', 'eth0');
+      // nodad: the address is usable at once (no duplicate address detection wait).
+      if (m.ip6) ip('-n', m.ns, 'addr', 'add', `${m.ip6}/64`, 'dev', 'eth0', 'nodad');
       ip('-n', m.ns, 'link', 'set', 'eth0', 'up');
     }
   }
@@ -366,7 +382,7 @@ export class Cluster {
     const conf = join(this.dir, 'dnsmasq.conf');
     writeFileSync(conf, dnsmasqConfig({
       svc: this.svc, pods: this.placedPods(), mode: this.mode, listenIp: this.dns.ip,
-      reverseZone: reverseZoneOf24(this.options.subnet),
+      reverseZone: reverseZoneOf24(this.options.subnet), ipv6Only: this.options.ipv6?.only === true,
     }));
     const child = this.spawnTracked([
       'ip', 'netns', 'exec', this.dns.netns, 'dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`,

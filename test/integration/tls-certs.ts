@@ -15,8 +15,8 @@ export interface Pki {
   dir: string;
   /** Makes `<ca>.key`/`<ca>.pem`, a self-signed CA. */
   ca(name: string): { key: string; pem: string };
-  /** Makes `<name>.key`/`<name>.pem` signed by `ca`; returns the paths. */
-  leaf(name: string, ca: string): { key: string; pem: string };
+  /** Makes `<name>.key`/`<name>.pem` signed by `ca`; returns the paths. `san` replaces the default subjectAltName entries. */
+  leaf(name: string, ca: string, san?: string[]): { key: string; pem: string };
   read(path: string): Buffer;
 }
 
@@ -28,12 +28,12 @@ export function pki(dir: string): Pki {
         '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
       return { key: join(dir, `${name}.key`), pem: join(dir, `${name}.pem`) };
     },
-    leaf(name, ca) {
+    leaf(name, ca, san) {
       writeFileSync(join(dir, `${name}.ext`), [
         'basicConstraints=CA:FALSE',
         'keyUsage=critical,digitalSignature,keyEncipherment',
         'extendedKeyUsage=serverAuth,clientAuth',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:127.0.0.1',
+        `subjectAltName=${(san ?? ['IP:127.0.0.1', 'DNS:localhost', 'DNS:127.0.0.1']).join(',')}`,
       ].join('\n'));
       openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
       openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.pem`, '-extfile', `${name}.ext`]);

@@ -124,12 +124,17 @@ export interface InitiatorHooks {
   onAlive?(peer: string): boolean;
 }
 
+/** Bytes of a peer that never sent a whole message kept for the error (a TLS alert is 7, an HTTP status line ~20). */
+const RECEIVED_KEPT = 64;
+
 /** Reads 2-byte framed handshake messages from a socket, one at a time, each within a timeout. */
 class HandshakeChannel {
   private buf: Buffer = Buffer.alloc(0);
   private waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void; step: HandshakeStep } | undefined;
   private ended: Error | undefined;
   private socketError: Error | undefined;
+  /** The first bytes received (≤ RECEIVED_KEPT), kept for errors until a whole message arrives. */
+  private head: Buffer | undefined = Buffer.alloc(0);
   /** Context for errors: who the peer is and what we know of it. */
   peer: string;
   peerInfo: PeerInfo | undefined;
@@ -153,12 +158,13 @@ class HandshakeChannel {
     return new HandshakeError(
       code,
       message,
-      { step, peer: this.peer, peerInfo: this.peerInfo, dialed: extra.dialed, actual: extra.actual, missing: extra.missing },
+      { step, peer: this.peer, peerInfo: this.peerInfo, dialed: extra.dialed, actual: extra.actual, missing: extra.missing, received: this.head?.length ? this.head : undefined },
       extra.cause === undefined ? undefined : { cause: extra.cause },
     );
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.head && this.head.length < RECEIVED_KEPT) this.head = Buffer.concat([this.head, chunk.subarray(0, RECEIVED_KEPT - this.head.length)]);
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     if (this.buf.length > MAX_HANDSHAKE_BUFFER) {
       this.fail(this.error('BEAM_ERR_HANDSHAKE_PROTOCOL', this.waiter?.step ?? 'recv_name', `more than ${MAX_HANDSHAKE_BUFFER} bytes buffered`));
@@ -190,6 +196,7 @@ class HandshakeChannel {
     if (this.buf.length < h + n) return undefined;
     const f = this.buf.subarray(h, h + n);
     this.buf = this.buf.subarray(h + n);
+    this.head = undefined; // a whole message came: the peer speaks the protocol
     return f;
   }
 
@@ -215,7 +222,7 @@ class HandshakeChannel {
         if (this.waiter?.step !== step) return;
         this.waiter = undefined;
         // setupTime is per step, as net_setuptime is (OTP lib/kernel/src/dist_util.erl reset_timer).
-        reject(new TimeoutError('handshake', `handshake step ${step} with ${this.peer} (setupTime)`, this.setupTime, { peer: this.peer, step }));
+        reject(new TimeoutError('handshake', `handshake step ${step} with ${this.peer} (setupTime)`, this.setupTime, { peer: this.peer, step, received: this.head?.length ? this.head : undefined }));
       }, this.setupTime);
       this.waiter = {
         step,
