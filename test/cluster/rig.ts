@@ -64,6 +64,8 @@ export interface ClusterOptions {
   dnsMode?: DnsMode;
   /** The app every pod runs; false (or absent) starts only epmd in the pods. */
   erl?: ErlAppSpec | false;
+  /** false: the rig starts no epmd in the pods (their app brings its own, e.g. a container). Default true. */
+  podEpmd?: boolean;
   /** The OTP the pods run (default the host's; a chroot OTP sees the pod's hosts/resolv.conf through an overlay). */
   otp?: Otp;
   /** Bound for each start-up step (erl, epmd, dnsmasq), default 20000 ms. */
@@ -276,7 +278,7 @@ export class Cluster {
     try {
       c.network();
       await c.startDnsmasq();
-      await Promise.all(c.pods.map((p) => c.startEpmd(p.netns, p.hostname)));
+      if (options.podEpmd !== false) await Promise.all(c.pods.map((p) => c.startEpmd(p.netns, p.hostname)));
       await Promise.all(c.pods.map((p) => c.startApp(p)));
       return c;
     } catch (e) {
