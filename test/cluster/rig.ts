@@ -135,7 +135,8 @@ export function rigId(name: string, ownerPid = process.pid): string {
 
 const MEMBER = '(node|dns|probe|pod\\d+)';
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists (owner checks for leftovers of crashed runs). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

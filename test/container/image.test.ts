@@ -8,7 +8,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildProbeImage } from './images.js';
-import { REPO, containerName, containerUnavailableReason, imageSize, podman, podmanOk, removeContainers } from './podman.js';
+import { BASE_IMAGE, REPO, containerName, containerUnavailableReason, imageSize, podman, podmanOk, removeContainers } from './podman.js';
 
 const skip = containerUnavailableReason() ?? false;
 
@@ -39,7 +39,9 @@ describe('the beamnode image (Dockerfile, built with podman)', { skip }, () => {
     assert.deepEqual(cfg.Entrypoint, ['node', '/app/dist/cli/main.js']);
     assert.deepEqual(cfg.Cmd, ['--help']);
     const size = await imageSize(image);
-    t.diagnostic(`image size ${(size / 1e6).toFixed(1)} MB (on the local trixie base; node ${(await runImage(['--entrypoint', 'node'], ['--version'], 'image-node')).stdout.trim()})`);
+    const base = await imageSize(BASE_IMAGE);
+    const node = (await runImage(['--entrypoint', 'node'], ['--version'], 'image-node')).stdout.trim();
+    t.diagnostic(`image size ${(size / 1e6).toFixed(1)} MB: the local trixie base (node ${node}) ${(base / 1e6).toFixed(1)} MB + beamnode ${((size - base) / 1e6).toFixed(1)} MB`);
     const id = await runImage(['--entrypoint', 'id'], [], 'image-id');
     assert.equal(id.code, 0, id.stderr);
     assert.match(id.stdout, /^uid=1000\b.* gid=1000\b/);

@@ -30,6 +30,18 @@ async function imageId(image: string): Promise<string> {
   return podmanOk(['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000 });
 }
 
+/**
+ * After a build under a new tag: drops the other `test-*` tags of the same repository (their inputs
+ * changed) and dangling build stages older than a week, so the cache does not grow run after run.
+ */
+async function dropOlderTags(tag: string): Promise<void> {
+  const repo = tag.slice(0, tag.lastIndexOf(':'));
+  const listed = await podmanOk(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${repo}`], { timeoutMs: 60_000 });
+  const old = listed.split('\n').filter((t) => t.startsWith(`${repo}:test-`) && t !== tag);
+  if (old.length) await podmanOk(['rmi', '--force', ...old], { timeoutMs: 120_000 });
+  await podmanOk(['image', 'prune', '--force', '--filter', 'until=168h'], { timeoutMs: 120_000 });
+}
+
 /** The base image; made (or re-imported from its cached rootfs) by .ci/prepare-images when absent. */
 export async function ensureBaseImage(): Promise<string> {
   if (!(await imageExists(BASE_IMAGE))) {
@@ -57,6 +69,7 @@ export async function buildProbeImage(): Promise<BuiltImage> {
     'build', '--quiet', '--build-arg', `NODE_IMAGE=${base}`, '-v', `${CA_BUNDLE}:${CA_BUNDLE}:ro`,
     '--layers', '-t', tag, '-f', join(REPO, 'Dockerfile'), REPO,
   ], { timeoutMs: 900_000 });
+  await dropOlderTags(tag);
   return { tag, built: true };
 }
 
@@ -85,6 +98,7 @@ export async function buildReleaseImage(): Promise<BuiltImage> {
     }
     writeFileSync(join(work, 'Containerfile'), RELEASE_CONTAINERFILE(base));
     await podmanOk(['build', '--quiet', '-t', tag, '-f', join(work, 'Containerfile'), work], { timeoutMs: 300_000 });
+    await dropOlderTags(tag);
     return { tag, built: true };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -13,12 +13,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NETNS_ETC_DIR, NETNS_RUN_DIR, run, type RunResult } from '../cluster/netns.js';
+import { pidAlive } from '../cluster/rig.js';
 
 export const PODMAN = fileURLToPath(new URL('./podman', import.meta.url));
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const IMAGES_DIR = process.env.BEAMNODE_IMAGES ?? '/var/cache/beamnode/images';
 /** The local stand-in for node:22-slim, made by .ci/prepare-images (the same name is there). */
-export const BASE_IMAGE = 'localhost/beamnode-base-node:trixie-v2';
+export const BASE_IMAGE = 'localhost/beamnode-base-node:trixie-v3';
 
 const OWNER = `bnct-${process.pid.toString(36)}`;
 
@@ -55,15 +56,6 @@ export function containerUnavailableReason(): string | undefined {
 export function containerName(what: string): string {
   if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(what)) throw new Error(`bad container name part ${JSON.stringify(what)}`);
   return `${OWNER}-${what}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Force-removes the named containers (running or not); names that do not exist are fine. */
