@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs the test suites with Node's built-in runner (TypeScript through tsx, no type check here:
 // `npm run typecheck` does that). Suites are folders under test/:
-//   unit        test/**/*.test.ts outside test/integration and test/cluster (no peers needed)
+//   unit        test/**/*.test.ts outside test/integration, test/cluster, test/container (no peers needed)
 //   integration test/integration/**/*.test.ts (real erl, epmd on loopback; no root)
 //   cluster     test/cluster/**/*.test.ts (network namespaces, dnsmasq; root)
+//   container   test/container/**/*.test.ts (podman images run in the cluster rig; root)
 // Usage: node scripts/run-tests.mjs unit integration [-- extra node --test flags]
 //
 // After the run it prints the slowest test files and every skipped test. Under CI=true a skipped
@@ -36,6 +37,7 @@ const suiteOf = (file) => {
   const rel = relative(join(root, 'test'), file).split(sep);
   if (rel[0] === 'integration') return 'integration';
   if (rel[0] === 'cluster') return 'cluster';
+  if (rel[0] === 'container') return 'container';
   return 'unit';
 };
 

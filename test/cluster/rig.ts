@@ -63,6 +63,8 @@ export interface ClusterOptions {
   dnsMode?: DnsMode;
   /** The app every pod runs; false (or absent) starts only epmd in the pods. */
   erl?: ErlAppSpec | false;
+  /** false: the rig starts no epmd in the pods (their app brings its own, e.g. a container). Default true. */
+  podEpmd?: boolean;
   /** The OTP the pods run (default the host's; a chroot OTP sees the pod's hosts/resolv.conf through an overlay). */
   otp?: Otp;
   /** Bound for each start-up step (erl, epmd, dnsmasq), default 20000 ms. */
@@ -141,7 +143,8 @@ export function rigId(name: string, ownerPid = process.pid): string {
 
 const MEMBER = '(node|dns|probe|pod\\d+)';
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists (owner checks for leftovers of crashed runs). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -286,7 +289,7 @@ export class Cluster {
     try {
       c.network();
       await c.startDnsmasq();
-      await Promise.all(c.pods.map((p) => c.startEpmd(p.netns, p.hostname)));
+      if (options.podEpmd !== false) await Promise.all(c.pods.map((p) => c.startEpmd(p.netns, p.hostname)));
       await Promise.all(c.pods.map((p) => c.startApp(p)));
       return c;
     } catch (e) {
