@@ -88,8 +88,7 @@ const FALSE = Atom.of('false');
 
 function writeRaw(w: Writer, b: Buffer): void {
   const n = b.length;
-  if (w.pos + n > w.buf.length) w.ensure(n);
-  const dst = w.buf;
+  const dst = w.room(n);
   let p = w.pos;
   if (n < 16) for (let i = 0; i < n; i++) dst[p++] = b[i];
   else {
@@ -106,14 +105,14 @@ function writeAtom(c: Ctx, a: Atom): void {
 // ---- numbers -------------------------------------------------------------------------------
 
 function writeInteger(w: Writer, v: number): void {
-  w.ensure(16);
-  const b = w.buf;
   let p = w.pos;
   if (v >= 0 && v <= 255) {
+    const b = w.room(2);
     b[p] = T.SMALL_INTEGER_EXT;
     b[p + 1] = v;
     w.pos = p + 2;
   } else if (v >= -2147483648 && v <= 2147483647) {
+    const b = w.room(5);
     b[p] = T.INTEGER_EXT;
     b[p + 1] = v >>> 24;
     b[p + 2] = v >>> 16;
@@ -123,8 +122,9 @@ function writeInteger(w: Writer, v: number): void {
   } else {
     // |v| ≥ 2^31: SMALL_BIG_EXT, little-endian magnitude, as few bytes as needed. Division by
     // 256 is exact on doubles, so integral numbers past 2^53 (1e20) encode exactly too.
+    // (the largest double, ~2^1024, has a 128-byte magnitude)
     let m = Math.abs(v);
-    w.ensure(3 + 128);
+    const b = w.room(3 + 128);
     const lenAt = p + 1;
     b[p] = T.SMALL_BIG_EXT;
     b[p + 2] = v < 0 ? 1 : 0;
@@ -148,8 +148,7 @@ function writeBigint(w: Writer, v: bigint): void {
   if (hex.length & 1) hex = '0' + hex;
   const n = hex.length >>> 1;
   if (n > 0xffffffff) throw new EncodeError('BEAM_ERR_ETF_TOO_BIG', 'integer too large for LARGE_BIG_EXT');
-  w.ensure(6 + n);
-  const b = w.buf;
+  const b = w.room(6 + n);
   let p = w.pos;
   if (n < 256) {
     b[p++] = T.SMALL_BIG_EXT;
@@ -169,8 +168,7 @@ function writeBigint(w: Writer, v: bigint): void {
 
 function writeFloat(w: Writer, f: number): void {
   if (!Number.isFinite(f)) throw new EncodeError('BEAM_ERR_ETF_BAD_FLOAT', `${f} has no Erlang float`);
-  w.ensure(9);
-  const b = w.buf;
+  const b = w.room(9);
   const p = w.pos;
   scratchF64[0] = f;
   b[p] = T.NEW_FLOAT_EXT;
@@ -199,8 +197,7 @@ function packNumber(w: Writer, v: number): void {
 
 function writeString(w: Writer, s: string): void {
   const n = s.length;
-  w.ensure(5 + n * 3);
-  const b = w.buf;
+  const b = w.room(5 + n * 3);
   const start = w.pos + 5;
   let p = start;
   b[w.pos] = T.BINARY_EXT;
@@ -231,8 +228,7 @@ function writeBinary(w: Writer, data: Uint8Array): void {
 
 /** BINARY_EXT of the `n` bytes of `src` from `start` (a decoded map's unread value is such a run of its input). */
 function writeBinaryBytes(w: Writer, src: Uint8Array, start: number, n: number): void {
-  w.ensure(5 + n);
-  const b = w.buf;
+  const b = w.room(5 + n);
   const p = w.pos;
   b[p] = T.BINARY_EXT;
   b[p + 1] = n >>> 24;
@@ -249,9 +245,9 @@ function writeBitBinary(w: Writer, t: BitBinary): void {
   if (t.data.length === 0 || t.bits === 8) return writeBinary(w, t.data);
   if (t.bits < 1 || t.bits > 8) throw new EncodeError('BEAM_ERR_ETF_BAD_BITS', `BitBinary.bits is ${t.bits} (1–8)`);
   const n = t.data.length;
-  w.u8(T.BIT_BINARY_EXT).u32(n).u8(t.bits).bytes(t.data);
+  w.u8(T.BIT_BINARY_EXT).u32(n).u8(t.bits).bytes(t.data.subarray(0, n - 1));
   // OTP zeroes the unused low bits of the last byte.
-  w.buf[w.pos - 1] &= (0xff << (8 - t.bits)) & 0xff;
+  w.u8(t.data[n - 1] & (0xff << (8 - t.bits)) & 0xff);
 }
 
 // ---- containers ----------------------------------------------------------------------------
@@ -270,8 +266,7 @@ function writeList(c: Ctx, a: Term[]): void {
   const n = a.length;
   if (n === 0) return w.u8(T.NIL_EXT) as unknown as void;
   if (!c.pack && n < 65536 && isByteList(a)) {
-    w.ensure(3 + n);
-    const b = w.buf;
+    const b = w.room(3 + n);
     let p = w.pos;
     b[p++] = T.STRING_EXT;
     b[p++] = n >>> 8;
@@ -307,10 +302,7 @@ function writeTuple(c: Ctx, els: Term[]): void {
   const w = c.w;
   const n = els.length;
   if (n < 256) {
-    w.ensure(2);
-    w.buf[w.pos] = T.SMALL_TUPLE_EXT;
-    w.buf[w.pos + 1] = n;
-    w.pos += 2;
+    w.u8(T.SMALL_TUPLE_EXT).u8(n);
   } else {
     w.u8(T.LARGE_TUPLE_EXT).u32(n);
   }
@@ -681,9 +673,8 @@ function withWriter<R>(f: (w: Writer) => R): R {
     return f(shared);
   } finally {
     sharedBusy = false;
-    shared.reset();
     // Do not keep a huge scratch buffer alive after one big encode.
-    if (shared.buf.length > 8 * 1024 * 1024) shared.buf = Buffer.allocUnsafe(64 * 1024);
+    shared.release(8 * 1024 * 1024, 64 * 1024);
   }
 }
 

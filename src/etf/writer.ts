@@ -2,19 +2,28 @@
  * A growable byte buffer for encoding. One Writer is reused across encodes: `take()` copies the
  * bytes out and resets it, so the scratch buffer never escapes (callers may hand the copy to a
  * socket while the writer is reused).
+ *
+ * The buffer itself is private: growing replaces it, so a caller that kept it across a write
+ * would write into a dead copy. Hot paths get it from `room(n)`, which makes room first and then
+ * returns the buffer to write into at `pos`; hold that buffer only until the next write call
+ * (test/etf/writer-lint.test.ts checks every `room()` caller in src/ for that).
  */
 export class Writer {
-  /** The scratch buffer; bytes [0, pos) are written. Exposed for the encoder's hot paths. */
-  buf: Buffer;
+  private buf: Buffer;
+  /** Bytes [0, pos) are written. Offsets stay valid when the buffer grows. */
   pos = 0;
 
   constructor(initialSize = 4096) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize | 0));
   }
 
-  /** Makes room for `n` more bytes. */
-  ensure(n: number): void {
+  /**
+   * Makes room for `n` more bytes and returns the buffer to write them into, from `pos`. The
+   * caller sets `pos` past what it wrote. Valid only until the next call that writes.
+   */
+  room(n: number): Buffer {
     if (this.pos + n > this.buf.length) this.grow(n);
+    return this.buf;
   }
 
   private grow(n: number): void {
@@ -69,7 +78,9 @@ export class Writer {
     return at;
   }
 
+  /** Overwrites the (already written or reserved) 4 bytes at `at`. */
   patchU32(at: number, n: number): void {
+    if (at < 0 || at + 4 > this.pos) throw new RangeError(`patch at ${at} outside the ${this.pos} written bytes`);
     const b = this.buf;
     b[at] = n >>> 24;
     b[at + 1] = n >>> 16;
@@ -79,6 +90,11 @@ export class Writer {
 
   get length(): number {
     return this.pos;
+  }
+
+  /** How many bytes fit before the buffer must grow (for tests that straddle a growth). */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   /** A copy of the written bytes; the writer is reset for reuse. */
@@ -96,5 +112,11 @@ export class Writer {
 
   reset(): void {
     this.pos = 0;
+  }
+
+  /** Resets, and drops a scratch buffer grown past `max` bytes (one huge encode should not pin it). */
+  release(max: number, initialSize: number): void {
+    this.pos = 0;
+    if (this.buf.length > max) this.buf = Buffer.allocUnsafe(Math.max(16, initialSize | 0));
   }
 }

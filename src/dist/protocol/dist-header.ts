@@ -179,6 +179,8 @@ export class AtomCacheOut {
   private readonly slotStamp = new Uint32Array(ATOM_CACHE_SIZE);
   private readonly slotRef = new Uint8Array(ATOM_CACHE_SIZE);
   private stamp = 0;
+  /** The header's flag nibbles, built before they are written (at most 255 refs + 1). */
+  private readonly flagScratch = new Uint8Array((MAX_ATOM_CACHE_REFS >> 1) + 1);
   private scanLeft = 0;
 
   constructor(o: AtomCacheOutOptions = {}) {
@@ -268,14 +270,16 @@ export class AtomCacheOut {
     if (n === 0) return;
     let long = false;
     for (let i = 0; i < n; i++) if (this.refNew[i] === 1 && Buffer.byteLength(this.refs[i].name, 'utf8') > 255) long = true;
-    const flagBytes = (n >> 1) + 1;
-    const flagsAt = w.reserve(flagBytes);
-    const b = w.buf;
-    for (let j = 0; j < flagBytes; j++) b[flagsAt + j] = 0;
+    // The flags (a nibble per ref, then one for the header) are known before the refs are written.
+    const flags = this.flagScratch.subarray(0, (n >> 1) + 1).fill(0);
+    for (let i = 0; i < n; i++) {
+      flags[i >> 1] |= ((this.refNew[i] === 1 ? 8 : 0) | (this.refSlot[i] >> 8)) << ((i & 1) << 2);
+    }
+    if (long) flags[n >> 1] |= 1 << ((n & 1) << 2);
+    w.bytes(flags);
     for (let i = 0; i < n; i++) {
       const slot = this.refSlot[i];
       const isNew = this.refNew[i] === 1;
-      w.buf[flagsAt + (i >> 1)] |= ((isNew ? 8 : 0) | (slot >> 8)) << ((i & 1) << 2);
       w.u8(slot & 0xff);
       if (isNew) {
         const text = Buffer.from(this.refs[i].name, 'utf8');
@@ -284,7 +288,6 @@ export class AtomCacheOut {
         w.bytes(text);
       }
     }
-    if (long) w.buf[flagsAt + (n >> 1)] |= 1 << ((n & 1) << 2);
   }
 
   /** Writes `t` with cache refs for the registered atoms; other shapes go to the codec. */
