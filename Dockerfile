@@ -5,8 +5,7 @@
 #   docker run --rm beamnode --help
 #   docker run --rm -v "$PWD/k8s:/m:ro" beamnode lint /m
 #
-# Node 22, not 20: @kubernetes/client-node 2.x loads undici 8, which needs Node >= 22.19 and throws
-# at import time on Node 20, so `probe --kubernetes` would fail there (docs/discovery.md).
+# Node 22: the current LTS line. Any Node that meets package.json `engines` (>= 20.16) works.
 ARG NODE_IMAGE=node:22-slim
 
 # --- build: dev dependencies + tsc ------------------------------------------------------------

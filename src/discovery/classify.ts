@@ -1,6 +1,6 @@
 /**
- * What a name that discovery returned says about the cluster (facts §6 D2), and the candidate
- * node names the probe dials for one host (`alive@IP`, `@localhost`, short, DNS, FQDN).
+ * What a name that discovery returned says about the cluster (an IP, a dashed pod A record, a
+ * hostname under the service), and the candidate node names the probe dials for one host (`alive@IP`, `@localhost`, short, DNS, FQDN).
  *
  * Shapes, by the first label of the name:
  *   10-1-2-3           CoreDNS default for an endpoint without hostname (dashed IPv4)

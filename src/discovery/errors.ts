@@ -35,7 +35,7 @@ export type KubernetesErrorCode =
   | 'BEAM_ERR_K8S_UNREACHABLE' // connection refused, DNS failure of the API host, TLS failure
   | 'BEAM_ERR_K8S_TIMEOUT'
   | 'BEAM_ERR_K8S_CONFIG' // no usable kubeconfig / in-cluster credentials
-  | 'BEAM_ERR_K8S_CLIENT' // @kubernetes/client-node cannot be loaded (Node too old for its undici)
+  | 'BEAM_ERR_K8S_CLIENT' // @kubernetes/client-node cannot be loaded (missing or broken install)
   | 'BEAM_ERR_K8S_API'; // any other HTTP status or a malformed body
 
 export class KubernetesError extends BeamnodeError {

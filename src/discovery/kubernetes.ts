@@ -1,16 +1,17 @@
 /**
- * Discovery through the Kubernetes API (@kubernetes/client-node v2, object parameters): a
- * service's EndpointSlices, the Service, its pods, and the CoreDNS Corefile when readable
- * (checks K1–K6). Every failure is typed: a 403 is a KubernetesAccessError naming the verb,
- * resource and RBAC fix, never an empty list; connection failures are BEAM_ERR_K8S_UNREACHABLE.
+ * Discovery through the Kubernetes API (@kubernetes/client-node 1.x, object parameters): a
+ * service's EndpointSlices, the Service, its pods, and the CoreDNS Corefile when readable (the
+ * kubernetes plugin's `endpoint_pod_names` and `pods` modes decide which names DNS serves; see
+ * https://github.com/coredns/coredns/tree/master/plugin/kubernetes). Every failure is typed: a
+ * 403 is a KubernetesAccessError naming the verb, resource and RBAC fix, never an empty list;
+ * connection failures are BEAM_ERR_K8S_UNREACHABLE.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { addAbortListener } from 'node:events';
 import createDebug from 'debug';
-// Types only: the package is loaded on first use (loadClient), because @kubernetes/client-node 2.x
-// pulls in undici 8, which needs Node ≥ 22.19 and throws at import time on Node 20. Importing
-// beamnode's discovery must never crash for users who only want DNS.
+// Types only: the package is loaded on first use (loadClient). It is large (its generated models
+// take a noticeable time to load), and a user who only wants DNS must neither pay for it nor
+// crash when it is missing or broken.
 import type {
   ConfigurationOptions,
   CoreV1Api,
@@ -74,54 +75,21 @@ type ClientModule = typeof import('@kubernetes/client-node');
 let clientModule: Promise<ClientModule> | undefined;
 
 /**
- * Loads @kubernetes/client-node once. A failure (e.g. Node too old for its undici) is cached and
- * reported as BEAM_ERR_K8S_CLIENT: importing a module whose evaluation failed again only repeats it.
+ * Loads @kubernetes/client-node once. A failure (the package missing, pruned or broken) is cached
+ * and reported as BEAM_ERR_K8S_CLIENT: importing a module whose evaluation failed again only
+ * repeats it.
  */
 export function loadClient(): Promise<ClientModule> {
-  clientModule ??= (async () => {
-    // Checked before importing: when a CommonJS module in an ESM graph throws during evaluation,
-    // Node 20's loader leaves a second, unhandled rejection behind, which would crash strict apps.
-    const tooOld = httpClientTooOld();
-    if (tooOld) throw clientError(tooOld);
-    try {
-      return await import('@kubernetes/client-node');
-    } catch (e) {
-      throw clientError((e as Error).message, e);
-    }
-  })();
+  clientModule ??= import('@kubernetes/client-node').catch((e: unknown) => {
+    throw new KubernetesError(
+      'BEAM_ERR_K8S_CLIENT',
+      'load @kubernetes/client-node',
+      `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${(e as Error)?.message ?? String(e)}`,
+      undefined,
+      { cause: e },
+    );
+  });
   return clientModule;
-}
-
-function clientError(reason: string, cause?: unknown): KubernetesError {
-  return new KubernetesError(
-    'BEAM_ERR_K8S_CLIENT',
-    'load @kubernetes/client-node',
-    `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${reason}. ` +
-      'Version 2.x depends on undici 8, which needs Node >= 22.19; on Node 20 pin undici 7 (npm "overrides": {"undici": "^7"}) or upgrade Node',
-    undefined,
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-/** The reason the undici that client-node would load declares a newer Node than this one, if it does. */
-function httpClientTooOld(): string | undefined {
-  try {
-    const fromHere = createRequire(import.meta.url);
-    const clientPkg = fromHere.resolve('@kubernetes/client-node/package.json');
-    const undiciPkg = createRequire(clientPkg).resolve('undici/package.json');
-    const { version, engines } = JSON.parse(readFileSync(undiciPkg, 'utf8')) as { version?: string; engines?: { node?: string } };
-    const m = /^\s*>=\s*(\d+)\.(\d+)\.(\d+)\s*$/.exec(engines?.node ?? '');
-    if (!m) return undefined; // a range we do not parse: let the import decide
-    const want = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const have = process.versions.node.split('.').map(Number);
-    for (let i = 0; i < 3; i++) {
-      if (have[i] > want[i]) return undefined;
-      if (have[i] < want[i]) return `its undici ${version ?? '?'} needs Node ${engines!.node}`;
-    }
-    return undefined;
-  } catch {
-    return undefined; // not resolvable here: the import reports it
-  }
 }
 
 export class KubernetesDiscovery {
@@ -170,7 +138,7 @@ export class KubernetesDiscovery {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  /** K1: the endpoints of every EndpointSlice labelled `kubernetes.io/service-name=<service>`. */
+  /** The endpoints of every EndpointSlice labelled `kubernetes.io/service-name=<service>`. */
   async endpointSlices(service: string, o: RequestOptions = {}): Promise<EndpointInfo[]> {
     const namespace = o.namespace ?? this.namespace;
     const list = await this.call('list', 'endpointslices.discovery.k8s.io', namespace, o.signal, (opt) =>
@@ -179,14 +147,14 @@ export class KubernetesDiscovery {
     return (list.items ?? []).flatMap(endpointsOf);
   }
 
-  /** K2: the Service. 404 → BEAM_ERR_K8S_NOT_FOUND. */
+  /** The Service. 404 → BEAM_ERR_K8S_NOT_FOUND. */
   async service(name: string, o: RequestOptions = {}): Promise<ServiceInfo> {
     const namespace = o.namespace ?? this.namespace;
     const svc = await this.call('get', 'services', namespace, o.signal, (opt) => this.core.readNamespacedService({ name, namespace }, opt), name);
     return serviceOf(svc);
   }
 
-  /** K3: pods, optionally by label selector (`app=myapp`). */
+  /** Pods, optionally by label selector (`app=myapp`). */
   async pods(o: RequestOptions & { labelSelector?: string } = {}): Promise<PodInfo[]> {
     const namespace = o.namespace ?? this.namespace;
     const list = await this.call('list', 'pods', namespace, o.signal, (opt) =>
@@ -195,7 +163,7 @@ export class KubernetesDiscovery {
     return (list.items ?? []).map(podOf);
   }
 
-  /** K6: the `kubernetes` plugin block of the Corefile in ConfigMap kube-system/coredns. */
+  /** The `kubernetes` plugin block of the Corefile in ConfigMap kube-system/coredns. */
   async coreDnsConfig(o: { signal?: AbortSignal; namespace?: string; name?: string } = {}): Promise<KubernetesPluginConfig | undefined> {
     const namespace = o.namespace ?? 'kube-system';
     const name = o.name ?? 'coredns';

@@ -1,8 +1,9 @@
 /**
  * Predicts, per pod, the name the pod gives itself (`hostname -f`, which `erl -name app` takes)
  * and the name cluster DNS serves for it under a headless service, with and without CoreDNS's
- * `endpoint_pod_names` (facts §0.4–0.5, §3.3, checks K4/K5). When the two differ, nodes started
- * as `app@$(hostname -f)` cannot be reached under the names discovery returns.
+ * `endpoint_pod_names` (CoreDNS plugin/kubernetes README; Kubernetes "DNS for Services and
+ * Pods"). When the two differ, nodes started as `app@$(hostname -f)` cannot be reached under the
+ * names discovery returns.
  */
 import { dashedIp } from './classify.js';
 import { canonicalIp } from './dns-records.js';

@@ -1,5 +1,5 @@
 /**
- * The answers CoreDNS's `kubernetes` plugin gives for a model of Services and endpoints (facts §3),
+ * The answers CoreDNS's `kubernetes` plugin gives for a model of Services and endpoints (CoreDNS plugin/kubernetes),
  * as a pure function: no sockets here (dns-server.ts serves it). Rules reproduced:
  * - `<svc>.<ns>.svc.<zone>` A/AAAA: a headless service's ready endpoints (NXDOMAIN when none is
  *   ready); a ClusterIP service's clusterIP.

@@ -167,7 +167,7 @@ export class DemoCluster {
     writeFileSync(
       inetrc,
       [
-        '{resolv_conf, ""}.', // else /etc/resolv.conf's nameservers take over (facts §5.4)
+        '{resolv_conf, ""}.', // else inet_db reads /etc/resolv.conf too (OTP kernel inet_db.erl)
         '{hosts_file, ""}.',
         `{nameserver, {127,0,0,1}, ${this.dns.port}}.`,
         `{search, [${this.search.map((s) => `"${s}"`).join(', ')}]}.`,

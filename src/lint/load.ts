@@ -4,8 +4,8 @@
  * flattened. Problems in a file (not YAML, a Helm template) become findings; only a missing path
  * or a limit throws.
  *
- * Why the deep import: the package's main entry pulls in undici 8, which throws at import time on
- * Node 20 (see docs/discovery.md); its `dist/yaml.js` needs only js-yaml and the model classes.
+ * Why the deep import: the package's main entry also loads its whole API client (HTTP, WebSocket,
+ * OIDC); its `dist/yaml.js` needs only js-yaml and the model classes.
  * Why it is loaded lazily: those model classes take about half a second to load, and importing
  * `beamnode` must not pay that unless manifests are read.
  * Why we split documents ourselves: `loadAllYaml` throws a TypeError on an empty document (a

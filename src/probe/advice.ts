@@ -1,5 +1,5 @@
 /**
- * From a probe's findings to a verdict and concrete fixes (facts §6–7). Pure: works on the report
+ * From a probe's findings to a verdict and concrete fixes (docs/probe.md lists them). Pure: works on the report
  * data alone, so every rule is unit-tested with crafted attempts.
  *
  * Verdict `ok`: at least one node, every host's EPMD answered, and every node accepts the name

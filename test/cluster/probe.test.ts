@@ -15,8 +15,9 @@ import { otpMatrix, type Otp } from '../support/otp.js';
 import { createCluster, type Cluster } from './rig.js';
 import { dashedIp } from './k8s-model.js';
 import { rigUnavailableReason } from './netns.js';
+import { skipUnlessEnv } from '../support/env.js';
 
-const skip = rigUnavailableReason() ?? false;
+const skip = skipUnlessEnv(rigUnavailableReason());
 const matrix: (Otp | undefined)[] = skip ? [undefined] : otpMatrix();
 const labelOf = (otp: Otp | undefined) => otp?.label ?? 'no erl';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

@@ -13,8 +13,9 @@ import { otpMatrix, type ErlNode, type Otp } from '../support/otp.js';
 import { createCluster, removeRig, rigId, type Cluster } from './rig.js';
 import { dashedIp } from './k8s-model.js';
 import { NETNS_ETC_DIR, listNetns, rigUnavailableReason } from './netns.js';
+import { skipUnlessEnv } from '../support/env.js';
 
-const skip = rigUnavailableReason() ?? false;
+const skip = skipUnlessEnv(rigUnavailableReason());
 // Every OTP of the matrix (host 25, chroot roots 27/29 when prepared) runs the naming suites.
 const matrix: (Otp | undefined)[] = skip ? [undefined] : otpMatrix();
 const labelOf = (otp: Otp | undefined) => otp?.label ?? 'no erl';

@@ -8,7 +8,7 @@ import { Connection } from '../../src/dist/net/connection.js';
 import { DistError, ProtocolError } from '../../src/dist/errors.js';
 import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/protocol/flags.js';
 import { handshakeOtherStarted, handshakeWeStarted, type HandshakeIdentity, type HandshakeResult } from '../../src/dist/net/handshake.js';
-import { sleep, withTimeout } from '../support/otp.js';
+import { withTimeout } from '../support/otp.js';
 
 const A: HandshakeIdentity = { name: 'a@127.0.0.1', cookie: 'c', creation: 1, flags: DEFAULT_FLAGS };
 const B: HandshakeIdentity = { name: 'b@127.0.0.1', cookie: 'c', creation: 2, flags: DEFAULT_FLAGS };
@@ -132,18 +132,47 @@ test('a silent peer is dropped with TICK_TIMEOUT after tickTime; we tick meanwhi
   }
 });
 
-test('two of our connections tick without an echo storm and stay up', async () => {
+test('two of our connections keep each other up with ticks alone', async () => {
   const p = await handshaken();
   try {
+    // tickTime 400: each side drops the other after 400 ms without a byte; 10 ticks each way take
+    // several tick times, so both staying open means the ticks kept them up.
     const ca = new Connection(p.a, p.ha, { tickTime: 400 });
     const cb = new Connection(p.b, p.hb, { tickTime: 400 });
-    let ticks = 0;
-    ca.on('tick', () => ticks++);
-    cb.on('tick', () => ticks++);
-    await sleep(1500);
+    const tenTicks = (c: Connection) => {
+      let n = 0;
+      return new Promise<void>((r, reject) => {
+        c.on('tick', () => ++n === 10 && r());
+        c.once('close', (why) => reject(new Error(`closed after ${n} ticks: ${why}`)));
+      });
+    };
+    await withTimeout(Promise.all([tenTicks(ca), tenTicks(cb)]), 30_000, 'ten ticks each way');
     assert.equal(ca.closed || cb.closed, false);
-    assert.ok(ticks > 0, 'some ticks');
-    assert.ok(ticks < 100, `no storm: ${ticks} ticks in 1.5 s`);
+    ca.close();
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a burst of received ticks is answered at most once: two of our nodes cannot echo ticks forever', async () => {
+  const p = await handshaken();
+  try {
+    // Default tickTime (60 s): no timer tick comes between; the 50 ticks arrive in one read.
+    const ca = new Connection(p.a, p.ha);
+    let received = 0;
+    const all = new Promise<void>((r) => ca.on('tick', () => ++received === 50 && r()));
+    const answered: Buffer[] = [];
+    p.b.on('data', (d: Buffer) => answered.push(d));
+    p.b.resume();
+    p.b.write(Buffer.alloc(4 * 50)); // 50 empty frames
+    await withTimeout(all, 10_000, '50 ticks received');
+    // A control message after the burst: once b has read it, b has read every answer before it.
+    const marked = new Promise<void>((r) => p.b.on('data', () => Buffer.concat(answered).some((x) => x !== 0) && r()));
+    ca.send({ op: 'link', from: pa, to: pb });
+    await withTimeout(marked, 10_000, 'the control message after the burst');
+    const bytes = Buffer.concat(answered);
+    const ticks = bytes.indexOf(bytes.find((x) => x !== 0)!) >> 2; // whole empty frames before the message
+    assert.ok(ticks <= 1, `${ticks} ticks written in answer to 50`);
     ca.close();
   } finally {
     await p.cleanup();

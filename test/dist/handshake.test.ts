@@ -1,6 +1,7 @@
 // Both sides of the handshake against each other and against scripted peers, over loopback TCP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { Writer } from '../../src/etf/index.js';
 import { atom, Pid, tuple } from '../../src/etf/types.js';
@@ -29,6 +30,7 @@ import {
   encodeStatus,
   frame2,
 } from '../../src/dist/protocol/handshake-messages.js';
+import { withTimeout } from '../support/otp.js';
 
 const A: HandshakeIdentity = { name: 'a@127.0.0.1', cookie: 'sekrit', creation: 1111, flags: DEFAULT_FLAGS };
 const B: HandshakeIdentity = { name: 'b@127.0.0.1', cookie: 'sekrit', creation: 2222, flags: DEFAULT_FLAGS };
@@ -268,7 +270,7 @@ test('frames that arrive in the same read as challenge_ack reach the connection 
     conn.on('tick', () => events.push('tick'));
     const control = new Promise((r) => conn.on('control', (ctl) => r(ctl.op)));
     conn.on('close', (e) => events.push(`close ${e?.message}`));
-    const op = await Promise.race([control, new Promise((r) => setTimeout(() => r('none'), 2000))]);
+    const op = await withTimeout(control, 10_000, 'the LINK frame').catch((e: Error) => `${e.message}; events: ${events.join(',')}`);
     assert.equal(op, 'link', events.join(','));
     assert.deepEqual(events, ['tick']);
     conn.close();
@@ -284,9 +286,10 @@ test("acceptor takes the old 'n' send_name and its 'c' complement (OTP 25.3+ beh
     sockets.push(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const incoming = once(server, 'connection');
   const c = await dial((server.address() as AddressInfo).port);
-  await new Promise((r) => setTimeout(r, 50));
-  const accepted = handshakeOtherStarted(sockets[0], B, 'test', { setupTime: 2000 });
+  const [s0] = (await incoming) as [Socket];
+  const accepted = handshakeOtherStarted(s0, B, 'test', { setupTime: 2000 });
   try {
     const frames = frames2(c);
     c.write(frame2(encodeSendNameOld({ flags: DEFAULT_FLAGS & 0xffffffffn, name: 'old@127.0.0.1' })));
@@ -338,12 +341,15 @@ test('a peer that closes after send_name: CLOSED at recv_status', async () => {
 });
 
 test('an abort signal stops the handshake with ABORTED', async () => {
-  const peer = await scripted(async () => {});
+  const ac = new AbortController();
+  // The peer reads send_name, then the caller aborts while the handshake waits for the status.
+  const peer = await scripted(async (_s, frames) => {
+    await frames.next();
+    ac.abort(new Error('stop'));
+  });
   const c = await dial(peer.port);
   try {
-    const ac = new AbortController();
     const p = handshakeWeStarted(c, A, 'b@127.0.0.1', { setupTime: 5000, signal: ac.signal });
-    setTimeout(() => ac.abort(new Error('stop')), 50);
     const e = await rejectsWith(p, 'BEAM_ERR_HANDSHAKE_ABORTED');
     assert.equal((e.cause as Error).message, 'stop');
   } finally {
@@ -373,9 +379,10 @@ test('acceptor: an illegal name in send_name closes silently (BAD_NAME), as OTP 
     const sockets: Socket[] = [];
     const server = createServer((s) => void sockets.push(s));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const incoming = once(server, 'connection');
     const c = await dial((server.address() as AddressInfo).port);
-    await new Promise((r) => setTimeout(r, 30));
-    const accepted = handshakeOtherStarted(sockets[0], B, 'test', { setupTime: 2000 });
+    const [s0] = (await incoming) as [Socket];
+    const accepted = handshakeOtherStarted(s0, B, 'test', { setupTime: 2000 });
     try {
       const raw = Buffer.alloc(15 + name.length);
       raw[0] = 0x4e;
@@ -403,11 +410,12 @@ test('a peer that closes right after challenge_ack: the Connection still reports
     s.write(frame2(encodeChallenge({ flags: DEFAULT_FLAGS, challenge: 77, creation: 5, name: 'b@127.0.0.1' })));
     const reply = decodeChallengeReply((await frames.next()).value as Buffer);
     s.end(frame2(encodeChallengeAck(digest(reply.challenge, 'sekrit'))));
+    await once(s, 'finish'); // the FIN is sent
   });
   const c = await dial(peer.port);
   try {
     const hs = await handshakeWeStarted(c, A, 'b@127.0.0.1', { setupTime: 2000 });
-    await new Promise((r) => setTimeout(r, 100)); // let the FIN arrive before the Connection exists
+    await withTimeout(peer.done, 10_000, 'the FIN'); // it arrives before the Connection exists
     const conn = new Connection(c, hs);
     const reason = await new Promise<Error | undefined>((r) => conn.once('close', r));
     assert.equal((reason as { code?: string } | undefined)?.code, 'BEAM_ERR_DIST_CLOSED');

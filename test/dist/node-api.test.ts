@@ -19,6 +19,7 @@ import { handleSpawnRequest, RpcHandlers, ErlangException } from '../../src/dist
 import { genCall, genCast } from '../../src/dist/node/calls.js';
 import { noReply, replyTo, runServer } from '../../src/dist/node/gen-server.js';
 import { formatTerm, termEquals } from '../../src/dist/runtime/terms.js';
+import { waitUntil } from '../support/wait.js';
 
 const ME = atom('js@127.0.0.1');
 const PEER = atom('erl@127.0.0.1');
@@ -123,7 +124,8 @@ test('erpc emulation: execute_call replies SPAWN_REPLY with the monitor flag, th
       { op: 'spawn_request', reqId: req, from, groupLeader: rpid(8), mfa: { module: atom('erpc'), function: atom('execute_call'), arity: 4 }, options: [atom('monitor')] },
       [res, atom('m'), atom(fn), args],
     );
-  const settle = () => new Promise((r) => setTimeout(r, 10));
+  // The handler runs in a process of its own: wait until it answered (spawn_reply, then the DOWN).
+  const settle = () => waitUntil(() => outbox.sent.length >= 2, 'spawn_reply and monitor_exit');
   call('add', [2, 3], rref(1));
   await settle();
   const [reply, down] = outbox.sent.splice(0);
@@ -190,7 +192,7 @@ test('gen_server between JS processes: call (alias tag), async reply, cast, nopr
   eq(await genCall(ctx, [atom('srv'), ME], atom('later')), atom('later_reply'));
   const client = runtime.spawn();
   await genCast(client, 'srv', atom('c'));
-  await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(() => casted !== undefined, 'the cast');
   assert.equal(casted, atom('c'));
   await assert.rejects(genCall(ctx, 'nobody', atom('x')), (e: unknown) => e instanceof CallError && e.reason === atom('noproc'));
   await assert.rejects(genCall(ctx, 'srv', atom('silent'), { timeout: 30 }), TimeoutError);

@@ -9,6 +9,7 @@ import { ProcessExitedError, NodeError } from '../../src/dist/runtime/errors.js'
 import { Runtime } from '../../src/dist/runtime/runtime.js';
 import type { OutSignal, Outbox } from '../../src/dist/runtime/signals.js';
 import { formatTerm, termEquals } from '../../src/dist/runtime/terms.js';
+import { waitUntil } from '../support/wait.js';
 
 const ME = atom('js@127.0.0.1');
 const PEER = atom('erl@127.0.0.1');
@@ -103,7 +104,7 @@ test('processes: pids carry our node and creation; local send and receive; for a
   const loop = (async () => {
     for await (const m of b) got.push(m);
   })();
-  await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(() => got.length === 3, 'the three messages');
   b.close();
   await loop;
   assert.deepEqual(got, ['hi', 'named', 'tuple-named']);

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseResolvConf, searchNames } from '../../src/discovery/resolv-conf.js';
+import { skipUnlessEnv } from '../support/env.js';
 
 const RESOLV = 'nameserver 127.0.0.1\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 attempts:1 timeout:1\n';
 const NAMES = ['myapp-headless', 'nosuch', 'myapp-headless.default', 'a.b.c.d.e.f', 'x.default.svc.cluster.local.', 'myapp-headless.default.svc.cluster.local'];
@@ -34,7 +35,7 @@ await dns.close();
 console.log(JSON.stringify(out));
 `;
 
-test('glibc (getent hosts) asks the search-list names in the order searchNames gives', { skip: !canNamespace && 'needs root for unshare -n -m' }, async () => {
+test('glibc (getent hosts) asks the search-list names in the order searchNames gives', { skip: skipUnlessEnv(!canNamespace && 'needs root for unshare -n -m') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'beamnode-glibc-'));
   try {
     writeFileSync(join(dir, 'resolv.conf'), RESOLV);

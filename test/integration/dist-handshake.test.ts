@@ -2,6 +2,7 @@
 // frames both ways, ticks, wrong cookies, the name-mismatch error, tick timeout, a peer killed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { atom, Pid, Reference, Tuple, tuple, type Term } from '../../src/etf/types.js';
 import { register } from '../../src/epmd/client.js';
 import { Connection } from '../../src/dist/net/connection.js';
@@ -9,7 +10,7 @@ import type { Control } from '../../src/dist/protocol/control.js';
 import { DistError, HandshakeError } from '../../src/dist/errors.js';
 import { DEFAULT_FLAGS, DFLAG } from '../../src/dist/protocol/flags.js';
 import { DistNetwork, type DistNetworkOptions } from '../../src/dist/net/network.js';
-import { ErlNode, otpMatrix, startEpmd, sleep, withTimeout, type Epmd } from '../support/otp.js';
+import { ErlNode, otpMatrix, startEpmd, sleep, stopProcess, withTimeout, type Epmd } from '../support/otp.js';
 
 const COOKIE = 'beamnode_dist_cookie';
 
@@ -351,7 +352,7 @@ for (const otp of otpMatrix()) {
       const net = network(`js${id}x`, { tickTime: 4000 });
       const conn = await net.connect(`s${id}@127.0.0.1`);
       const down = withTimeout(new Promise<[string, Error | undefined]>((r) => net.once('nodedown', (name, reason) => r([name, reason]))), 20_000, 'nodedown');
-      process.kill(e.pid, 'SIGSTOP');
+      await stopProcess(e.pid);
       try {
         const reason = await closed(conn, 20_000);
         assert.ok(reason instanceof DistError);
@@ -379,14 +380,28 @@ for (const otp of otpMatrix()) {
     test(`${otp.label}: the peer killed mid-handshake: CLOSED at recv_status`, async () => {
       const id = uniq();
       const e = await erl(`h${id}`);
-      process.kill(e.pid, 'SIGSTOP'); // it still accepts TCP (the kernel's backlog) but answers nothing
+      await stopProcess(e.pid); // it still accepts TCP (the kernel's backlog) but answers nothing
       const net = network(`jh${id}`, { setupTime: 10_000 });
-      const attempt = net.connect(`h${id}@127.0.0.1`, { port: Number(await portOf(epmd, `h${id}`)) });
-      await sleep(300);
+      const port = Number(await portOf(epmd, `h${id}`));
+      const attempt = net.connect(`h${id}@127.0.0.1`, { port });
+      attempt.catch(() => {});
+      // Mid-handshake: our send_name sits unread in the accepted (not yet accept()ed) socket.
+      await waitFor(() => unreadBytesOnPort(port) > 0, 10_000, 'send_name queued at the stopped erl');
       process.kill(e.pid, 'SIGKILL');
       await rejects(attempt, (x) => x instanceof HandshakeError && x.code === 'BEAM_ERR_HANDSHAKE_CLOSED' && x.step === 'recv_status');
     });
   });
+}
+
+/** Bytes received and not yet read by the connections whose local port is `port` (Linux /proc/net/tcp). */
+function unreadBytesOnPort(port: number): number {
+  let n = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/); // sl local rem st tx_queue:rx_queue …
+    if (f.length < 5 || f[3] !== '01' || parseInt(f[1].split(':')[1], 16) !== port) continue;
+    n += parseInt(f[4].split(':')[1], 16);
+  }
+  return n;
 }
 
 /** The distribution port of `alive` from the test's epmd (asked before the node is stopped). */

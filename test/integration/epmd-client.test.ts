@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { canConnect, ErlNode, freePort, otpMatrix, sleep, startEpmd, withTimeout, type Otp } from '../support/otp.js';
 import { names, portPlease, register, dump, type RegistrationClosed } from '../../src/epmd/client.js';
 import { EpmdError } from '../../src/epmd/errors.js';
+import { waitUntil } from '../support/wait.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -152,7 +153,7 @@ test("OTP's epmd restarts: the registration reports the close, and registering a
     const closed = new Promise<RegistrationClosed>((resolve) => {
       void register({ alive: 'phoenix', port: 2222, epmdPort: port, onClose: resolve }).then((r) => assert.equal(r.alive, 'phoenix'));
     });
-    await sleep(100);
+    await waitUntil(async () => (await names(HOST, { port })).some((n) => n.name === 'phoenix'), 'epmd lists phoenix');
     await stopChild(epmd);
     const info = await withTimeout(closed, 10_000, 'registration close');
     assert.equal(info.byUs, false);

@@ -13,7 +13,7 @@ import { Node } from '../../src/dist/node/node.js';
 import { RpcError, CallError } from '../../src/dist/runtime/errors.js';
 import { BeamnodeError } from '../../src/errors.js';
 import { Pid, Tuple, atom } from '../../src/etf/types.js';
-import { ErlNode, hostOtp, sleep, startEpmd, withTimeout, type Epmd } from '../support/otp.js';
+import { ErlNode, hostOtp, sleep, startEpmd, stopProcess, withTimeout, type Epmd } from '../support/otp.js';
 
 const otp = hostOtp();
 const COOKIE = 'faults_cookie';
@@ -204,7 +204,8 @@ describe(`faults with ${otp.label}`, () => {
     try {
       assert.equal(await node.rpc(name, 'erlang', 'node', []), atom(name));
       const down = new Promise<Error | undefined>((r) => node.on('nodedown', (n, why) => n === name && r(why)));
-      process.kill(erl.pid, 'SIGSTOP');
+      // Only once every erl thread is stopped: an rpc sent while one still ran could be answered.
+      await stopProcess(erl.pid);
       const pending = node.rpc(name, 'erlang', 'node', [], { timeout: 60_000 });
       pending.catch(() => {});
       const why = await withTimeout(down, 30_000, 'nodedown after SIGSTOP');
@@ -272,7 +273,7 @@ describe(`faults with ${otp.label}`, () => {
       const conn = await node.connection(atom(name));
       const sender = node.spawn();
       const payload = Buffer.alloc(256 * 1024, 7);
-      process.kill(erl.pid, 'SIGSTOP');
+      await stopProcess(erl.pid);
       const heap0 = process.memoryUsage();
       let sent = 0;
       let stalled: Promise<void> | undefined;

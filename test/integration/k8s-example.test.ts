@@ -16,6 +16,7 @@ import type { V1Container } from '@kubernetes/client-node';
 import { parseManifestText } from '../../src/lint/index.js';
 import { names } from '../../src/epmd/client.js';
 import { freePort, hostOtp, sleep, startEpmd, type Epmd } from '../support/otp.js';
+import { skipUnlessEnv } from '../support/env.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/k8s/', import.meta.url));
 const POD = 'myapp-7d9f8b6c5-abcde';
@@ -23,7 +24,7 @@ const FQDN = `${POD}.myapp-headless.default.svc.cluster.local`;
 const COOKIE = 'test-cookie-from-the-secret';
 
 const hasMix = spawnSync('mix', ['--version'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
-const skip = hasMix ? false : 'mix (Elixir) is not installed';
+const skip = skipUnlessEnv(!hasMix && 'mix (Elixir) is not installed');
 const elixirVersion = hasMix ? (/Elixir (\S+)/.exec(spawnSync('elixir', ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '')?.[1] ?? '?') : '';
 const on = hasMix ? `Elixir ${elixirVersion} release, ${hostOtp().label}` : 'no Elixir';
 

@@ -7,11 +7,12 @@ import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
 import { isTuple } from '../../src/dist/runtime/terms.js';
 import { hostOtp } from '../support/otp.js';
 import { runElixir, startPeers, type Peers } from './node-fixture.js';
+import { skipUnlessEnv } from '../support/env.js';
 
 const hasElixir = spawnSync('elixir', ['--version'], { encoding: 'utf8', timeout: 60_000 }).status === 0;
 const label = hasElixir ? `Elixir on ${hostOtp().label}` : 'Elixir (not installed)';
 
-describe(`Node interop with ${label}`, { skip: hasElixir ? false : 'elixir is not installed' }, () => {
+describe(`Node interop with ${label}`, { skip: skipUnlessEnv(!hasElixir && 'elixir is not installed') }, () => {
   let p: Peers;
   let k = 0;
   const exName = () => `ex${++k}_${process.pid}@127.0.0.1`;

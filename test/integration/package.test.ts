@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipUnlessEnv } from '../support/env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -89,7 +90,7 @@ test('npm install --omit=dev <tgz> into a clean folder: beamnode --help, --versi
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   const inst = sh('npm', ['install', '--omit=dev', ...NPM_FLAGS, tgz], app);
   if (inst.status !== 0 && NETWORK.test(inst.stderr)) {
-    t.skip(`registry unreachable and not cached: ${inst.stderr.split('\n')[0]}`);
+    t.skip(skipUnlessEnv(`the npm registry (unreachable and not cached: ${inst.stderr.split('\n')[0]})`) || undefined);
     return;
   }
   assert.equal(inst.status, 0, inst.stderr);
@@ -133,7 +134,7 @@ test('npm install --omit=dev <tgz> into a clean folder: beamnode --help, --versi
  * mapped into the stage root. Two changes to RUN lines, both for this shared machine: `npm ci`
  * gets --prefer-offline, and `npm cache clean --force` is dropped (it would wipe the user's cache).
  */
-function replayDockerfile(t: { skip(reason: string): void }): { ok: boolean; entry?: string[]; roots?: Record<string, string> } {
+function replayDockerfile(t: { skip(reason?: string): void }): { ok: boolean; entry?: string[]; roots?: Record<string, string> } {
   const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
     .split('\n')
     .map((l) => l.trim())
@@ -182,7 +183,7 @@ function replayDockerfile(t: { skip(reason: string): void }): { ok: boolean; ent
         const script = arg.replace(/\bnpm ci\b/g, 'npm ci --prefer-offline').replace(/\s*&&\s*npm cache clean --force/, '');
         const r = spawnSync('sh', ['-c', script], { cwd: inStage(stage, '.'), encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
         if (r.status !== 0 && NETWORK.test(r.stderr ?? '')) {
-          t.skip(`registry unreachable and not cached: ${(r.stderr ?? '').split('\n')[0]}`);
+          t.skip(skipUnlessEnv(`the npm registry (unreachable and not cached: ${(r.stderr ?? '').split('\n')[0]})`) || undefined);
           return { ok: false };
         }
         assert.equal(r.status, 0, `RUN ${arg} (stage ${stage}):\n${r.stdout}${r.stderr}`);

@@ -13,7 +13,7 @@
  * Every process started here is stopped by its pid (`stop()`), and every wait has a timeout.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -143,6 +143,29 @@ export async function startEpmd(): Promise<Epmd> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * SIGSTOP, then waits (bounded) until every thread of `pid` is really stopped: kill(2) only queues
+ * the signal, and a busy thread of a multi-threaded erl can run a little longer (answer one more
+ * request) before it takes it. Reads the state field of /proc/PID/task/TID/stat (Linux).
+ */
+export async function stopProcess(pid: number, ms = 5000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const states = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3); // after "pid (comm) "
+      } catch {
+        return 'T'; // a thread that ended meanwhile
+      }
+    });
+    if (states.every((st) => st === 'T' || st === 't')) return;
+    if (Date.now() > deadline) throw new Error(`pid ${pid} not stopped after ${ms} ms: thread states ${states.join('')}`);
+    await sleep(10);
+  }
+}
 
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 /**
  * One established distribution connection: 4-byte frames in both directions, control messages
- * decoded into the `Control` union, ticks as net_kernel/dist_util keep them (facts §4.3).
+ * decoded into the `Control` union, ticks as net_kernel/dist_util keep them (OTP dist_util.erl send_tick/2).
  *
  * Liveness: every tickTime/4 we send a tick when nothing was written since the last check, and
  * we close with BEAM_ERR_DIST_TICK_TIMEOUT when nothing at all was read for tickTime (4 checks in
@@ -134,7 +134,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.timer = setInterval(this.onTickTimer, Math.floor(this.tickTime / TICK_INTENSITY));
     this.timer.unref();
     log('%s up (%s, flags %s, tick %d ms)', this.peer, this.hidden ? 'hidden' : 'visible', flagsHex(this.flags), this.tickTime);
-    // Bytes read together with the last handshake message are the first frames (EXP 9). They
+    // Bytes read together with the last handshake message are the first frames (OTP may send
+    // them right after challenge_ack). They
     // are handled on the next tick, so that whoever builds the Connection can attach listeners.
     process.nextTick(() => {
       if (hs.rest.length > 0) this.onData(hs.rest);

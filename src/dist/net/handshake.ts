@@ -8,7 +8,8 @@
  *                                     [recv_complement] → recv_challenge_reply → send_challenge_ack
  *
  * Messages are framed with 2-byte lengths. Bytes that arrive after the last handshake message
- * belong to the 4-byte framing that follows and are handed over in `rest` (facts §2.1, EXP 9).
+ * belong to the 4-byte framing that follows and are handed over in `rest`: OTP's first frames
+ * after challenge_ack can come in the same read.
  * Each network wait has its own timer (`setupTime`, like net_setuptime, default 7000 ms) and the
  * whole handshake honours an AbortSignal. The cookie and the digests are never logged.
  */

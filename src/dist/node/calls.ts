@@ -1,6 +1,6 @@
 /**
  * Calls from JS to other processes: gen_server's call/cast wire protocol and `rpc:call` through
- * the remote `rex` server (facts §5.3). A call runs in a short-lived process of its own: it
+ * the remote `rex` server (OTP lib/kernel/src/rpc.erl). A call runs in a short-lived process of its own: it
  * monitors the server (so a dead server fails the call at once), tags the request with
  * `[alias | MonitorRef]` as OTP 24+ does (plain `MonitorRef` when the peer has no ALIAS), and
  * accepts the reply however it comes (ALIAS_SEND to the alias, or SEND to the pid).

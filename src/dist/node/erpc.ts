@@ -1,7 +1,7 @@
 /**
  * `rpc:call('js@host', M, F, A)` from Erlang. Since OTP 25 rpc:call is erpc:call, which sends
  * SPAWN_REQUEST `{29, ReqId, From, GL, {erpc, execute_call, 4}, [monitor]}` + `[Res, M, F, A]`
- * (facts §5.4). We emulate erpc's remote half: a short-lived JS process runs the handler
+ * (OTP lib/kernel/src/erpc.erl). We emulate erpc's remote half: a short-lived JS process runs the handler
  * registered for M:F, answers SPAWN_REPLY (flag 2: the monitor is set up, its ref is ReqId), and
  * exits with `{Res, return, Value}`, which the caller's monitor receives as the DOWN reason
  * (PAYLOAD_MONITOR_P_EXIT). erpc:cast's `{erpc, execute_cast, 3}` + `[M, F, A]` runs the same

@@ -74,7 +74,7 @@ function senderOf(c: Control): Pid | undefined {
 /**
  * Routes one incoming control message to the runtime. `peer` is the connection's node atom:
  * a signal whose sender is not a process of that node is dropped (OTP kills the connection for
- * it, facts §6: we only refuse the signal).
+ * it, OTP erts/emulator/beam/dist.c erts_net_message: we only refuse the signal).
  */
 export function dispatchControl(rt: Runtime, hooks: DispatchHooks, peer: Atom, c: Control, message: Term | undefined): void {
   const from = senderOf(c);

@@ -1,6 +1,6 @@
 /**
  * Distribution control messages (erl_dist_protocol.md "Protocol between connected nodes";
- * dist.h `enum dop`; facts §4.2) as a discriminated union on `op`, the tuple form on the wire,
+ * OTP erts/emulator/beam/dist.h `enum dop`) as a discriminated union on `op`, the tuple form on the wire,
  * and the choice of op a peer expects given the negotiated flags.
  *
  * The message that follows some controls (the sent message, a payload exit reason, the argument

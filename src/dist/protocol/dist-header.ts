@@ -1,5 +1,5 @@
 /**
- * The distribution header (erl_ext_dist "Distribution Header"; facts §4.1), pure: no sockets.
+ * The distribution header (OTP erl_ext_dist.md "Distribution Header"), pure: no sockets.
  *
  * Once DIST_HDR_ATOM_CACHE or FRAGMENTS is negotiated every frame starts with `131, 68` (normal),
  * `131, 69` (first fragment) or `131, 70` (continuation), and the terms after it carry no 131.

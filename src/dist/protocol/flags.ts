@@ -1,6 +1,6 @@
 /**
  * Distribution capability flags (DFLAG_*), as 64-bit bigints. Values pinned to OTP's
- * lib/kernel/include/dist.hrl and erts/emulator/beam/dist.h (facts §2.4).
+ * lib/kernel/include/dist.hrl and erts/emulator/beam/dist.h.
  */
 
 export const DFLAG = {
@@ -62,7 +62,8 @@ export const MANDATORY_26: bigint = MANDATORY_25 | DFLAG.V4_NC | DFLAG.UNLINK_ID
 export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
 
 /**
- * Our hidden-node profile (facts §7) plus SPAWN (the Node emulates erpc): 0xD_075F5FBC.
+ * Our hidden-node profile (OTP 25's mandatory set, UNLINK_ID, V4_NC, the monitor and alias
+ * flags, no PUBLISHED) plus SPAWN (the Node emulates erpc): 0xD_075F5FBC.
  * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
@@ -99,7 +100,7 @@ export interface OurFlagsOptions {
   atomCache?: boolean;
   /** Advertise FRAGMENTS (default hotPathDefaults.fragments). */
   fragments?: boolean;
-  /** Advertise PUBLISHED: a visible node (OTP then sends rex/global traffic, facts §5.1). */
+  /** Advertise PUBLISHED: a visible node (OTP's rpc and global then talk to it: they watch visible nodes only). */
   published?: boolean;
   /** Extra flags to add (e.g. DIST_HDR_ATOM_CACHE once a framing for it exists). */
   add?: bigint;

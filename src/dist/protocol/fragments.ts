@@ -1,6 +1,6 @@
 /**
  * Fragmented messages (DFLAG_FRAGMENTS; erl_ext_dist "Distribution Header for fragmented
- * messages"; facts §4.1). A sequence is `131,69,Seq:64,FragId:64, header, control, payload…`
+ * messages"). A sequence is `131,69,Seq:64,FragId:64, header, control, payload…`
  * then `131,70,Seq:64,FragId:64, payload…`; FragId counts down from the number of fragments to 1,
  * and other frames (other sequences, ticks, whole messages) may come between the fragments.
  *

@@ -1,7 +1,8 @@
 /**
  * Length-prefixed framing: 2-byte lengths during the handshake ({packet,2}), 4-byte lengths after
  * it ({packet,4}; an empty frame is a tick). And the frame body codec: without a negotiated
- * distribution header, a frame is `112, 131 Control [, 131 Message]` (pass-through; facts §4.1).
+ * distribution header, a frame is `112, 131 Control [, 131 Message]` (pass-through;
+ * OTP erts/doc/guides/erl_ext_dist.md).
  *
  * The body codec is an interface so that a later atom-cache/fragments codec (`131, 68/69/70`)
  * can replace the pass-through one without touching the connection.

@@ -1,6 +1,6 @@
 /**
  * Pure codecs for the handshake messages (the payload after the 2-byte length), in spec order
- * (erl_dist_protocol.md; dist_util.erl send_X and recv_X; facts §2.2). No sockets here.
+ * (OTP erts/doc/guides/erl_dist_protocol.md; lib/kernel/src/dist_util.erl send_X and recv_X). No sockets here.
  *
  * Node names travel as Latin-1 bytes (dist_util sends atom_to_binary(Node, latin1)); the `named:`
  * status is the one place OTP uses UTF-8.

@@ -1,5 +1,5 @@
 /**
- * Node names with erl's rules (facts §3):
+ * Node names with erl's rules (OTP lib/kernel/src/inet_tcp_dist.erl, net_kernel.erl, dist_util.erl):
  * - dialing (inet_tcp_dist:splitnode/3): a long-names node refuses a host without a dot unless it
  *   is an IP literal the dist driver parses (IPv6 only, and only with -proto_dist inet6_tcp); a
  *   short-names node refuses a host with a dot (so any IPv4 literal);
@@ -103,7 +103,7 @@ export function checkOwnName(name: string, longNames: boolean): NodeName {
     throw new DistError('BEAM_ERR_DIST_BAD_NAME', `short node name ${JSON.stringify(name)} has a dot in its host (erl: Can't set short node name!)`);
   }
   // erl accepts `-name n@localhost` at start-up although no long-names peer can dial it
-  // (facts §3.1); so do we: the probe explains the consequence.
+  // (net_kernel:create_hostpart/2 checks only the short-names case); so do we: the probe explains the consequence.
   return n;
 }
 

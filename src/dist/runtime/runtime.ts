@@ -2,9 +2,9 @@
  * The local process table of a Node: pids, registered names, aliases, links and monitors, and the
  * exit-signal rules. No sockets here: signals for other nodes go to an Outbox, signals from other
  * nodes come in through the `remote*` / `deliver*` methods (the Node calls them per control
- * message). Semantics follow OTP's (facts §4.2, §5.5): UNLINK_ID with acks, monitors by pid or
- * name, `noproc` for a monitor/link on a process that is not there, `noconnection` when a node
- * goes down.
+ * message). Semantics follow OTP's (erl_dist_protocol.md; the reference manual's Processes
+ * chapter): UNLINK_ID with acks, monitors by pid or name, `noproc` for a monitor/link on a
+ * process that is not there, `noconnection` when a node goes down.
  */
 import createDebug from 'debug';
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
