@@ -15,6 +15,10 @@ export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime/runtime.j
 export { GenServer, noReply, type From, type ServerHandlers } from './dist/node/gen-server.js';
 export { ErlangException, type RpcHandler } from './dist/node/erpc.js';
 export type { CallOptions, RpcOptions } from './dist/node/calls.js';
+export { PgScope, type PgOptions, type PgChange, type PgGroupMonitor, type PgScopeMonitor } from './dist/node/pg.js';
+export { PhoenixPubSub, Subscription, type PubSubOptions, type SubscribeOptions, type BroadcastOptions, type Dispatch } from './dist/node/phoenix-pubsub.js';
+export { SpawnError, type SpawnRemoteOptions, type RemoteSpawn } from './dist/node/spawn-remote.js';
+export { QueueOverflowError, QueueEndedError } from './dist/node/change-queue.js';
 export { NodeError, ProcessExitedError, CallError, RpcError } from './dist/runtime/errors.js';
 export { HandshakeError, ProtocolError, DistError } from './dist/errors.js';
 export type { DistTlsOptions } from './dist/net/transport.js';

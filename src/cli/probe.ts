@@ -9,6 +9,9 @@ import { parseNameserver } from '../discovery/index.js';
 import { parseCookieBytes } from '../dist/net/cookie.js';
 import { renderJson, renderTable } from '../probe/render.js';
 import { runProbe, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { parseDuration } from '../probe/watch/duration.js';
+import { parseListen, type Listen } from '../probe/watch/server.js';
+import { serveWatch, DEFAULT_INTERVAL_MS, DEFAULT_LISTEN } from '../probe/watch/watch.js';
 
 const USAGE = `usage: beamnode probe <service> [options]
 
@@ -27,7 +30,13 @@ const USAGE = `usage: beamnode probe <service> [options]
   --timeout MS            per step timeout: DNS question, EPMD, connect, handshake step (default ${DEFAULT_TIMEOUT_MS})
   --concurrency N         hosts probed at once (default ${DEFAULT_CONCURRENCY})
 
-exit status: 0 every node is reachable under the name discovery returns, 1 broken, 2 usage`;
+  --watch                 keep running: probe every --interval and serve /metrics (Prometheus),
+                          /api/report (the --json report), /api/events (SSE), /healthz and a live page /
+  --interval D            time between run starts, e.g. 30s, 5m (default 30s; at least 1s)
+  --listen [HOST:]PORT    where --watch serves (default 9090 on every address)
+
+exit status: 0 every node is reachable under the name discovery returns, 1 broken, 2 usage
+(--watch: 0 after SIGTERM/SIGINT, 1 when the server cannot start, 2 usage)`;
 
 class UsageError extends Error {}
 
@@ -85,6 +94,9 @@ export async function run(argv: string[]): Promise<number> {
         mesh: { type: 'boolean' },
         timeout: { type: 'string' },
         concurrency: { type: 'string' },
+        watch: { type: 'boolean' },
+        interval: { type: 'string' },
+        listen: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -97,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let opts: Parameters<typeof runProbe>[0];
+  let watch: { intervalMs: number; listen: Listen } | undefined;
   try {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one service' : 'missing <service>');
     if (values.cookie !== undefined && values['cookie-file'] !== undefined) throw new UsageError('give --cookie or --cookie-file, not both');
@@ -115,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
       concurrency: positiveInt('--concurrency', values.concurrency as string | undefined, 1024),
       mesh: values.mesh === true,
     };
+    watch = watchOptions(values);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`beamnode probe: ${e.message}\n\n${USAGE}`);
@@ -124,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = () => ac.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  if (watch) return runWatch(opts, watch, ac.signal, onSignal);
   try {
     const report = await runProbe({ ...opts, signal: ac.signal });
     process.stdout.write(values.json ? renderJson(report) : renderTable(report));
@@ -137,6 +152,48 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify({ verdict: 'broken', error: { code: err.code ?? 'BEAM_ERR', message: err.message } }));
     else console.error(`beamnode probe: ${ac.signal.aborted ? 'interrupted' : err.message}`);
     return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function watchOptions(values: Record<string, string | boolean | undefined>): { intervalMs: number; listen: Listen } | undefined {
+  if (!values.watch) {
+    for (const f of ['interval', 'listen'] as const) if (values[f] !== undefined) throw new UsageError(`--${f} goes with --watch`);
+    return undefined;
+  }
+  if (values.json) throw new UsageError('--json does not go with --watch (the JSON report is served at /api/report)');
+  const iv = values.interval as string | undefined;
+  const intervalMs = iv === undefined ? DEFAULT_INTERVAL_MS : parseDuration(iv);
+  if (intervalMs === undefined || intervalMs < 1000 || intervalMs > 86_400_000) throw new UsageError(`--interval ${iv} is not a duration from 1s to 24h (e.g. 30s, 5m)`);
+  const l = values.listen as string | undefined;
+  const listen = l === undefined ? DEFAULT_LISTEN : parseListen(l);
+  if (!listen) throw new UsageError(`--listen ${l} is not [HOST:]PORT`);
+  return { intervalMs, listen };
+}
+
+/** --watch: serve until SIGTERM/SIGINT, then stop gracefully (exit 0). */
+async function runWatch(opts: Parameters<typeof runProbe>[0], w: { intervalMs: number; listen: Listen }, signal: AbortSignal, onSignal: () => void): Promise<number> {
+  // The first SIGTERM/SIGINT stops the watch gracefully; a second one during the shutdown ends
+  // the process at once (the handlers are `once`).
+  try {
+    await serveWatch({
+      probe: opts,
+      intervalMs: w.intervalMs,
+      listen: w.listen,
+      signal,
+      onListening: (a) => {
+        const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        console.error(`beamnode probe: watching ${opts.service} every ${w.intervalMs / 1000} s; serving http://${host}:${a.port}/ (/metrics, /api/report, /api/events, /healthz)`);
+      },
+    });
+    console.error('beamnode probe: stopped');
+    return 0;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    console.error(`beamnode probe: ${err.message}`);
+    return err.code === 'BEAM_ERR_PROBE_USAGE' ? 2 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

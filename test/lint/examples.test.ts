@@ -36,8 +36,8 @@ test('examples/k8s lints clean and is recognised as one BEAM Deployment', async 
   const r = await lintPaths([EXAMPLES]);
   assert.deepEqual(r.findings, []);
   assert.deepEqual(r.beamWorkloads, ['Deployment/myapp']);
-  assert.equal(r.files.length, 5);
-  assert.equal(r.objects, 9); // Service, Deployment, ConfigMap, ServiceAccount + 2 Roles + 2 RoleBindings, Job
+  assert.equal(r.files.length, 6);
+  assert.equal(r.objects, 11); // Service, Deployment, ConfigMap, ServiceAccount + 2 Roles + 2 RoleBindings, Job, the watch's Deployment + Service
 });
 
 test('without the CoreDNS ConfigMap the examples get only the endpoint_pod_names note (info, still clean)', async () => {

@@ -6,7 +6,7 @@
  * accepts the reply however it comes (ALIAS_SEND to the alias, or SEND to the pid).
  */
 import { TimeoutError } from '../../errors.js';
-import { Atom, ImproperList, Reference, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, ImproperList, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
 import { CallError, RpcError } from '../runtime/errors.js';
 import type { Dest, Runtime } from '../runtime/runtime.js';
 import type { Process } from '../runtime/process.js';
@@ -21,6 +21,11 @@ export interface CallOptions {
 export interface RpcOptions extends CallOptions {
   /** Default 30000 (rpc:call waits forever; we never do). */
   timeout?: number;
+  /**
+   * Captures the call's output: a JS I/O server becomes its group leader (io-server.ts), so
+   * `io:format` in the called code reaches this callback instead of the peer's console.
+   */
+  output?: (text: string) => void;
 }
 
 /** What a call needs from the Node: the runtime and a connection to the server's node. */
@@ -110,14 +115,15 @@ export function genCast(from: Process, dest: Dest, msg: Term): Promise<void> {
 const toAtom = (x: Atom | string): Atom => (x instanceof Atom ? x : atom(x));
 
 /**
- * rpc:call/5 through `rex` on `node`: `{'$gen_call', From, {call, M, F, A, user}}`. Returns the
+ * rpc:call/5 through `rex` on `node`: `{'$gen_call', From, {call, M, F, A, GroupLeader}}` (`user`,
+ * or a pid whose process answers the I/O protocol: rex makes it the call's group leader). Returns the
  * function's value; `{badrpc, Reason}` raises RpcError (reason kept as a term).
  */
-export async function rpcCall(ctx: CallContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions = {}): Promise<Term> {
+export async function rpcCall(ctx: CallContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions & { groupLeader?: Pid } = {}): Promise<Term> {
   const n = toAtom(node);
   const m = toAtom(module);
   const f = toAtom(fun);
-  const reply = await genCall(ctx, new Tuple([A.rex, n]), new Tuple([A.call, m, f, args, A.user]), {
+  const reply = await genCall(ctx, new Tuple([A.rex, n]), new Tuple([A.call, m, f, args, o.groupLeader ?? A.user]), {
     timeout: o.timeout ?? DEFAULT_RPC_TIMEOUT,
     signal: o.signal,
   });

@@ -14,7 +14,7 @@ import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js
 import { EpmdError } from '../../epmd/errors.js';
 import { register as epmdRegister, type EpmdRegistration } from '../../epmd/client.js';
 import { startEpmdServer, type EpmdServer } from '../../epmd/server.js';
-import { genCall, genCast, rpcCall, type CallContext, type CallOptions, type RpcOptions } from './calls.js';
+import { genCall, genCast, rpcCall, type CallOptions, type RpcOptions } from './calls.js';
 import type { Connection } from '../net/connection.js';
 import { handleSpawnRequest, RpcHandlers, type RpcHandler } from './erpc.js';
 import { DFLAG } from '../protocol/flags.js';
@@ -28,6 +28,10 @@ import type { Process } from '../runtime/process.js';
 import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from '../runtime/runtime.js';
 import type { OutSignal, Outbox } from '../runtime/signals.js';
 import { dispatchControl } from './wire-adapter.js';
+import { PgScope, type PgOptions } from './pg.js';
+import { PhoenixPubSub, elixirModule, type PubSubOptions } from './phoenix-pubsub.js';
+import { spawnRemote, type RemoteSpawn, type SpawnContext, type SpawnRemoteOptions } from './spawn-remote.js';
+import { startIoServer, type IoServer } from './io-server.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
 import { completeName, resolverDomain } from './node-name.js';
@@ -117,7 +121,7 @@ const A = {
   shutdown: atom('shutdown'),
 };
 
-export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContext {
+export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnContext {
   /** `alive@host`. */
   readonly name: string;
   readonly atom: Atom;
@@ -137,6 +141,9 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
   private readonly rpcHandlers = new RpcHandlers();
   private readonly dialer: Dialer;
   private readonly system: Process;
+  private readonly pgScopes = new Map<Atom, PgScope>();
+  private readonly pubsubs = new Map<Atom, PhoenixPubSub>();
+  private ioServer: IoServer | undefined;
   private stopped = false;
 
   private constructor(a: {
@@ -388,9 +395,35 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
     return genCast(this.system, dest, msg);
   }
 
-  /** rpc:call/5 through `rex`: the value, or RpcError for `{badrpc, Reason}`. */
-  rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: RpcOptions): Promise<Term> {
-    return rpcCall(this, node, module, fun, args, o);
+  /**
+   * rpc:call/5 through `rex`: the value, or RpcError for `{badrpc, Reason}`. With `output`, the
+   * call's group leader is a JS I/O server and its io:format output reaches the callback.
+   */
+  async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o: RpcOptions = {}): Promise<Term> {
+    if (!o.output) return rpcCall(this, node, module, fun, args, o);
+    const io = startIoServer(this, o.output);
+    try {
+      return await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid });
+    } finally {
+      io.close(); // processes the call spawned that print later see a dead group leader, as in Erlang
+    }
+  }
+
+  /**
+   * erlang:spawn_request/5 on another node (see spawn-remote.ts): resolves with the new pid (and,
+   * with `link`/`monitor`, promises of its exit); SpawnError with Erlang's reason otherwise.
+   */
+  spawnRemote(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: SpawnRemoteOptions): Promise<RemoteSpawn> {
+    return spawnRemote(this, node, module, fun, args, o);
+  }
+
+  /** @internal SpawnContext: the group leader of remote spawns that name none (output to DEBUG=beamnode:dist:io). */
+  defaultGroupLeader(): Pid {
+    if (!this.ioServer?.process.alive) {
+      const out = createDebug('beamnode:dist:io:output');
+      this.ioServer = startIoServer(this, (text) => out('%s', text));
+    }
+    return this.ioServer.pid;
   }
 
   /** A JS gen_server registered as `name` (see gen-server.ts). */
@@ -414,6 +447,36 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, CallContex
    */
   handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): void {
     this.rpcHandlers.set(module, fun, handler);
+  }
+
+  // ---- pg ------------------------------------------------------------------------------------
+
+  /**
+   * Membership of the pg scope `scope` (default `pg`, kernel's default scope) on every connected
+   * node that runs it (see pg.ts and docs/node.md). One PgScope per scope name, registered here
+   * under that name.
+   */
+  pg(scope: Atom | string = 'pg', o?: PgOptions): PgScope {
+    const a = scope instanceof Atom ? scope : atom(scope);
+    const open = this.pgScopes.get(a);
+    if (open?.process.alive) return open;
+    const s = new PgScope(this, a, o);
+    this.pgScopes.set(a, s);
+    return s;
+  }
+
+  /**
+   * A Phoenix.PubSub server of the cluster (`'MyApp.PubSub'`), spoken to as its PG2 adapter does
+   * (see phoenix-pubsub.ts and docs/node.md). One object per name; options count on first use.
+   */
+  phoenixPubSub(name: Atom | string, o?: PubSubOptions): PhoenixPubSub {
+    const a = elixirModule(name);
+    let ps = this.pubsubs.get(a);
+    if (!ps) {
+      ps = new PhoenixPubSub(this, a, o);
+      this.pubsubs.set(a, ps);
+    }
+    return ps;
   }
 
   // ---- stop ----------------------------------------------------------------------------------

@@ -49,6 +49,8 @@ export function toControl(sig: OutSignal, flags: bigint): Framed | undefined {
       return monitorsSupported(flags) ? monitorExit(flags, sig.from, sig.to, sig.ref, sig.reason) : undefined;
     case 'spawn_reply':
       return adaptToFlags({ op: 'spawn_reply', reqId: sig.reqId, to: sig.to, flags: sig.flags, result: sig.result }, undefined, flags);
+    case 'spawn_request':
+      return adaptToFlags({ op: 'spawn_request', reqId: sig.reqId, from: sig.from, groupLeader: sig.groupLeader, mfa: sig.mfa, options: sig.options }, sig.args, flags);
     default:
       return assertNever(sig);
   }
@@ -144,9 +146,11 @@ export function dispatchControl(rt: Runtime, hooks: DispatchHooks, peer: Atom, c
       return;
     case 'spawn_reply':
     case 'spawn_reply_tt':
+      rt.remoteSpawnReply(c.reqId, c.to, c.flags, c.result);
+      return;
     case 'group_leader':
     case 'altact_sig_send':
-      // We never send SPAWN_REQUEST, keep no group leaders and do not advertise ALTACT_SIG.
+      // We keep no group leaders and do not advertise ALTACT_SIG.
       if (log.enabled) log('%s: %s ignored (%s)', peer.name, c.op, formatTerm(message ?? []));
       return;
     default:

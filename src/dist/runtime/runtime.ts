@@ -57,6 +57,9 @@ const A = {
   DOWN: atom('DOWN'),
   process: atom('process'),
   mailboxOverflow: atom('mailbox_overflow'),
+  spawnReply: atom('spawn_reply'),
+  ok: atom('ok'),
+  error: atom('error'),
 };
 
 const asAtom = (x: Atom | string): Atom => (x instanceof Atom ? x : atom(x));
@@ -72,6 +75,8 @@ export class Runtime {
   private readonly aliases = new Map<string, Process>();
   /** Monitors held by processes of other nodes on ours, by ref key (DEMONITOR_P finds them here). */
   private readonly remoteWatched = new Map<string, Process>();
+  /** Our SPAWN_REQUESTs waiting for their SPAWN_REPLY, by ReqId key. */
+  private readonly spawning = new Map<string, { p: Process; node: Atom; reqId: Reference }>();
   private nextId = 1;
   private nextSerial = 0;
   private refCounter = 0;
@@ -532,6 +537,11 @@ export class Runtime {
         this.remoteWatched.delete(k);
       }
     }
+    for (const [k, s] of this.spawning) {
+      if (s.node !== node) continue;
+      this.spawning.delete(k);
+      s.p.mailbox.push(new Tuple([A.spawnReply, s.reqId, A.error, A.noconnection])); // as erts answers a lost spawn request
+    }
     for (const [p, m] of downs) if (p.alive) this.down(p, m.ref, m.item, A.noconnection);
     for (const [p, pid] of exits) this.applyExit(p, pid, A.noconnection, true);
   }
@@ -545,6 +555,40 @@ export class Runtime {
   /** SPAWN_REPLY to a spawn request from another node. */
   sendSpawnReply(reqId: Reference, to: Pid, flags: number, result: Pid | Atom): void {
     this.fire(to.node, { kind: 'spawn_reply', reqId, to, flags, result });
+  }
+
+  /**
+   * erlang:spawn_request/5 from `p` towards `node`: the answer arrives in p's mailbox as
+   * `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}` (`noconnection` when
+   * the node goes down first). With `link`/`monitor` the link, or a monitor whose ref is ReqId, is
+   * in place when the ok reply is read (the spawning node set it up before replying).
+   */
+  spawnRequest(p: Process, node: Atom, mfa: { module: Atom; function: Atom; arity: number }, args: Term[], options: Term[], groupLeader: Pid): Reference {
+    const reqId = this.makeRef();
+    this.spawning.set(reqId.key, { p, node, reqId });
+    this.fire(node, { kind: 'spawn_request', reqId, from: p.pid, groupLeader, mfa, options, args });
+    return reqId;
+  }
+
+  /** SPAWN_REPLY to one of our spawn requests (flags: 1 = linked, 2 = monitored, dist.c). */
+  remoteSpawnReply(reqId: Reference, to: Pid, flags: number, result: Pid | Atom): void {
+    const s = this.spawning.get(reqId.key);
+    if (!s || !s.p.pid.equals(to)) return;
+    this.spawning.delete(reqId.key);
+    const p = s.p;
+    if (!(result instanceof Pid)) {
+      p.mailbox.push(new Tuple([A.spawnReply, reqId, A.error, result]));
+      return;
+    }
+    if (!p.alive) {
+      // The requester died meanwhile: undo what the spawning node set up for it.
+      if (flags & 1) this.fire(result.node, { kind: 'exit', from: p.pid, to: result, reason: p.exitReason ?? A.noproc });
+      if (flags & 2) this.fire(result.node, { kind: 'demonitor', from: p.pid, to: result, ref: reqId });
+      return;
+    }
+    if (flags & 1) p.state.links.set(pidKey(result), { pid: result, linked: true });
+    if (flags & 2) p.state.monitors.set(reqId.key, { ref: reqId, target: result, node: result.node, item: result });
+    p.mailbox.push(new Tuple([A.spawnReply, reqId, A.ok, result]));
   }
 
   // ---- to other nodes -----------------------------------------------------------------------

@@ -21,7 +21,9 @@ export type OutSignal =
   | { kind: 'demonitor'; from: Pid; to: Pid | Atom; ref: Reference }
   /** The monitored process (by pid, or by the name it was monitored under) went down. */
   | { kind: 'monitor_exit'; from: Pid | Atom; to: Pid; ref: Reference; reason: Term }
-  | { kind: 'spawn_reply'; reqId: Reference; to: Pid; flags: number; result: Pid | Atom };
+  | { kind: 'spawn_reply'; reqId: Reference; to: Pid; flags: number; result: Pid | Atom }
+  /** erlang:spawn_request/5 towards another node (SPAWN_REQUEST, the argument list as its message). */
+  | { kind: 'spawn_request'; reqId: Reference; from: Pid; groupLeader: Pid; mfa: { module: Atom; function: Atom; arity: number }; options: Term[]; args: Term[] };
 
 /** Where the runtime hands signals for other nodes. Rejects when the node cannot be reached. */
 export interface Outbox {
