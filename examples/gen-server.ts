@@ -1,21 +1,18 @@
 /**
  * A gen_server written in JS that Erlang and Elixir call: a counter registered as `counter`.
  *
- *   BEAMNODE_COOKIE=secret node --import tsx examples/gen-server.ts
+ *   ERLANG_COOKIE=secret node --import tsx examples/gen-server.ts
  *   (erl)    gen_server:call({counter, 'js@127.0.0.1'}, {add, 5}).    → 5
  *   (erl)    gen_server:cast({counter, 'js@127.0.0.1'}, reset).
  *   (elixir) GenServer.call({:counter, :"js@127.0.0.1"}, :get)
  *   (erl)    gen_server:call({counter, 'js@127.0.0.1'}, {slow, 100}). → answered later (noReply + from.reply)
  *   (erl)    {counter, 'js@127.0.0.1'} ! stop.                          → the example ends
  *
- * Env: BEAMNODE_NAME, BEAMNODE_COOKIE, ERL_EPMD_PORT; BEAMNODE_WAIT=<ms> bounds the run (default 60000).
+ * Env: ERLANG_COOKIE (else ~/.erlang.cookie, as erl reads it), BEAMNODE_NAME, ERL_EPMD_PORT; BEAMNODE_WAIT=<ms> bounds the run (default 60000).
  */
-import { Node } from '../src/dist/node/node.js';
-import { noReply } from '../src/dist/node/gen-server.js';
-import { formatTerm, isTuple } from '../src/dist/runtime/terms.js';
-import { atom } from '../src/etf/types.js';
+import { Node, atom, formatTerm, isTuple, noReply } from 'beamnode';
 
-const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1', cookie: process.env.BEAMNODE_COOKIE });
+const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1' });
 let count = 0;
 const server = node.serve('counter', {
   call(req, from) {

@@ -4,18 +4,16 @@
  * `user` process (an Erlang DOWN arrives if that node stops) and sends it a greeting.
  *
  *   erl -name erl@127.0.0.1 -setcookie secret
- *   BEAMNODE_COOKIE=secret node --import tsx examples/mailbox.ts erl@127.0.0.1
+ *   ERLANG_COOKIE=secret node --import tsx examples/mailbox.ts erl@127.0.0.1
  *   (erl) {mailbox, 'js@127.0.0.1'} ! {self(), hello}, flush().   → {echo,hello}
  *   (erl) {mailbox, 'js@127.0.0.1'} ! stop.
  *
  * Env as in ping.ts; BEAMNODE_WAIT=<ms> bounds the run (default 60000).
  */
-import { Node } from '../src/dist/node/node.js';
-import { formatTerm } from '../src/dist/runtime/terms.js';
-import { Pid, Tuple, atom } from '../src/etf/types.js';
+import { Node, Pid, Tuple, atom, formatTerm } from 'beamnode';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;
-const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1', cookie: process.env.BEAMNODE_COOKIE });
+const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1' });
 const box = node.spawn();
 box.register('mailbox');
 console.log(`${node.name}: send to {mailbox, '${node.name}'}; 'stop' ends`);

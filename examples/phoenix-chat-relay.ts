@@ -4,21 +4,19 @@
  * every node. The JS node stays hidden; it joins the PubSub's pg groups itself (docs/node.md).
  *
  *   iex --name app@127.0.0.1 --cookie secret -S mix phx.server       (any app with MyApp.PubSub)
- *   BEAMNODE_COOKIE=secret node --import tsx examples/phoenix-chat-relay.ts app@127.0.0.1
+ *   ERLANG_COOKIE=secret node --import tsx examples/phoenix-chat-relay.ts app@127.0.0.1
  *   (iex) Phoenix.PubSub.subscribe(MyApp.PubSub, "room:relay")
  *   (iex) Phoenix.PubSub.broadcast(MyApp.PubSub, "room:lobby", {:chat, "ann", "hi"})
  *   (iex) flush()            → {:relayed, :"js@127.0.0.1", {:chat, "ann", "hi"}}
  *   (iex) Phoenix.PubSub.broadcast(MyApp.PubSub, "room:lobby", :stop)   → the relay ends
  *
- * Env: BEAMNODE_NAME, BEAMNODE_COOKIE, ERL_EPMD_PORT, BEAMNODE_PUBSUB (default MyApp.PubSub);
+ * Env: ERLANG_COOKIE (else ~/.erlang.cookie), BEAMNODE_NAME, ERL_EPMD_PORT, BEAMNODE_PUBSUB (default MyApp.PubSub);
  * BEAMNODE_WAIT=<ms> bounds the run (default 60000).
  */
-import { Node } from '../src/dist/node/node.js';
-import { formatTerm } from '../src/dist/runtime/terms.js';
-import { Tuple, atom } from '../src/etf/types.js';
+import { Node, Tuple, atom, formatTerm } from 'beamnode';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER ?? 'app@127.0.0.1';
-const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1', cookie: process.env.BEAMNODE_COOKIE });
+const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1' });
 await node.connect(peer);
 const pubsub = node.phoenixPubSub(process.env.BEAMNODE_PUBSUB ?? 'MyApp.PubSub');
 const lobby = await pubsub.subscribe('room:lobby', { strings: true }); // Elixir strings as JS strings

@@ -5,11 +5,10 @@
  *   erl -name erl@127.0.0.1 -setcookie secret
  *   node --import tsx examples/ping.ts erl@127.0.0.1            # or BEAMNODE_PEER=erl@127.0.0.1
  *
- * Env: BEAMNODE_COOKIE (else ERLANG_COOKIE / ~/.erlang.cookie), BEAMNODE_NAME (our name, default
+ * Env: ERLANG_COOKIE (else ~/.erlang.cookie, as erl reads it), BEAMNODE_NAME (our name, default
  * js@127.0.0.1), ERL_EPMD_PORT. From erl, `net_adm:ping('js@127.0.0.1')` gives pong while this runs.
  */
-import { Node } from '../src/dist/node/node.js';
-import { atom, Tuple } from '../src/etf/types.js';
+import { Node } from 'beamnode';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;
 if (!peer) {
@@ -17,13 +16,11 @@ if (!peer) {
   process.exit(2);
 }
 
-const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1', cookie: process.env.BEAMNODE_COOKIE });
+const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1' });
 try {
-  const reply = await node.call([atom('net_kernel'), atom(peer)], new Tuple([atom('is_auth'), node.atom]), { timeout: 5000 });
-  console.log(reply === atom('yes') ? 'pong' : 'pang');
-} catch (e) {
-  console.log(`pang (${(e as Error).message})`);
-  process.exitCode = 1;
+  const answer = await node.ping(peer, { timeout: 5000 });
+  console.log(answer);
+  if (answer === 'pang') process.exitCode = 1;
 } finally {
   await node.stop();
 }

@@ -3,15 +3,12 @@
  * function Erlang can reach with rpc:call/erpc:call while this runs.
  *
  *   erl -name erl@127.0.0.1 -setcookie secret
- *   BEAMNODE_COOKIE=secret node --import tsx examples/rpc.ts erl@127.0.0.1
+ *   ERLANG_COOKIE=secret node --import tsx examples/rpc.ts erl@127.0.0.1
  *   (erl) rpc:call('js@127.0.0.1', js, hello, [<<"erl">>]).   → <<"hello, erl">>
  *
  * Env as in ping.ts; BEAMNODE_WAIT=<ms> keeps the node up that long for calls from erl (default 0).
  */
-import { Node } from '../src/dist/node/node.js';
-import { RpcError } from '../src/dist/runtime/errors.js';
-import { formatTerm } from '../src/dist/runtime/terms.js';
-import { atom } from '../src/etf/types.js';
+import { Node, RpcError, atom, formatTerm } from 'beamnode';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;
 if (!peer) {
@@ -19,7 +16,7 @@ if (!peer) {
   process.exit(2);
 }
 
-const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1', cookie: process.env.BEAMNODE_COOKIE });
+const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1' });
 node.handleRpc('js', 'hello', ([who]) => `hello, ${String(who)}`);
 try {
   // Erlang strings are lists of character codes.

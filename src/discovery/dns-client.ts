@@ -17,7 +17,8 @@ import {
   type ResolvConf,
 } from './resolv-conf.js';
 import { exchangeTcp, exchangeUdp, formatNameserver } from './dns-transport.js';
-import { fromPacketAnswer, reverseName, type AddressRecord, type DnsRecord, type QueryType, type SrvRecord } from './dns-records.js';
+import { fromPacketAnswer } from './dns-packet-records.js';
+import { reverseName, type AddressRecord, type DnsRecord, type QueryType, type SrvRecord } from './dns-records.js';
 
 const log = createDebug('beamnode:discovery:dns');
 

@@ -1,8 +1,8 @@
 /**
  * DNS records as plain tagged objects (names without the trailing dot, as `inet_res` gives them),
- * converted from and to dns-packet's shapes, plus the reverse-name helpers for PTR.
+ * and the reverse-name helpers for PTR (dns-packet-records.ts converts them from and to the wire
+ * library's shapes; it is kept apart so that the public types never name dns-packet).
  */
-import type { Answer } from 'dns-packet';
 import { isIP } from 'node:net';
 
 export type DnsRecord =
@@ -20,64 +20,9 @@ export type AddressRecord = Extract<DnsRecord, { type: 'A' | 'AAAA' }>;
 /** The record types the client asks for. */
 export type QueryType = 'A' | 'AAAA' | 'SRV' | 'PTR' | 'CNAME' | 'SOA';
 
-const lower = (n: string) => (n.endsWith('.') ? n.slice(0, -1) : n).toLowerCase();
+/** A DNS name as inet_res gives it: lower case, no trailing dot. */
+export const lowerName = (n: string) => (n.endsWith('.') ? n.slice(0, -1) : n).toLowerCase();
 
-export function fromPacketAnswer(a: Answer): DnsRecord {
-  const name = lower(a.name);
-  const ttl = 'ttl' in a && typeof a.ttl === 'number' ? a.ttl : 0;
-  switch (a.type) {
-    case 'A':
-    case 'AAAA':
-      return { type: a.type, name, ttl, address: a.data };
-    case 'PTR':
-    case 'CNAME':
-      return { type: a.type, name, ttl, target: lower(a.data) };
-    case 'SRV':
-      return {
-        type: 'SRV',
-        name,
-        ttl,
-        priority: a.data.priority ?? 0,
-        weight: a.data.weight ?? 0,
-        port: a.data.port,
-        target: lower(a.data.target),
-      };
-    case 'SOA':
-      return {
-        type: 'SOA',
-        name,
-        ttl,
-        mname: lower(a.data.mname),
-        rname: lower(a.data.rname),
-        serial: a.data.serial ?? 0,
-        minimum: a.data.minimum ?? 0,
-      };
-    default:
-      return { type: 'OTHER', name, ttl, rrtype: a.type };
-  }
-}
-
-export function toPacketAnswer(r: DnsRecord): Answer {
-  const base = { name: r.name, ttl: r.ttl, class: 'IN' as const };
-  switch (r.type) {
-    case 'A':
-    case 'AAAA':
-      return { ...base, type: r.type, data: r.address };
-    case 'PTR':
-    case 'CNAME':
-      return { ...base, type: r.type, data: r.target };
-    case 'SRV':
-      return { ...base, type: 'SRV', data: { priority: r.priority, weight: r.weight, port: r.port, target: r.target } };
-    case 'SOA':
-      return {
-        ...base,
-        type: 'SOA',
-        data: { mname: r.mname, rname: r.rname, serial: r.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: r.minimum },
-      };
-    case 'OTHER':
-      throw new TypeError(`cannot encode record type ${r.rrtype}`);
-  }
-}
 
 /** `10.1.2.3` → `3.2.1.10.in-addr.arpa`; `fd00::1` → nibbles `.ip6.arpa`. Undefined for a non-IP. */
 export function reverseName(ip: string): string | undefined {
@@ -89,7 +34,7 @@ export function reverseName(ip: string): string | undefined {
 
 /** The IP a reverse name stands for, or undefined when it is not a complete reverse name. */
 export function ipFromReverseName(name: string): string | undefined {
-  const n = lower(name);
+  const n = lowerName(name);
   let m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(n);
   if (m) {
     const ip = [m[4], m[3], m[2], m[1]].map(Number).join('.');

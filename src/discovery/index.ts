@@ -40,7 +40,6 @@ export { predictNames, kubeletHostname, type PodNamePrediction, type PredictionP
 export { endpointsOf, serviceOf, podOf, selectorString, type EndpointInfo, type PodInfo, type ServiceInfo, type ServicePortInfo } from './k8s-model.js';
 export {
   KubernetesDiscovery,
-  loadClient,
   type KubernetesClientOptions,
   type RequestOptions,
   type CoreDnsInfo,

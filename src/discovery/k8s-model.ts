@@ -3,7 +3,7 @@
  * and their conversion from the API's objects (@kubernetes/client-node model classes or the raw
  * JSON the API server sends; both have the same field names).
  */
-import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { ApiEndpointSlice, ApiPod, ApiService } from './k8s-api.js';
 
 export interface EndpointInfo {
   /** The EndpointSlice this endpoint came from. */
@@ -62,7 +62,7 @@ export interface PodInfo {
   readinessProbe?: boolean;
 }
 
-export function endpointsOf(slice: V1EndpointSlice): EndpointInfo[] {
+export function endpointsOf(slice: ApiEndpointSlice): EndpointInfo[] {
   const sliceName = slice.metadata?.name ?? '';
   return (slice.endpoints ?? []).map((e) => ({
     slice: sliceName,
@@ -78,7 +78,7 @@ export function endpointsOf(slice: V1EndpointSlice): EndpointInfo[] {
   }));
 }
 
-export function serviceOf(svc: V1Service): ServiceInfo {
+export function serviceOf(svc: ApiService): ServiceInfo {
   const clusterIP = svc.spec?.clusterIP || undefined;
   return {
     name: svc.metadata?.name ?? '',
@@ -97,7 +97,7 @@ export function serviceOf(svc: V1Service): ServiceInfo {
   };
 }
 
-export function podOf(pod: V1Pod): PodInfo {
+export function podOf(pod: ApiPod): PodInfo {
   const owner = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
   const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => Boolean(ip));
   if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);

@@ -21,6 +21,7 @@ import type {
   ResponseContext,
 } from '@kubernetes/client-node';
 import { KubernetesAccessError, KubernetesError } from './errors.js';
+import type { KubeConfigLike } from './k8s-api.js';
 import { endpointsOf, podOf, selectorString, serviceOf, type EndpointInfo, type PodInfo, type ServiceInfo } from './k8s-model.js';
 import { parseCorefile, type KubernetesPluginConfig } from './corefile.js';
 import { predictNames, type PodNamePrediction } from './predict.js';
@@ -33,7 +34,7 @@ const log = createDebug('beamnode:discovery:k8s');
 
 export interface KubernetesClientOptions {
   /** A ready KubeConfig. Default: `loadFromDefault()` (KUBECONFIG, ~/.kube/config, else in-cluster). */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfigLike;
   /** An explicit API server URL (tests, `kubectl proxy`); used with `token` / `caData` / `skipTlsVerify`. */
   server?: string;
   token?: string;
@@ -79,12 +80,13 @@ let clientModule: Promise<ClientModule> | undefined;
  * and reported as BEAM_ERR_K8S_CLIENT: importing a module whose evaluation failed again only
  * repeats it.
  */
-export function loadClient(): Promise<ClientModule> {
+function loadClient(): Promise<ClientModule> {
   clientModule ??= import('@kubernetes/client-node').catch((e: unknown) => {
     throw new KubernetesError(
       'BEAM_ERR_K8S_CLIENT',
       'load @kubernetes/client-node',
-      `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${(e as Error)?.message ?? String(e)}`,
+      `@kubernetes/client-node cannot be loaded on Node ${process.version}: ${(e as Error)?.message ?? String(e)}. ` +
+        'It is an optional peer dependency, needed only for the Kubernetes API (probe --kubernetes): npm install @kubernetes/client-node@1',
       undefined,
       { cause: e },
     );
@@ -107,7 +109,8 @@ export class KubernetesDiscovery {
 
   private constructor(k8s: ClientModule, opts: KubernetesClientOptions) {
     this.k8s = k8s;
-    let kc = opts.kubeConfig;
+    // A caller's KubeConfig is a real one (KubeConfigLike only keeps the public types free of the package).
+    let kc = opts.kubeConfig as KubeConfig | undefined;
     if (!kc) {
       kc = new k8s.KubeConfig();
       try {

@@ -11,7 +11,7 @@ import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import createDebug from 'debug';
 import { answerQuestion, checkModel, type ClusterDnsModel } from './cluster-dns.js';
-import { toPacketAnswer } from '../discovery/dns-records.js';
+import { toPacketAnswer } from '../discovery/dns-packet-records.js';
 
 const log = createDebug('beamnode:discovery:dns-server');
 

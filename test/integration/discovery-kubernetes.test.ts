@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubernetesDiscovery, loadClient } from '../../src/discovery/kubernetes.js';
+import { KubernetesDiscovery } from '../../src/discovery/kubernetes.js';
 import { KubernetesAccessError, KubernetesError } from '../../src/discovery/errors.js';
 import { freePort } from '../support/otp.js';
 import { skipUnlessEnv } from '../support/env.js';
@@ -80,7 +80,8 @@ function apiServer() {
   return { server, seen, state, hanging };
 }
 
-const k8s = await loadClient();
+// The tests build their KubeConfig with the real client (a devDependency here).
+const k8s = await import('@kubernetes/client-node');
 
 function kubeConfig(server: string, token = TOKEN): KubeConfig {
   const kc = new k8s.KubeConfig();

@@ -13,7 +13,7 @@ describe(`examples against ${otp.label}`, () => {
   let erl: ErlNode;
   const cookie = `excookie${process.pid}`;
   const children: ChildProcess[] = [];
-  const env = (name: string) => ({ ERL_EPMD_PORT: String(epmd.port), BEAMNODE_COOKIE: cookie, BEAMNODE_NAME: name });
+  const env = (name: string) => ({ ERL_EPMD_PORT: String(epmd.port), ERLANG_COOKIE: cookie, BEAMNODE_NAME: name });
   const start = (file: string, args: string[], name: string, extra: Record<string, string> = {}) => {
     const r = runExample(file, args, { ...env(name), ...extra });
     children.push(r.child);

@@ -29,7 +29,7 @@ describe(`examples/phoenix-chat-relay.ts against Elixir on ${otp.label}`, () => 
   });
 
   test('relays room:lobby to room:relay and stops on :stop', async () => {
-    const r = runExample('phoenix-chat-relay.ts', [exName], { ERL_EPMD_PORT: String(epmd.port), BEAMNODE_COOKIE: cookie, BEAMNODE_NAME: jsName, BEAMNODE_WAIT: '30000' });
+    const r = runExample('phoenix-chat-relay.ts', [exName], { ERL_EPMD_PORT: String(epmd.port), ERLANG_COOKIE: cookie, BEAMNODE_NAME: jsName, BEAMNODE_WAIT: '30000' });
     child = r.child;
     await r.waitFor(/relaying room:lobby -> room:relay/);
     await waitUntil(async () => (await ex.evalText(`length([P || P <- pg:get_members('Elixir.Phoenix.PubSub', 'Elixir.MyApp.PubSub.Adapter'), node(P) =:= '${jsName}'])`)) === '1', 'the relay joined the pool group', 15_000);

@@ -126,6 +126,9 @@ export interface NodeLink {
 }
 
 const A = {
+  yes: atom('yes'),
+  isAuth: atom('is_auth'),
+  netKernel: atom('net_kernel'),
   EXIT: atom('EXIT'),
   DOWN: atom('DOWN'),
   shutdown: atom('shutdown'),
@@ -506,8 +509,35 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
     return !this.stopped;
   }
 
+  /**
+   * net_adm:ping/1: connects to `peer` if needed and asks its net_kernel `{is_auth, Node}`.
+   * `'pong'` when the peer answers `yes`, `'pang'` otherwise (unreachable, wrong cookie, refused
+   * name, timeout): like Erlang's, a ping never throws, but an aborted `signal` does.
+   */
+  async ping(peer: string, o: { timeout?: number; signal?: AbortSignal } = {}): Promise<'pong' | 'pang'> {
+    o.signal?.throwIfAborted();
+    try {
+      const reply = await this.call([A.netKernel, atom(peer)], new Tuple([A.isAuth, this.atom]), { timeout: o.timeout ?? this.connectTimeout, signal: o.signal });
+      return reply === A.yes ? 'pong' : 'pang';
+    } catch (e) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      log('ping %s: pang (%s)', peer, (e as Error).message);
+      return 'pang';
+    }
+  }
+
+  /** Same as `close()`. */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  /** `await using node = await Node.start(…)` closes the node at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Closes every connection, ends every process (`shutdown`), unregisters from EPMD. */
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.dialer.rejectAll(new NodeError('BEAM_ERR_NODE_STOPPED', `node ${this.name} is stopped`));
