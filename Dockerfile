@@ -24,7 +24,13 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# The probe's --kubernetes needs @kubernetes/client-node, an optional peer dependency of the
+# library (npm installs no optional peer): the image makes it a dependency of its own copy.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && K8S="$(node -p "require('./package.json').peerDependencies['@kubernetes/client-node']")" \
+ && npm pkg delete peerDependencies peerDependenciesMeta 'devDependencies.@kubernetes/client-node' \
+ && npm install --omit=dev --ignore-scripts --no-audit --no-fund "@kubernetes/client-node@$K8S" \
+ && npm cache clean --force
 COPY --from=build /src/dist ./dist
 # Numeric, so that a pod's `runAsNonRoot: true` can verify it (the image's `node` user is 1000).
 USER 1000:1000

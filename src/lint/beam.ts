@@ -5,7 +5,7 @@
  * the ConfigMap files the pod mounts (env.sh, vm.args, sourced scripts); what the image alone
  * sets (a baked-in rel/env.sh.eex) stays invisible, and the messages say so.
  */
-import type { V1Container, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1Volume } from './k8s-types.js';
 import { basename, shellAssignments, shellScript, shellWords } from './shell.js';
 import { isRecord, objectsOf, stringOf, stringsOf } from './shape.js';
 import { configFiles, mountedFiles, type ConfigFiles, type ConfigMapLookup } from './files.js';

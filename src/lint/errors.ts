@@ -4,7 +4,7 @@ import { BeamnodeError } from '../errors.js';
 export type LintErrorCode =
   | 'BEAM_ERR_LINT_PATH' // a given path does not exist or cannot be read
   | 'BEAM_ERR_LINT_LIMIT' // too many files, a file too large
-  | 'BEAM_ERR_LINT_LOADER'; // @kubernetes/client-node's YAML module cannot be loaded
+  | 'BEAM_ERR_LINT_LOADER'; // the YAML parser (js-yaml) cannot be loaded
 
 export class LintError extends BeamnodeError {
   static override readonly brand: string = 'LintError';

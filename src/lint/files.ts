@@ -4,7 +4,7 @@
  * `rabbitmq-env.conf`. They decide the node name as much as `env` does, so lint reads them where
  * the pod mounts them (a `configMap` or `projected` volume, whole or through `subPath`).
  */
-import type { V1Container, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1Volume } from './k8s-types.js';
 import { isRecord, objectsOf, stringOf } from './shape.js';
 import { basename, shellAssignments, shellWords } from './shell.js';
 

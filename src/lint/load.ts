@@ -1,14 +1,13 @@
 /**
  * Reads manifests: files and directories (recursively: *.yaml, *.yml, *.json), each file split
- * into YAML documents and parsed with @kubernetes/client-node's `loadAllYaml`, `kind: List`
- * flattened. Problems in a file (not YAML, a Helm template) become findings; only a missing path
- * or a limit throws.
+ * into YAML documents and parsed with js-yaml (the parser @kubernetes/client-node uses, without
+ * its model classes: lint reads plain objects, and the client is an optional peer of the package),
+ * `kind: List` flattened. Problems in a file (not YAML, a Helm template) become findings; only a
+ * missing path or a limit throws.
  *
- * Why the deep import: the package's main entry also loads its whole API client (HTTP, WebSocket,
- * OIDC); its `dist/yaml.js` needs only js-yaml and the model classes.
- * Why it is loaded lazily: those model classes take about half a second to load, and importing
- * `beamnode` must not pay that unless manifests are read.
- * Why we split documents ourselves: `loadAllYaml` throws a TypeError on an empty document (a
+ * Why it is loaded lazily: importing `beamnode` must not pay for a YAML parser unless manifests
+ * are read.
+ * Why we split documents ourselves: a parse error names one document only (a
  * trailing `---` is common), and per-document parsing lets findings name the line.
  */
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
@@ -23,12 +22,12 @@ const log = createDebug('beamnode:lint:load');
 type LoadAllYaml = (text: string) => unknown[];
 let yamlModule: Promise<LoadAllYaml> | undefined;
 
-/** @kubernetes/client-node's `loadAllYaml`, imported once on first use. */
+/** js-yaml's `loadAll`, imported once on first use. */
 export function yamlLoader(): Promise<LoadAllYaml> {
-  yamlModule ??= import('@kubernetes/client-node/dist/yaml.js').then(
-    (m) => m.loadAllYaml as LoadAllYaml,
+  yamlModule ??= import('js-yaml').then(
+    (m) => (text: string) => m.loadAll(text),
     (err: unknown) => {
-      throw new LintError('BEAM_ERR_LINT_LOADER', '@kubernetes/client-node/dist/yaml.js', `cannot load the YAML parser of @kubernetes/client-node: ${(err as Error).message}`, { cause: err });
+      throw new LintError('BEAM_ERR_LINT_LOADER', 'js-yaml', `cannot load the YAML parser js-yaml: ${(err as Error).message}`, { cause: err });
     },
   );
   return yamlModule;

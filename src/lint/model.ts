@@ -3,7 +3,7 @@
  * name their pods get and the Service that governs their DNS names, Services, ConfigMaps (to see
  * cookies kept in them) and the CoreDNS Corefile when the set carries one.
  */
-import type { V1Container, V1PodSpec, V1ServicePort, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1PodSpec, V1ServicePort, V1Volume } from './k8s-types.js';
 import { parseCorefile, type KubernetesPluginConfig } from '../discovery/corefile.js';
 import { isRecord, objectsOf, stringMap } from './shape.js';
 import type { ManifestObject } from './types.js';

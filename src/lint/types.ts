@@ -50,7 +50,7 @@ export interface Finding {
   fix: string;
 }
 
-/** A plain Kubernetes object as read from YAML (after @kubernetes/client-node's typing pass). */
+/** A plain Kubernetes object as read from YAML. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
