@@ -3,14 +3,14 @@
  * every length is checked against the bytes left before anything is allocated, and nesting is
  * bounded (maxDepth) so hostile input cannot blow the JS stack.
  */
-import { inflateCompressed } from './compressed.js';
+import { inflateCompressed } from './compress/compressed.js';
 import { binaryEvictions, internAtom, internBinary, internString } from './intern.js';
 import { objectFromShape } from './shapes.js';
 import { DecodeError, LimitError } from './errors.js';
 import { Reader } from './reader.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
-import { LAZY_SLOTS, SCAN_MAX, indexAdd, sameWireKey, wireMapFromDecode, type WireMap } from './wire-map.js';
+import { LAZY_SLOTS, SCAN_MAX, indexAdd, sameWireKey, wireMapFromDecode, type WireMap } from './map/wire-map.js';
 import { BeamnodeError } from '../errors.js';
 
 export interface DecodeLimits {

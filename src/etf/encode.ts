@@ -4,12 +4,12 @@
  * Latin-1 ATOM_EXT under minor_version 1 and UTF-8 atom tags under 2, small maps sorted by term
  * order. Everything is written into one growable Writer; no allocation per term on the hot path.
  */
-import { compressBody } from './compressed.js';
+import { compressBody } from './compress/compressed.js';
 import { EncodeError } from './errors.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
-import { LAZY_SLOTS, binaryLength, isWireMapClass, wireMapPartsOf, type WireMapParts } from './wire-map-parts.js';
+import { LAZY_SLOTS, binaryLength, isWireMapClass, wireMapPartsOf, type WireMapParts } from './map/wire-map-parts.js';
 import { Writer } from './writer.js';
 
 export interface EncodeOptions {

@@ -31,6 +31,12 @@ const ALLOWED: Record<string, string[]> = {
 };
 const MAX_FILES_PER_FOLDER = 14;
 const MAX_LINES_PER_FILE = 650;
+/**
+ * Files known to be longer, each with its bound so it cannot grow unseen. The decoder and encoder
+ * are one class / one hot loop each; splitting them is open work (issue 13), to be measured with
+ * the codec benchmarks so the hot path does not slow down.
+ */
+const KNOWN_LONG: Record<string, number> = { 'etf/decode.ts': 930, 'etf/encode.ts': 770 };
 
 function sources(dir = SRC, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -109,7 +115,7 @@ test(`no folder of src holds more than ${MAX_FILES_PER_FOLDER} files, no file mo
   const crowded = [...perFolder].filter(([, n]) => n > MAX_FILES_PER_FOLDER).map(([d, n]) => `src/${d}: ${n} files`);
   const long = files
     .map((f) => [f, readFileSync(join(SRC, f), 'utf8').split('\n').length] as const)
-    .filter(([, n]) => n > MAX_LINES_PER_FILE)
+    .filter(([f, n]) => n > (KNOWN_LONG[f] ?? MAX_LINES_PER_FILE))
     .map(([f, n]) => `src/${f}: ${n} lines`);
   assert.deepEqual([...crowded, ...long], []);
 });

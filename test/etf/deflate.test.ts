@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { encode, Float, tuple, type Term } from '../../src/etf/index.js';
-import { zlibDeflate } from '../../src/etf/deflate.js';
+import { zlibDeflate } from '../../src/etf/compress/deflate.js';
 
 // sha256 of OTP 25's term_to_binary(L, [{compressed, Level}, {minor_version, 2}]) for
 // L = [{I, lists:seq(1, I rem 50), <<"abcdefgh">>, I * 1000.5} || I <- lists:seq(1, 3000)]

@@ -20,20 +20,9 @@ import { TimeoutError } from '../../errors.js';
 import { HandshakeError, ProtocolError, type HandshakeErrorCode, type HandshakeStep, type PeerInfo } from '../errors.js';
 import { DFLAG, expandMandatory25, flagsHex, MANDATORY_26, missingMandatory, negotiate } from '../protocol/flags.js';
 import {
-  decodeChallenge,
-  decodeChallengeAck,
-  decodeChallengeReply,
-  decodeComplement,
-  decodeSendName,
-  decodeStatus,
-  encodeChallenge,
-  encodeChallengeAck,
-  encodeChallengeReply,
-  encodeSendName,
-  encodeStatus,
-  encodeStatusNamed,
-  frame2,
-  type PlainStatus,
+  decodeChallenge, decodeChallengeAck, decodeChallengeReply, decodeComplement, decodeSendName, decodeStatus,
+  encodeChallenge, encodeChallengeAck, encodeChallengeReply, encodeSendName, encodeStatus, encodeStatusNamed,
+  frame2, type PlainStatus,
 } from '../protocol/handshake-messages.js';
 import { isAllowed, isNameOk } from '../protocol/names.js';
 

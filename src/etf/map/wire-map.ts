@@ -19,9 +19,9 @@
  * Lookups use Erlang's equality, not object identity: `m.get('id')` and `m.get(Buffer.from('id'))`
  * both find the binary key `<<"id">>`, `m.get(tuple(1, 2))` finds the key `{1, 2}`.
  */
-import { bytesEqual, lookupKey, termEquals } from './equal.js';
-import { encode } from './encode.js';
-import { Atom, type Term } from './types.js';
+import { bytesEqual, lookupKey, termEquals } from '../equal.js';
+import { encode } from '../encode.js';
+import { Atom, type Term } from '../types.js';
 import { binaryLength, LAZY_SLOTS, registerWireMap, SCAN_MAX } from './wire-map-parts.js';
 
 export { LAZY_SLOTS, SCAN_MAX, binaryLength } from './wire-map-parts.js';

@@ -4,7 +4,7 @@
  */
 import { inflateSync, type ZlibOptions } from 'node:zlib';
 import { zlibDeflate } from './deflate.js';
-import { DecodeError, LimitError } from './errors.js';
+import { DecodeError, LimitError } from '../errors.js';
 
 interface InflateInfo {
   buffer: Buffer;

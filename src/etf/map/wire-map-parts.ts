@@ -4,7 +4,7 @@
  * would make a cycle. WireMap registers itself here when its module loads (a WireMap cannot exist
  * before that), and the encoder asks here.
  */
-import type { Term } from './types.js';
+import type { Term } from '../types.js';
 
 /** Entries whose values may stay unread (binaries, maps): the positions fit a small-integer bit mask. */
 export const LAZY_SLOTS = 30;
