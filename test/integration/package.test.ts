@@ -134,11 +134,17 @@ test('npm install --omit=dev <tgz> into a clean folder: beamnode --help, --versi
  * mapped into the stage root. Two changes to RUN lines, both for this shared machine: `npm ci`
  * gets --prefer-offline, and `npm cache clean --force` is dropped (it would wipe the user's cache).
  */
-function replayDockerfile(t: { skip(reason?: string): void }): { ok: boolean; entry?: string[]; roots?: Record<string, string> } {
-  const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+/** The Dockerfile's instructions, one a line: comments dropped, `\` continuations joined. */
+function dockerfileLines(): string[] {
+  return readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
+}
+
+function replayDockerfile(t: { skip(reason?: string): void }): { ok: boolean; entry?: string[]; roots?: Record<string, string> } {
+  const lines = dockerfileLines();
   const roots: Record<string, string> = {};
   let stage = '';
   let workdir = '/';
@@ -208,7 +214,9 @@ test("the Dockerfile, replayed stage by stage: the build stage compiles, the run
   const r = replayDockerfile(t);
   if (!r.ok) return;
   const runtime = r.roots!.runtime;
-  for (const dev of ['erlpack', 'typescript', 'tsx', 'fast-check', 'erlang_js']) assert.ok(!existsSync(join(runtime, 'app/node_modules', dev)), `${dev} in the runtime image`);
+  for (const dev of ['erlpack', 'typescript', 'tsx', 'fast-check', 'erlang_js', 'playwright-core']) assert.ok(!existsSync(join(runtime, 'app/node_modules', dev)), `${dev} in the runtime image`);
+  // The optional peer the probe's --kubernetes loads: the image carries it.
+  assert.ok(existsSync(join(runtime, 'app/node_modules/@kubernetes/client-node/package.json')), '@kubernetes/client-node missing from the runtime image');
   assert.ok(existsSync(join(runtime, 'app/node_modules/@kubernetes/client-node')));
   assert.ok(!existsSync(join(runtime, 'app/src')) && !existsSync(join(runtime, 'app/test')), 'sources or tests in the runtime image');
   const [exe, ...args] = r.entry!;
@@ -221,10 +229,7 @@ test("the Dockerfile, replayed stage by stage: the build stage compiles, the run
 });
 
 test('Dockerfile: two stages, dev build then production install, non-root numeric USER, ENTRYPOINT on the CLI, COPY sources not dockerignored', () => {
-  const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+  const lines = dockerfileLines();
   const froms = lines.filter((l) => l.startsWith('FROM '));
   assert.deepEqual(froms.map((l) => l.split(/\s+/).pop()), ['build', 'runtime']);
   const runtimeAt = lines.findIndex((l) => l.startsWith('FROM ') && l.endsWith('runtime'));
