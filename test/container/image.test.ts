@@ -68,7 +68,7 @@ describe('the beamnode image (Dockerfile, built with podman)', { skip }, () => {
   test('`lint` of a folder mounted read-only: examples/k8s is clean (exit 0); a ClusterIP Service carrying EPMD is an error (exit 1)', async () => {
     const clean = await runImage(['-v', `${join(REPO, 'examples/k8s')}:/m:ro`], ['lint', '/m'], 'image-lint');
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
-    assert.match(clean.stdout, /5 files, 9 objects, BEAM workloads: Deployment\/myapp; 0 errors, 0 warnings/);
+    assert.match(clean.stdout, /6 files, 11 objects, BEAM workloads: Deployment\/myapp; 0 errors, 0 warnings/);
     const bad = await runImage(['-v', `${join(REPO, 'test/fixtures/lint')}:/m:ro`], ['lint', '/m/service-not-headless.yaml', '--json'], 'image-lint-bad');
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /"service-not-headless"/);
