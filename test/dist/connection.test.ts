@@ -197,3 +197,77 @@ test('back-pressure: send returns false when the peer does not read, then drain'
     await p.cleanup();
   }
 });
+
+test('batching: a loop of awaited sends goes out in few writes, in order (not one write per frame)', async () => {
+  const p = await handshaken();
+  try {
+    const ca = new Connection(p.a, p.ha);
+    const cb = new Connection(p.b, p.hb);
+    let writes = 0;
+    const write = p.a.write.bind(p.a) as (chunk: Uint8Array) => boolean;
+    (p.a as unknown as { write: (chunk: Uint8Array) => boolean }).write = (chunk) => {
+      writes++;
+      return write(chunk);
+    };
+    const n = 2000;
+    const seen: number[] = [];
+    const all = withTimeout(
+      new Promise<void>((resolve) =>
+        cb.on('control', (_c, m) => {
+          seen.push(m as number);
+          if (seen.length === n) resolve();
+        }),
+      ),
+      20_000,
+      'all messages',
+    );
+    // As `for (…) await proc.send(…)` runs: every send is followed by an await of a settled promise.
+    for (let i = 0; i < n; i++) {
+      ca.send({ op: 'send_sender', from: pa, to: pb }, i);
+      await Promise.resolve();
+    }
+    await all;
+    assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i));
+    assert.ok(writes <= 4, `${n} awaited sends took ${writes} socket writes`);
+    ca.close();
+    cb.close();
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('batching: a loop that awaits only back-pressure holds at most highWater plus one batch while the peer does not read', async () => {
+  const p = await handshaken();
+  try {
+    const highWater = 256 * 1024;
+    const ca = new Connection(p.a, p.ha, { highWater });
+    p.b.pause();
+    const msg = Buffer.alloc(1000, 3);
+    let sent = 0;
+    let most = 0;
+    let stalled = false;
+    const loop = (async () => {
+      for (let i = 0; i < 100_000; i++) {
+        const ok = ca.send({ op: 'send_sender', from: pa, to: pb }, msg);
+        sent++;
+        most = Math.max(most, ca.bufferedBytes);
+        if (!ok) {
+          stalled = true;
+          await new Promise<void>((r) => ca.once('drain', () => r()));
+        } else {
+          await Promise.resolve();
+        }
+      }
+    })();
+    // Bounded wait until the loop waits for 'drain' (the kernel's buffers are full too).
+    for (let i = 0; i < 200 && !stalled; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(stalled, 'the loop got back-pressure');
+    assert.ok(sent < 100_000);
+    assert.ok(most <= highWater + 64 * 1024 + 2048, `held ${most} bytes`);
+    p.b.resume(); // no Connection on b: bytes are read and dropped
+    await withTimeout(loop, 30_000, 'the loop to finish');
+    ca.close();
+  } finally {
+    await p.cleanup();
+  }
+});

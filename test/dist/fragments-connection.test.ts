@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { loopbackPair } from '../support/loopback.js';
-import { atom, Pid, tuple } from '../../src/etf/types.js';
+import { atom, Pid, Tuple, tuple } from '../../src/etf/types.js';
 import { Connection, type ConnectionOptions } from '../../src/dist/net/connection.js';
 import { ProtocolError } from '../../src/dist/errors.js';
 import { DEFAULT_FLAGS, HOT_PATH_FLAGS } from '../../src/dist/protocol/flags.js';
@@ -103,12 +103,15 @@ test('a sequence past fragmentLimits.maxBytes closes the connection with BEAM_ER
 test('send() says false past highWater and drain follows; frames of one burst arrive in order', async () => {
   const p = await pair({ highWater: 64 * 1024 }, {});
   try {
+    // 20 MB in all: more than the kernel's socket buffers hold, so the socket itself fills (the
+    // sender writes every 64 KiB batch at once: only a full socket makes it say false).
     const n = 20_000;
+    const pad = Buffer.alloc(1024, 7);
     const seen: number[] = [];
     const all = withTimeout(
       new Promise<void>((resolve) =>
         p.cb.on('control', (_c, m) => {
-          seen.push(m as number);
+          seen.push((m as Tuple).elements[0] as number);
           if (seen.length === n) resolve();
         }),
       ),
@@ -116,7 +119,7 @@ test('send() says false past highWater and drain follows; frames of one burst ar
       'all messages',
     );
     let refused = 0;
-    for (let i = 0; i < n; i++) if (!p.ca.send({ op: 'send_sender', from: pa, to: pb }, i)) refused++;
+    for (let i = 0; i < n; i++) if (!p.ca.send({ op: 'send_sender', from: pa, to: pb }, tuple(i, pad))) refused++;
     assert.ok(refused > 0, 'a 20 000-message burst crosses 64 KiB');
     await withTimeout(new Promise<void>((r) => p.ca.once('drain', () => r())), 10_000, 'drain');
     await all;

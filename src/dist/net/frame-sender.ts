@@ -1,6 +1,6 @@
 /**
- * Writing frames and fragments to a socket: FrameSender coalesces whole frames written in one
- * microtask into one socket write, and paces the fragments of large messages (see fragments.ts
+ * Writing frames and fragments to a socket: FrameSender coalesces the whole frames queued by one
+ * run of JavaScript (a callback and the promise jobs it starts) into one socket write, and paces the fragments of large messages (see fragments.ts
  * for how a frame is cut) so that ticks and other frames still pass between them and a slow
  * socket holds a bounded number of bytes.
  */
@@ -28,14 +28,17 @@ export interface FrameSenderOptions {
   highWater?: number;
   /** Called once the buffered bytes are below highWater again after accepting() said no. */
   onDrain?: () => void;
+  /** Whole-frame bytes held for the batch before they are written at once (default 64 KiB). */
+  batchBytes?: number;
 }
 
 type Fragments = Iterator<[Buffer, Buffer]>;
 
 /**
- * Writes a connection's frames: whole frames queued by one synchronous run of code go out together
- * (one write, from a microtask), and a fragmented message goes out a few fragments per event-loop
- * turn (setImmediate), so that ticks and the event loop keep running during a 100 MB send.
+ * Writes a connection's frames: whole frames queued by one run of code go out together (one
+ * write per batch, see schedule()), and a fragmented message goes out a few fragments per
+ * event-loop turn (setImmediate), so that ticks and the event loop keep running during a 100 MB
+ * send.
  *
  * Order: frames are written in the order given, except `urgent` ones (ticks: no header, no
  * order to keep) which may pass a fragmented message being written. Other frames wait behind it:
@@ -50,6 +53,8 @@ export class FrameSender {
   private waiting: (Buffer | { parts: Fragments; bytes: number })[] = [];
   private waitingBytes = 0;
   private scheduled = false;
+  /** A microtask flush happened this event-loop turn: further frames wait for nextTick. */
+  private inBurst = false;
   private blocked = false;
   private closed = false;
   /** accepting() said no: call onDrain when there is room again. */
@@ -57,6 +62,7 @@ export class FrameSender {
   private readonly turnBudget: number;
   private readonly socketLimit: number;
   private readonly highWater: number;
+  private readonly batchBytes: number;
 
   constructor(
     private readonly socket: FrameSocket,
@@ -67,6 +73,7 @@ export class FrameSender {
     const floor = socket.writableHighWaterMark;
     this.socketLimit = Math.max(o.socketLimit ?? 16 * 1024 * 1024, floor);
     this.highWater = Math.max(o.highWater ?? 1024 * 1024, floor);
+    this.batchBytes = o.batchBytes ?? 64 * 1024;
   }
 
   /**
@@ -103,6 +110,10 @@ export class FrameSender {
     } else {
       this.ready.push(b);
       this.readyBytes += b.length;
+      // A loop that never yields (`for (…) await send(…)` runs in promise jobs only) still
+      // writes every batchBytes: the batch stays small and back-pressure reaches the loop.
+      // (The flush scheduled below then finds nothing to write but still checks for drain.)
+      if (this.readyBytes >= this.batchBytes && !this.blocked) this.writeReady();
     }
     this.schedule();
   }
@@ -149,15 +160,29 @@ export class FrameSender {
   }
 
   /**
-   * Whole frames go out in a microtask: after the synchronous code that queued them (a loop of
-   * sends becomes one write) yet before anything that awaits a send, so a caller never sees its
-   * frame still unwritten. Fragments continue on setImmediate, so that I/O (ticks) runs between.
+   * When whole frames go out. The first frames of an event-loop turn go out in a microtask: after
+   * the code that queued them, before the code awaiting the send goes on (a caller who awaits a
+   * send, a link or a request then sees it written, and a reply comes sooner). Frames queued later
+   * in the same turn wait for process.nextTick, which Node runs once the current callback and
+   * every promise job it started are done: a loop of sends, awaited or not, becomes one write per
+   * batch (batchBytes), where a microtask each would write every frame alone. Fragments continue
+   * on setImmediate, so that I/O (ticks) runs between them.
    */
   private schedule(): void {
     if (this.scheduled || this.blocked || this.closed) return;
     this.scheduled = true;
+    if (this.inBurst) {
+      process.nextTick(this.flush);
+      return;
+    }
+    this.inBurst = true;
+    setImmediate(this.endBurst);
     queueMicrotask(this.flush);
   }
+
+  private readonly endBurst = (): void => {
+    this.inBurst = false;
+  };
 
   private readonly flush = (): void => {
     this.scheduled = false;

@@ -37,7 +37,8 @@ export class Mailbox {
   /** Priority messages (EEP 76, OTP 28): received before every ordinary one, in their own order. */
   private urgent: Term[] = [];
   private waiters: Waiter[] = [];
-  private closedWith: Error | undefined;
+  /** Set by close(): makes the close error (once) when someone asks for it. */
+  private closedWith: (() => Error) | undefined;
 
   constructor(
     /** Most messages kept; the next one calls `onOverflow` instead of being queued. */
@@ -116,7 +117,7 @@ export class Mailbox {
 
   /** Waits for a matching message (see ReceiveOptions). Rejects with TimeoutError, the abort reason, or the close error. */
   receive(opts: ReceiveOptions = {}): Promise<Term> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.closedWith) return Promise.reject(this.closedWith());
     opts.signal?.throwIfAborted();
     const queued = this.take(opts.match);
     if (queued !== undefined) return Promise.resolve(queued);
@@ -160,13 +161,21 @@ export class Mailbox {
   }
 
   /** Closes the mailbox: waiters reject with `err`, queued messages are dropped. */
-  close(err: Error): void {
+  /**
+   * Closes the mailbox. `err` may be a function that makes the error: most processes end with
+   * nobody waiting, and an Error's stack trace costs more than the rest of a short call.
+   */
+  close(err: Error | (() => Error)): void {
     if (this.closedWith) return;
-    this.closedWith = err;
+    let made: Error | undefined = typeof err === 'function' ? undefined : err;
+    const make = err as () => Error;
+    this.closedWith = () => (made ??= make());
     this.items = [];
     this.urgent = [];
     this.head = 0;
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    if (this.waiters.length === 0) return;
+    const e = this.closedWith();
+    for (const w of this.waiters.splice(0)) w.reject(e);
   }
 
   private removeAt(i: number): void {

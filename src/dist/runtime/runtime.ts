@@ -355,7 +355,7 @@ export class Runtime {
       this.priorityAliases.delete(k);
     }
     st.aliases.clear();
-    p.mailbox.close(new ProcessExitedError(String(p.pid), reason));
+    p.mailbox.close(() => new ProcessExitedError(String(p.pid), reason));
 
     const links = [...st.links.values()];
     st.links.clear();
