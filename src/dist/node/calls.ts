@@ -11,6 +11,7 @@ import { CallError, RpcError } from '../runtime/errors.js';
 import type { Dest, Runtime } from '../runtime/runtime.js';
 import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
+import { erpcCall } from './erpc.js';
 
 export interface CallOptions {
   /** Milliseconds to wait for the reply (default 5000, gen_server's). TimeoutError after it. */
@@ -31,8 +32,16 @@ export interface RpcOptions extends CallOptions {
 /** What a call needs from the Node: the runtime and a connection to the server's node. */
 export interface CallContext {
   runtime: Runtime;
-  /** Connects to `node` if needed; `alias` tells whether the peer takes ALIAS_SEND replies. */
-  peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean }>;
+  /**
+   * Connects to `node` if needed; `alias` tells whether the peer takes ALIAS_SEND replies,
+   * `spawn` whether it takes SPAWN_REQUEST.
+   */
+  peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean; spawn: boolean }>;
+}
+
+/** What rpc needs besides: the group leader of processes spawned for us (the node's I/O server). */
+export interface RpcContext extends CallContext {
+  defaultGroupLeader(): Pid;
 }
 
 export const DEFAULT_CALL_TIMEOUT = 5000;
@@ -116,11 +125,32 @@ export function genCast(from: Process, dest: Dest, msg: Term): Promise<void> {
 const toAtom = (x: Atom | string): Atom => (x instanceof Atom ? x : atom(x));
 
 /**
- * rpc:call/5 through `rex` on `node`: `{'$gen_call', From, {call, M, F, A, GroupLeader}}` (`user`,
- * or a pid whose process answers the I/O protocol: rex makes it the call's group leader). Returns the
- * function's value; `{badrpc, Reason}` raises RpcError (reason kept as a term).
+ * rpc:call/5: through erpc (erpc.ts, erpcCall) to a peer that takes SPAWN_REQUEST (every OTP ≥ 23),
+ * else through `rex` (rexCall). Returns the function's value; `{badrpc, Reason}` raises RpcError
+ * (reason kept as a term).
  */
-export async function rpcCall(ctx: CallContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions & { groupLeader?: Pid } = {}): Promise<Term> {
+export async function rpcCall(ctx: RpcContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions & { groupLeader?: Pid } = {}): Promise<Term> {
+  const n = toAtom(node);
+  if (n !== ctx.runtime.node) {
+    // As rpc:call does since OTP 23: erpc (a spawn on the peer), when the peer can spawn for us.
+    const timeout = o.timeout ?? DEFAULT_RPC_TIMEOUT;
+    const started = Date.now();
+    const { spawn } = await ctx.peer(n, { signal: o.signal, timeout });
+    if (spawn) {
+      const left = Math.max(0, timeout - (Date.now() - started));
+      return erpcCall(ctx.runtime, n, toAtom(module), toAtom(fun), args, { timeout: left, signal: o.signal, groupLeader: o.groupLeader ?? ctx.defaultGroupLeader() });
+    }
+  }
+  // Our own node (a JS rex, builtins.ts), or a peer without SPAWN.
+  return rexCall(ctx, n, module, fun, args, o);
+}
+
+/**
+ * rpc:call/5 through the `rex` server on `node`: `{'$gen_call', From, {call, M, F, A, GroupLeader}}`
+ * (`user`, the peer's console, or a pid whose process answers the I/O protocol: rex makes it the
+ * call's group leader).
+ */
+export async function rexCall(ctx: CallContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions & { groupLeader?: Pid } = {}): Promise<Term> {
   const n = toAtom(node);
   const m = toAtom(module);
   const f = toAtom(fun);
@@ -136,4 +166,3 @@ export async function rpcCall(ctx: CallContext, node: Atom | string, module: Ato
   }
   return reply;
 }
-

@@ -6,12 +6,16 @@
  * exits with `{Res, return, Value}`, which the caller's monitor receives as the DOWN reason
  * (PAYLOAD_MONITOR_P_EXIT). erpc:cast's `{erpc, execute_cast, 3}` + `[M, F, A]` runs the same
  * handlers without a result. Any other spawn request is answered `notsup`.
+ *
+ * The calling half is here too (erpcCall, at the end): node.rpc() sends the same request.
  */
 import createDebug from 'debug';
-import { Atom, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, type Pid, Tuple, atom, type Term } from '../../etf/types.js';
+import { TimeoutError } from '../../errors.js';
+import { RpcError } from '../runtime/errors.js';
 import type { Control } from '../protocol/control.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { formatTerm } from '../runtime/terms.js';
+import { formatTerm, isTuple } from '../runtime/terms.js';
 import { checkEncodable, replyOf } from './warnings.js';
 
 const log = createDebug('beamnode:dist:erpc');
@@ -153,3 +157,88 @@ function withRes(res: Term, o: Outcome, m: Atom, f: Atom, arity: number): Term {
   }
 }
 
+// ---- the calling half: node.rpc() ------------------------------------------------------------
+
+/*
+ * `node.rpc()` the way `rpc:call/5` itself works since OTP 23: not a request to `rex` but one
+ * SPAWN_REQUEST of `erpc:execute_call(Res, M, F, A)` with a monitor (OTP lib/kernel/src/erpc.erl,
+ * call/5). The spawned process exits with `{Res, return, Value}` (or throw/exit/error), and that
+ * exit reason comes back as the monitor's DOWN: one frame out and two in (SPAWN_REPLY, then
+ * MONITOR_P_EXIT), where the call through `rex` costs three out (monitor, request, demonitor) and
+ * a hop through the rex server on the peer. Results map to what rpc:call returns (OTP
+ * lib/kernel/src/rpc.erl, rpcify_exception): a value, or RpcError with the `{badrpc, Reason}`
+ * Reason (`{'EXIT', {Error, Stack}}`, `{'EXIT', Exit}`, `nodedown`, …); a thrown value is the
+ * result, as with rpc:call.
+ */
+
+const C = {
+  erpc: atom('erpc'),
+  executeCall: atom('execute_call'),
+  monitor: atom('monitor'),
+  return: atom('return'),
+  throw: atom('throw'),
+  exit: atom('exit'),
+  error: atom('error'),
+  EXIT: atom('EXIT'),
+  noconnection: atom('noconnection'),
+  nodedown: atom('nodedown'),
+  notsup: atom('notsup'),
+};
+
+export interface ErpcCallOptions {
+  /** Milliseconds from now until TimeoutError (phase `rpc`). */
+  timeout: number;
+  signal?: AbortSignal;
+  /** The spawned process's group leader. */
+  groupLeader: Pid;
+}
+
+/** rpc:call(node, m, f, args) through erpc:execute_call/4 on the peer (which must have DFLAG_SPAWN). */
+export async function erpcCall(rt: Runtime, node: Atom, m: Atom, f: Atom, args: Term[], o: ErpcCallOptions): Promise<Term> {
+  const what = `${m.name}:${f.name}/${args.length} on ${node.name}`;
+  const proc = rt.spawn();
+  try {
+    const res = rt.makeRef();
+    const mfa = { module: C.erpc, function: C.executeCall, arity: 4 };
+    const reqId = rt.spawnRequest(proc, node, mfa, [res, m, f, args], [C.monitor], o.groupLeader);
+    let msg: Term;
+    try {
+      msg = await proc.receive({
+        timeout: o.timeout,
+        signal: o.signal,
+        match: (x) => (isTuple(x, 5, 'DOWN') || (isTuple(x, 4, 'spawn_reply') && x.elements[2] === C.error)) && reqId.equals(x.elements[1]),
+      });
+    } catch (e) {
+      if (e instanceof TimeoutError) throw new TimeoutError('rpc', `rpc ${what}`, o.timeout, { cause: e });
+      throw e;
+    }
+    const el = (msg as Tuple).elements;
+    if (el.length === 4) throw new RpcError(what, spawnFailure(el[3]));
+    const reason = el[4];
+    if (reason instanceof Tuple && reason.elements.length >= 3 && res.equals(reason.elements[0])) {
+      const [, kind, value, stack] = reason.elements;
+      if (kind === C.return) return value;
+      if (kind === C.throw) {
+        if (value instanceof Tuple && value.elements[0] === C.EXIT) throw new RpcError(what, value);
+        return value;
+      }
+      if (kind === C.exit) throw new RpcError(what, new Tuple([C.EXIT, value]));
+      if (kind === C.error) {
+        // {Res, error, {erpc, Reason}}: erpc's own argument error, reported without a stack.
+        const erpcError = stack === undefined && isTuple(value, 2, 'erpc');
+        throw new RpcError(what, new Tuple([C.EXIT, erpcError ? value.elements[1] : new Tuple([value, stack ?? []])]));
+      }
+    }
+    // Not a result: the process was killed, or the connection was lost.
+    throw new RpcError(what, reason === C.noconnection ? C.nodedown : new Tuple([C.EXIT, reason]));
+  } finally {
+    proc.close(); // drops the monitor (a DEMONITOR only when no DOWN came) and any late reply
+  }
+}
+
+/** A SPAWN_REPLY error as rpc:call reports it. */
+function spawnFailure(reason: Term): Term {
+  if (reason === C.noconnection) return C.nodedown;
+  if (reason === C.notsup) return C.notsup;
+  return new Tuple([C.EXIT, reason]);
+}

@@ -18,7 +18,7 @@ import createDebug from 'debug';
 import { Atom, ImproperList, Pid, Tuple, atom, type Term } from '../../etf/types.js';
 import type { Process } from '../runtime/process.js';
 import { formatTerm, isTuple } from '../runtime/terms.js';
-import { rpcCall, type CallContext } from './calls.js';
+import { rexCall, type CallContext } from './calls.js';
 
 const log = createDebug('beamnode:dist:io');
 
@@ -85,7 +85,8 @@ async function handle(ctx: CallContext, from: Pid, req: Term, output: (text: str
       chars = rest[0];
     } else if (rest.length === 3 && rest[0] instanceof Atom && rest[1] instanceof Atom && Array.isArray(rest[2])) {
       try {
-        chars = await rpcCall(ctx, from.node, rest[0], rest[1], rest[2], { timeout: APPLY_TIMEOUT });
+        // Through rex with `user` as group leader: a spawn would need one, and this server is busy.
+        chars = await rexCall(ctx, from.node, rest[0], rest[1], rest[2], { timeout: APPLY_TIMEOUT });
       } catch (err) {
         log('%s:%s/%d for %s failed: %s', rest[0].name, rest[1].name, rest[2].length, String(from), (err as Error).message);
         return new Tuple([A.error, rest[1]]);

@@ -394,10 +394,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /** @internal CallContext */
-  async peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean }> {
+  async peer(node: Atom, o: { signal?: AbortSignal; timeout?: number }): Promise<{ alias: boolean; spawn: boolean }> {
     const conn = await this.connection(node, { signal: o.signal, timeout: Math.min(o.timeout ?? this.connectTimeout, this.connectTimeout) });
     // OTP 30 drops ALIAS_SEND (and may drop the ALIAS flag): op 37 carries alias sends then.
-    return { alias: (conn.flags & (DFLAG.ALIAS | DFLAG.ALTACT_SIG)) !== 0n };
+    return { alias: (conn.flags & (DFLAG.ALIAS | DFLAG.ALTACT_SIG)) !== 0n, spawn: (conn.flags & DFLAG.SPAWN) !== 0n };
   }
 
   /** @internal Outbox: a signal for a process on another node. Connects on first use; keeps order while connecting. */
@@ -420,8 +420,9 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /**
-   * rpc:call/5 through `rex`: the value, or RpcError for `{badrpc, Reason}`. With `output`, the
-   * call's group leader is a JS I/O server and its io:format output reaches the callback.
+   * rpc:call/5 (as erpc does it, erpc.ts): the value, or RpcError for `{badrpc, Reason}`.
+   * With `output`, the call's group leader is a JS I/O server and its io:format output reaches
+   * the callback.
    */
   async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o: RpcOptions = {}): Promise<Term> {
     if (!o.output) return rpcCall(this, node, module, fun, args, o);

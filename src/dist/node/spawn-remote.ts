@@ -13,7 +13,7 @@ export { SpawnError };
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
 import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
-import type { CallContext } from './calls.js';
+import type { RpcContext } from './calls.js';
 import { startIoServer } from './io-server.js';
 
 const A = {
@@ -55,10 +55,8 @@ export interface RemoteSpawn {
   release(): void;
 }
 
-export interface SpawnContext extends CallContext {
-  /** The node's default group leader for remote spawns. */
-  defaultGroupLeader(): Pid;
-}
+/** The node's CallContext with its default group leader for remote spawns. */
+export type SpawnContext = RpcContext;
 
 const asAtom = (x: Atom | string): Atom => (x instanceof Atom ? x : atom(x));
 
