@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Distribution benchmarks: beamnode against the BEAM itself, in one run on one machine.
-//   (a) small-message throughput JS→BEAM and BEAM→JS, against BEAM→BEAM (two erl nodes, loopback)
+//   (a) small-message throughput JS→BEAM (each send awaited, as README writes it; and not awaited)
+//       and BEAM→JS (one receive() per message), against BEAM→BEAM (two erl nodes, loopback)
 //   (b) rpc round-trip latency p50/p99, against rpc:call between the two erl nodes
 //   (c) a 10 MB message each way, against the same between the erl nodes
 //   plus memory per connection (JS side, and the BEAM side of the same connections).
@@ -22,7 +23,9 @@ const opt = (name, dflt) => {
 };
 if (args.includes('--help')) {
   console.log(`usage: node benchmarks/dist/run.mjs [--quick] [--hot on|off|both] [--n MSGS] [--rpc K] [--big BYTES]
-       [--reps R] [--conns M] [--payload BYTES] [--dist DIR] [--json FILE]`);
+       [--reps R] [--conns M] [--payload BYTES] [--dist DIR] [--json FILE] [--record]
+  --hot on    the defaults (atom cache and fragments negotiated); off: both disabled; both: each
+  --record    append this run's table, dated, to benchmarks/dist/RESULTS.md`);
   process.exit(0);
 }
 const quick = args.includes('--quick');
@@ -32,7 +35,8 @@ const BIG = Number(opt('big', 10 * 1024 * 1024));
 const REPS = Number(opt('reps', quick ? 2 : 5));
 const CONNS = Number(opt('conns', quick ? 10 : 30));
 const PAYLOAD = Number(opt('payload', 32));
-const HOT = opt('hot', 'both');
+const HOT = opt('hot', 'on');
+const RECORD = args.includes('--record');
 const distDir = resolve(opt('dist', join(here, '../../dist')));
 const jsonOut = opt('json', undefined);
 const COOKIE = 'beamnode_bench_cookie';
@@ -41,7 +45,7 @@ if (![N, K, BIG, REPS, CONNS, PAYLOAD].every((x) => Number.isInteger(x) && x > 0
   console.error('bad arguments; see --help');
   process.exit(2);
 }
-if (!existsSync(join(distDir, 'dist/node.js'))) {
+if (!existsSync(join(distDir, 'index.js'))) {
   console.error(`no build at ${distDir}: run \`npm run build\` first (or pass --dist DIR)`);
   process.exit(2);
 }
@@ -49,11 +53,10 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 
 const imp = (p) => import(pathToFileURL(join(distDir, p)).href);
-const { Node } = await imp('dist/node.js');
-const { DistNetwork } = await imp('dist/network.js');
-const { atom, tuple, Tuple, Pid } = await imp('etf/types.js');
-const flagsMod = await imp('dist/flags.js');
-const hotSwitch = flagsMod.hotPathDefaults; // absent in builds without the hot path
+const { Node, atom, tuple, Tuple, Pid, dist } = await imp('index.js');
+const { DistNetwork } = dist;
+/** Node and DistNetwork options of a configuration: `on` is the default path. */
+const hotOptions = (cfg) => (cfg === 'off' ? { atomCache: false, fragments: false } : {});
 
 // ---- processes we start (stopped by pid at the end) -------------------------------------------
 
@@ -84,6 +87,7 @@ if (erlc.status !== 0) {
 const epmdPort = await freePort();
 children.push(spawn('epmd', ['-port', String(epmdPort)], { stdio: 'ignore' }));
 const env = { ...process.env, ERL_EPMD_PORT: String(epmdPort) };
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).stdout?.trim() ?? '';
 const otpRelease = spawnSync('erl', ['-noshell', '-eval', 'io:format("~s", [erlang:system_info(otp_release)]), halt().'], { encoding: 'utf8' }).stdout.trim();
 
 function startErl(name) {
@@ -104,8 +108,8 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-async function startJs(name) {
-  const node = await Node.start({ name, cookie: COOKIE, epmd: { port: epmdPort }, mailboxLimit: 10 * N + 1000 });
+async function startJs(name, cfg = 'on') {
+  const node = await Node.start({ name, cookie: COOKIE, epmd: { port: epmdPort }, mailboxLimit: 10 * N + 1000, ...hotOptions(cfg) });
   // The erl nodes may still be starting: retry the first contact for a while.
   for (let i = 0; ; i++) {
     try {
@@ -152,19 +156,23 @@ async function jsMeasurements(node) {
   const jsink = node.spawn();
   jsink.register('jsink');
   const sink2 = [atom('sink'), atom(B2)];
-  const out = { toBeam: [], fromBeam: [], rpc: [], bigTo: [], bigFrom: [] };
+  const out = { toBeam: [], toBeamNoAwait: [], fromBeam: [], rpc: [], bigTo: [], bigFrom: [] };
   try {
     for (let r = 0; r < REPS + 1; r++) {
-      // JS → BEAM: N sends, then the sink's {sunk, Node} (sent after it counted N).
+      // JS → BEAM, as README writes it: `await` each send; then the sink's {sunk, Node} (sent
+      // after it counted N).
       await coord.send(sink2, tuple(atom('expect'), coord.pid, N));
       let t0 = performance.now();
       const msg = smallMsg();
-      for (let i = 0; i < N; i++) {
-        const p = coord.send(sink2, msg);
-        if (i % 1024 === 1023) await p;
-      }
+      for (let i = 0; i < N; i++) await coord.send(sink2, msg);
       await coord.receive({ match: isTag('sunk'), timeout: 300_000 });
       if (r > 0) out.toBeam.push(N / ((performance.now() - t0) / 1000));
+      // The same, fire-and-forget: no await in the loop at all.
+      await coord.send(sink2, tuple(atom('expect'), coord.pid, N));
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) void coord.send(sink2, msg);
+      await coord.receive({ match: isTag('sunk'), timeout: 300_000 });
+      if (r > 0) out.toBeamNoAwait.push(N / ((performance.now() - t0) / 1000));
       // BEAM → JS: the sink sends N to our registered jsink.
       t0 = performance.now();
       await coord.send(sink2, tuple(atom('blast'), tuple(atom('jsink'), node.atom), N, smallMsg()));
@@ -214,7 +222,7 @@ async function memoryPerConnection(node, tag) {
     const m0 = process.memoryUsage();
     const b0 = await beamMemory(coord);
     for (let i = 0; i < CONNS; i++) {
-      const net = new DistNetwork({ name: `mem${tag}${i}@127.0.0.1`, cookie: COOKIE, epmdPort });
+      const net = new DistNetwork({ name: `mem${tag}${i}@127.0.0.1`, cookie: COOKIE, epmdPort, ...hotOptions(tag) });
       nets.push(net);
       const conn = await net.connect(B2, { timeout: 10_000 });
       // One message each way so that writers, caches and codec state exist.
@@ -237,10 +245,7 @@ async function memoryPerConnection(node, tag) {
 
 // ---- run ----------------------------------------------------------------------------------------
 
-const configs = HOT === 'both' ? ['off', 'on'] : [HOT];
-if (!hotSwitch && configs.includes('off') && HOT !== 'on') {
-  console.error('note: this build has no hot path switch (flags.hotPathDefaults): measuring its defaults only');
-}
+const configs = HOT === 'both' ? ['on', 'off'] : [HOT];
 const results = { date: new Date().toISOString(), otpRelease, node: process.version, N, K, BIG, PAYLOAD, REPS, CONNS, configs: {} };
 let exit = 0;
 try {
@@ -248,13 +253,9 @@ try {
   console.error(`bench: erl nodes up (OTP ${otpRelease}); BEAM→BEAM baselines…`);
   results.beam = await beamBaselines(base);
   await base.stop();
-  for (const cfg of hotSwitch ? configs : ['default']) {
-    if (hotSwitch) {
-      hotSwitch.atomCache = cfg === 'on';
-      hotSwitch.fragments = cfg === 'on';
-    }
+  for (const cfg of configs) {
     console.error(`bench: beamnode with the hot path ${cfg}…`);
-    const node = await startJs(`js${cfg}@127.0.0.1`);
+    const node = await startJs(`js${cfg}@127.0.0.1`, cfg);
     try {
       const conn = await node.connection(atom(B2));
       const r = await jsMeasurements(node);
@@ -287,8 +288,10 @@ if (beam) {
   };
   for (const [cfg, r] of Object.entries(results.configs)) {
     const to = median(r.toBeam);
+    const toNoAwait = median(r.toBeamNoAwait);
     const from = median(r.fromBeam);
-    rows.push([`small msgs JS→BEAM (msg/s) [${cfg}]`, fmt(to), fmt(b.tput), fmt(to / b.tput, 2)]);
+    rows.push([`small msgs JS→BEAM, await each (msg/s) [${cfg}]`, fmt(to), fmt(b.tput), fmt(to / b.tput, 2)]);
+    rows.push([`small msgs JS→BEAM, no await (msg/s) [${cfg}]`, fmt(toNoAwait), fmt(b.tput), fmt(toNoAwait / b.tput, 2)]);
     rows.push([`small msgs BEAM→JS (msg/s) [${cfg}]`, fmt(from), fmt(b.tput), fmt(from / b.tput, 2)]);
     rows.push([`rpc p50 (ms) [${cfg}]`, fmt(pct(r.rpc, 50), 3), fmt(b.p50, 3), fmt(b.p50 / pct(r.rpc, 50), 2)]);
     rows.push([`rpc p99 (ms) [${cfg}]`, fmt(pct(r.rpc, 99), 3), fmt(b.p99, 3), fmt(b.p99 / pct(r.rpc, 99), 2)]);
@@ -299,14 +302,23 @@ if (beam) {
   const head = ['measurement', 'beamnode', 'BEAM→BEAM', 'beamnode vs BEAM (>1 = better)'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
-  console.log(`\nbeamnode distribution benchmark — ${results.date} — OTP ${otpRelease}, Node ${process.version}`);
-  console.log(`N=${N} small messages of ${PAYLOAD}-byte payload, rpc K=${K}, big=${BIG} bytes, median of ${REPS} (after 1 warm-up)`);
-  for (const [cfg, r] of Object.entries(results.configs)) console.log(`config ${cfg}: negotiated flags ${r.flags}`);
-  console.log('');
-  console.log(line(head));
-  console.log(`|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : `${'-'.repeat(x + 1)}:`)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-  console.log('\nRatios: throughput = beamnode/BEAM; times and memory = BEAM/beamnode. "memory per connection": beamnode = JS heap+external per extra DistNetwork connection; BEAM→BEAM column = erlang:memory(total) growth on bench2 per accepted connection.');
+  const out = [];
+  out.push(`beamnode distribution benchmark — ${results.date} — OTP ${otpRelease}, Node ${process.version}${commit ? `, commit ${commit}` : ''}`);
+  out.push(`N=${N} small messages of ${PAYLOAD}-byte payload, rpc K=${K}, big=${BIG} bytes, median of ${REPS} (after 1 warm-up)`);
+  for (const [cfg, r] of Object.entries(results.configs)) out.push(`config ${cfg}: negotiated flags ${r.flags}`);
+  out.push('');
+  out.push(line(head));
+  out.push(`|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : `${'-'.repeat(x + 1)}:`)).join('|')}|`);
+  for (const r of rows) out.push(line(r));
+  out.push('');
+  out.push('Ratios: throughput = beamnode/BEAM; times and memory = BEAM/beamnode. "memory per connection": beamnode = JS heap+external per extra DistNetwork connection; BEAM→BEAM column = erlang:memory(total) growth on bench2 per accepted connection.');
+  console.log(`\n${out.join('\n')}`);
+  if (RECORD && exit === 0) {
+    const { appendFileSync } = await import('node:fs');
+    const stamp = results.date.slice(0, 16).replace('T', ' ');
+    appendFileSync(join(here, 'RESULTS.md'), `\n## ${stamp} UTC, \`npm run bench:dist\`${quick ? ' --quick' : ''} (${commit || 'uncommitted'})\n\n${out.slice(1).join('\n')}\n`);
+    console.error(`bench: recorded in ${join(here, 'RESULTS.md')}`);
+  }
 }
 if (jsonOut) {
   const { writeFileSync } = await import('node:fs');
