@@ -19,7 +19,7 @@ export { PgScope, type PgOptions, type PgChange, type PgGroupMonitor, type PgSco
 export { PhoenixPubSub, Subscription, type PubSubOptions, type SubscribeOptions, type BroadcastOptions, type Dispatch } from './dist/node/phoenix-pubsub.js';
 export { SpawnError, type SpawnRemoteOptions, type RemoteSpawn } from './dist/node/spawn-remote.js';
 export { QueueOverflowError, QueueEndedError, QueueBusyError } from './dist/runtime/errors.js';
-export { NodeError, ProcessExitedError, CallError, RpcError, type NodeErrorCode } from './dist/runtime/errors.js';
+export { NodeError, ProcessExitedError, CallError, RpcError, UnexpectedReplyError, type NodeErrorCode } from './dist/runtime/errors.js';
 export {
   HandshakeError,
   ProtocolError,
@@ -35,7 +35,6 @@ export type { EpmdErrorCode } from './epmd/errors.js';
 export type { DnsErrorCode, KubernetesErrorCode } from './discovery/errors.js';
 export type { LintErrorCode } from './lint/errors.js';
 export type { DistTlsOptions } from './dist/net/transport.js';
-export { formatTerm, termEquals, isTuple } from './dist/runtime/terms.js';
 export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
 
 export * as epmd from './epmd/index.js';

@@ -10,11 +10,11 @@ import type { FragmentLimits } from '../protocol/fragments.js';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import createDebug from 'debug';
-import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, Pid, Reference, Tuple, atom, type Encodable, type Term } from '../../etf/types.js';
 import { EpmdError } from '../../epmd/errors.js';
 import { register as epmdRegister, type EpmdRegistration } from '../../epmd/client.js';
 import { startEpmdServer, type EpmdServer } from '../../epmd/server.js';
-import { genCall, genCast, rpcCall, type CallOptions, type RpcOptions } from './calls.js';
+import { describeDest, genCall, genCast, rpcCall, validated, type CallOptions, type RpcOptions } from './calls.js';
 import type { Connection } from '../net/connection.js';
 import { handleSpawnRequest, RpcHandlers, type RpcHandler } from './erpc.js';
 import { DFLAG } from '../protocol/flags.js';
@@ -297,7 +297,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
-  send(dest: Dest | Reference, msg: Term, o?: { priority?: boolean }): Promise<void> {
+  send(dest: Dest | Reference, msg: Encodable, o?: { priority?: boolean }): Promise<void> {
     return this.system.send(dest, msg, o);
   }
 
@@ -409,13 +409,16 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
 
   // ---- calls ---------------------------------------------------------------------------------
 
-  /** gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise. */
-  call(dest: Dest, request: Term, o?: CallOptions): Promise<Term> {
-    return genCall(this, dest, request, o);
+  /**
+   * gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise.
+   * With `validate` (a guard such as `isPid`) the reply is checked and typed (UnexpectedReplyError).
+   */
+  async call<T extends Term = Term>(dest: Dest, request: Encodable, o?: CallOptions<T>): Promise<T> {
+    return validated(await genCall(this, dest, request, o), o?.validate, `call to ${describeDest(this.runtime, dest)}`);
   }
 
   /** gen_server:cast/2. */
-  cast(dest: Dest, msg: Term): Promise<void> {
+  cast(dest: Dest, msg: Encodable): Promise<void> {
     return genCast(this.system, dest, msg);
   }
 
@@ -423,11 +426,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * rpc:call/5 through `rex`: the value, or RpcError for `{badrpc, Reason}`. With `output`, the
    * call's group leader is a JS I/O server and its io:format output reaches the callback.
    */
-  async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o: RpcOptions = {}): Promise<Term> {
-    if (!o.output) return rpcCall(this, node, module, fun, args, o);
+  async rpc<T extends Term = Term>(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o: RpcOptions<T> = {}): Promise<T> {
+    const what = `rpc ${String(module)}:${String(fun)}/${args.length} on ${String(node)}`;
+    if (!o.output) return validated(await rpcCall(this, node, module, fun, args, o), o.validate, what);
     const io = startIoServer(this, o.output);
     try {
-      return await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid });
+      return validated(await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid }), o.validate, what);
     } finally {
       io.close(); // processes the call spawned that print later see a dead group leader, as in Erlang
     }
@@ -437,8 +441,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * erlang:spawn_request/5 on another node (see spawn-remote.ts): resolves with the new pid (and,
    * with `link`/`monitor`, promises of its exit); SpawnError with Erlang's reason otherwise.
    */
-  spawnRemote(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: SpawnRemoteOptions): Promise<RemoteSpawn> {
-    return spawnRemote(this, node, module, fun, args, o);
+  spawnRemote(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o?: SpawnRemoteOptions): Promise<RemoteSpawn> {
+    return spawnRemote(this, node, module, fun, args as Term[], o);
   }
 
   /** @internal SpawnContext: the group leader of remote spawns that name none (output to DEBUG=beamnode:dist:io). */

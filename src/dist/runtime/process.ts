@@ -9,7 +9,7 @@
  * a non-`normal` reason then ends this process with the same reason, and the exit spreads to its
  * own links. `exit(pid, kill)` always ends the target, trapping or not (reason `killed`).
  */
-import type { Atom, Pid, Reference, Term } from '../../etf/types.js';
+import type { Atom, Encodable, Pid, Reference, Term } from '../../etf/types.js';
 import { Mailbox, type ReceiveOptions } from './mailbox.js';
 import { ProcessExitedError } from './errors.js';
 import type { Dest, MonitorTarget, Runtime } from './runtime.js';
@@ -113,8 +113,8 @@ export class Process implements AsyncIterable<Term> {
    * (`erlang:send(Dest, Msg, [priority])`, OTP 28+): received first by a priority alias
    * (`alias([priority])`), an ordinary message otherwise and to peers older than OTP 28.
    */
-  send(dest: Dest | Reference, msg: Term, o: { priority?: boolean } = {}): Promise<void> {
-    return this.runtime.send(this, dest, msg, o.priority ?? false);
+  send(dest: Dest | Reference, msg: Encodable, o: { priority?: boolean } = {}): Promise<void> {
+    return this.runtime.send(this, dest, msg as Term, o.priority ?? false); // read-only forms encode the same
   }
 
   /** Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError). */
