@@ -9,11 +9,11 @@
 export * from './etf/index.js';
 export * from './errors.js';
 
-export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodeMonitor, type NodeLink } from './dist/node/node.js';
+export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodedownReason, type NodeMonitor, type NodeLink } from './dist/node/node.js';
 export { Process, type ReceiveOptions } from './dist/runtime/process.js';
 export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime/runtime.js';
-export { GenServer, noReply, type From, type ServerHandlers } from './dist/node/gen-server.js';
-export { ErlangException, type RpcHandler } from './dist/node/erpc.js';
+export { GenServer, noReply, type From, type ServerHandlers, type ServeOptions } from './dist/node/gen-server.js';
+export { ErlangException, type RpcHandler, type RpcRegistration } from './dist/node/erpc.js';
 export type { CallOptions, RpcOptions } from './dist/node/calls.js';
 export { PgScope, type PgOptions, type PgChange, type PgGroupMonitor, type PgScopeMonitor } from './dist/node/pg.js';
 export { PhoenixPubSub, Subscription, type PubSubOptions, type SubscribeOptions, type BroadcastOptions, type Dispatch } from './dist/node/phoenix-pubsub.js';

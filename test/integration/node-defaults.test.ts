@@ -144,7 +144,7 @@ for (const otp of otpMatrix()) {
         node.register('sink', node.spawn());
         assert.equal(await p.erl.evalText(`net_adm:ping('${jsName}')`), 'pong');
         const reported = new Promise<ProtocolError>((r) => node.once('protocolError', r));
-        const down = new Promise<Error | undefined>((r) => node.once('nodedown', (_n, reason) => r(reason)));
+        const down = new Promise<Error | undefined>((r) => node.once('nodedown', (_n, _reason, error) => r(error)));
         await p.erl.evalText(`{sink, '${jsName}'} ! {big, lists:seq(1, 5000)}, ok`);
         const e = await reported;
         assert.equal(e.code, 'BEAM_ERR_DIST_UNDECODABLE');

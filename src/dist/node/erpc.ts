@@ -8,7 +8,7 @@
  * handlers without a result. Any other spawn request is answered `notsup`.
  */
 import createDebug from 'debug';
-import { Atom, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, Tuple, atom, type Encodable, type Term } from '../../etf/types.js';
 import type { Control } from '../protocol/control.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { formatTerm } from '../runtime/terms.js';
@@ -20,7 +20,10 @@ const log = createDebug('beamnode:dist:erpc');
  * A JS function Erlang can call with rpc:call/erpc:call: gets the argument list. Returning
  * `undefined` (a void function) answers the atom `ok` (a warning says so once per handler).
  */
-export type RpcHandler = (args: Term[]) => Term | void | Promise<Term | void>;
+export type RpcHandler = (args: Term[]) => Encodable | void | Promise<Encodable | void>;
+
+/** What `handleRpc` returns: call it (or let `using` dispose of it) to remove that handler. */
+export type RpcRegistration = (() => void) & { [Symbol.dispose](): void };
 
 /**
  * Throw this from an RpcHandler to raise a chosen Erlang exception in the caller:
@@ -60,10 +63,13 @@ const SPAWN_FLAG_MONITOR = 2;
 /** The M:F handlers JS registered. */
 export class RpcHandlers {
   private readonly map = new Map<string, RpcHandler>();
-  set(module: Atom | string, fun: Atom | string, h: RpcHandler | undefined): void {
+  set(module: Atom | string, fun: Atom | string, h: RpcHandler | undefined): RpcRegistration {
     const k = key(module, fun);
     if (h) this.map.set(k, h);
     else this.map.delete(k);
+    // Removes this handler only: a later handleRpc for the same M:F stays.
+    const off = () => void (h && this.map.get(k) === h && this.map.delete(k));
+    return Object.assign(off, { [Symbol.dispose]: off });
   }
   get(module: Atom, fun: Atom): RpcHandler | undefined {
     return this.map.get(key(module, fun));
