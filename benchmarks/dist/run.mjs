@@ -53,7 +53,9 @@ const { Node } = await imp('dist/node.js');
 const { DistNetwork } = await imp('dist/network.js');
 const { atom, tuple, Tuple, Pid } = await imp('etf/types.js');
 const flagsMod = await imp('dist/flags.js');
-const hotSwitch = flagsMod.hotPathDefaults; // absent in builds without the hot path
+// Builds with the hot path take atomCache/fragments per Node and per DistNetwork.
+const hotSwitch = 'HOT_PATH_FLAGS' in flagsMod;
+let hotOptions = {}; // { atomCache, fragments } of the configuration being measured
 
 // ---- processes we start (stopped by pid at the end) -------------------------------------------
 
@@ -105,7 +107,7 @@ const pct = (xs, p) => {
 };
 
 async function startJs(name) {
-  const node = await Node.start({ name, cookie: COOKIE, epmd: { port: epmdPort }, mailboxLimit: 10 * N + 1000 });
+  const node = await Node.start({ name, cookie: COOKIE, epmd: { port: epmdPort }, mailboxLimit: 10 * N + 1000, ...hotOptions });
   // The erl nodes may still be starting: retry the first contact for a while.
   for (let i = 0; ; i++) {
     try {
@@ -214,7 +216,7 @@ async function memoryPerConnection(node, tag) {
     const m0 = process.memoryUsage();
     const b0 = await beamMemory(coord);
     for (let i = 0; i < CONNS; i++) {
-      const net = new DistNetwork({ name: `mem${tag}${i}@127.0.0.1`, cookie: COOKIE, epmdPort });
+      const net = new DistNetwork({ name: `mem${tag}${i}@127.0.0.1`, cookie: COOKIE, epmdPort, ...hotOptions });
       nets.push(net);
       const conn = await net.connect(B2, { timeout: 10_000 });
       // One message each way so that writers, caches and codec state exist.
@@ -239,7 +241,7 @@ async function memoryPerConnection(node, tag) {
 
 const configs = HOT === 'both' ? ['off', 'on'] : [HOT];
 if (!hotSwitch && configs.includes('off') && HOT !== 'on') {
-  console.error('note: this build has no hot path switch (flags.hotPathDefaults): measuring its defaults only');
+  console.error('note: this build has no hot path (flags.HOT_PATH_FLAGS): measuring its defaults only');
 }
 const results = { date: new Date().toISOString(), otpRelease, node: process.version, N, K, BIG, PAYLOAD, REPS, CONNS, configs: {} };
 let exit = 0;
@@ -249,10 +251,7 @@ try {
   results.beam = await beamBaselines(base);
   await base.stop();
   for (const cfg of hotSwitch ? configs : ['default']) {
-    if (hotSwitch) {
-      hotSwitch.atomCache = cfg === 'on';
-      hotSwitch.fragments = cfg === 'on';
-    }
+    if (hotSwitch) hotOptions = { atomCache: cfg === 'on', fragments: cfg === 'on' };
     console.error(`bench: beamnode with the hot path ${cfg}…`);
     const node = await startJs(`js${cfg}@127.0.0.1`);
     try {

@@ -117,7 +117,12 @@ export class Process implements AsyncIterable<Term> {
     return this.runtime.send(this, dest, msg as Term, o.priority ?? false); // read-only forms encode the same
   }
 
-  /** Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError). */
+  /**
+   * Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError).
+   * A type guard as `match` (`isTuple(m, 2, 'ok')`) types the result.
+   */
+  receive<T extends Term>(opts: ReceiveOptions & { match: (msg: Term) => msg is T }): Promise<T>;
+  receive(opts?: ReceiveOptions): Promise<Term>;
   receive(opts?: ReceiveOptions): Promise<Term> {
     if (!this.state.alive) return Promise.reject(new ProcessExitedError(String(this.pid), this.state.reason as Term));
     return this.mailbox.receive(opts);
@@ -186,18 +191,30 @@ export class Process implements AsyncIterable<Term> {
     return this.runtime.unalias(this, ref);
   }
 
-  /** `for await (const msg of proc)`: every message until the process exits (then the loop ends). */
-  async *[Symbol.asyncIterator](): AsyncIterator<Term> {
+  /**
+   * The messages `match` accepts (default: every one), in mailbox order, as they come:
+   * `for await (const m of proc.messages({ signal, match }))`. Others stay queued for `receive`.
+   * The loop ends when the process exits; an aborted `signal` ends it by throwing the signal's
+   * reason (as Node's `events.on` does). A type guard as `match` types the messages.
+   */
+  messages<T extends Term>(o: { signal?: AbortSignal; match: (msg: Term) => msg is T }): AsyncGenerator<T, void, undefined>;
+  messages(o?: { signal?: AbortSignal; match?: (msg: Term) => boolean }): AsyncGenerator<Term, void, undefined>;
+  async *messages(o: { signal?: AbortSignal; match?: (msg: Term) => boolean } = {}): AsyncGenerator<Term, void, undefined> {
     for (;;) {
       let msg: Term;
       try {
-        msg = await this.receive();
+        msg = await this.receive({ signal: o.signal, match: o.match });
       } catch (e) {
         if (e instanceof ProcessExitedError) return;
         throw e;
       }
       yield msg;
     }
+  }
+
+  /** `for await (const msg of proc)`: every message until the process exits (then the loop ends). */
+  [Symbol.asyncIterator](): AsyncIterator<Term> {
+    return this.messages();
   }
 
   toString(): string {
