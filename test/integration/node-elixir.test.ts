@@ -17,6 +17,15 @@ describe(`Node interop with ${label}`, { skip: skipUnlessEnv(!hasElixir && 'elix
   let p: Peers;
   let k = 0;
   const exName = () => `ex${++k}_${process.pid}@127.0.0.1`;
+  /** A registered JS process; `run` starts an Elixir node (a fresh name) that defines the GenServer `mod` (these handle_call clauses), then runs `script`. */
+  const boxAndElixir = (boxName: string) => {
+    const box = p.node.spawn();
+    box.register(boxName);
+    const name = exName();
+    const run = (mod: string, calls: string, script: string) =>
+      runElixir(p.epmd.port, name, p.cookie, `defmodule ${mod} do\n  use GenServer\n  def init(x), do: {:ok, x}\n${calls}\nend\n${script}`);
+    return { box, name, run };
+  };
   before(async () => {
     p = await startPeers(hostOtp(), { erlAlive: 'erlx', jsAlive: 'jsx' });
   });
@@ -56,21 +65,13 @@ IO.inspect(Node.list(:hidden), label: "hidden")`,
   });
 
   test(`${label}: the JS node calls an Elixir GenServer and exchanges messages with an Elixir process`, async () => {
-    const box = p.node.spawn();
-    box.register('jsbox');
-    const name = exName();
+    const { box, name, run } = boxAndElixir('jsbox');
     try {
-      const elixir = runElixir(
-        p.epmd.port,
-        name,
-        p.cookie,
-        `defmodule ExSrv do
-  use GenServer
-  def init(x), do: {:ok, x}
-  def handle_call(:ping, _from, s), do: {:reply, :pong_from_elixir, s}
-  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}
-end
-{:ok, _} = GenServer.start(ExSrv, 100, name: :exsrv)
+      const elixir = run(
+        'ExSrv',
+        `  def handle_call(:ping, _from, s), do: {:reply, :pong_from_elixir, s}
+  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}`,
+        `{:ok, _} = GenServer.start(ExSrv, 100, name: :exsrv)
 send({:jsbox, :"${p.jsName}"}, {:ready, self()})
 receive do
   {:from_js, x} -> IO.inspect(x, label: "from_js")
@@ -96,20 +97,12 @@ end`,
         return new Tuple([atom('fine'), req]);
       },
     });
-    const box = p.node.spawn();
-    box.register('jsbox2');
-    const name = exName();
+    const { box, name, run } = boxAndElixir('jsbox2');
     try {
-      const elixir = runElixir(
-        p.epmd.port,
-        name,
-        p.cookie,
-        `defmodule ExCounter do
-  use GenServer
-  def init(x), do: {:ok, x}
-  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}
-end
-{:ok, _} = GenServer.start(ExCounter, 10, name: :excounter)
+      const elixir = run(
+        'ExCounter',
+        '  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}',
+        `{:ok, _} = GenServer.start(ExCounter, 10, name: :excounter)
 js = :"${p.jsName}"
 send({:jsbox2, js}, {:ready, self()})
 receive do
