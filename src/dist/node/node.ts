@@ -109,7 +109,10 @@ export type NodedownReason = 'connection_closed' | 'net_tick_timeout' | 'disconn
 
 export interface NodeEvents {
   nodeup: [name: string, info: { hidden: boolean; initiator: boolean }];
-  /** A connection went down: a short reason to print, and the error behind it when there was one. */
+  /**
+   * A connection went down: a short reason to print, and the error behind it when it failed (a
+   * socket error, a tick timeout, a protocol error); none for a clean close by either side.
+   */
   nodedown: [name: string, reason: NodedownReason, error: Error | undefined];
   /** A handshake failed, either way (a peer with another cookie dialing us shows up here only). */
   handshakeFailed: [error: Error, initiator: boolean];
@@ -211,7 +214,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
         this.emit('protocolError', reason);
       }
       this.runtime.nodeDown(atom(name));
-      this.emit('nodedown', name, nodedownReason(reason, this.stopped), reason);
+      const clean = reason instanceof DistError && (reason.code === 'BEAM_ERR_DIST_CLOSED' || reason.code === 'BEAM_ERR_DIST_REPLACED');
+      this.emit('nodedown', name, nodedownReason(reason, this.stopped), clean ? undefined : reason);
     });
     this.network.on('handshakeFailed', (e, initiator) => {
       log('handshake %s failed: %s', initiator ? 'out' : 'in', e.message);
