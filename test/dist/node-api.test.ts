@@ -234,6 +234,10 @@ test('gen_server between JS processes: call (alias tag), async reply, cast, nopr
         return noReply;
       }
       if (req === atom('silent')) return noReply;
+      if (req === atom('fail_later')) {
+        setTimeout(() => from.fail(new Error('later failure')), 5);
+        return noReply;
+      }
       if (req === atom('crash')) throw new Error('handler bug');
       return T(atom('echo'), req);
     },
@@ -251,6 +255,7 @@ test('gen_server between JS processes: call (alias tag), async reply, cast, nopr
   await assert.rejects(genCall(ctx, 'srv', atom('silent'), { timeout: 30 }), TimeoutError);
   await assert.rejects(genCall(ctx, 'srv', atom('crash')), (e: unknown) => e instanceof CallError && termEquals(e.reason, T(atom('js_error'), Buffer.from('handler bug'))));
   assert.equal(runtime.whereis('srv'), p, 'a throwing handler failed that call only: the server is still there');
+  await assert.rejects(genCall(ctx, 'srv', atom('fail_later')), (e: unknown) => e instanceof CallError && termEquals(e.reason, T(atom('js_error'), Buffer.from('later failure'))));
   eq(await genCall(ctx, 'srv', atom('again')), T(atom('echo'), atom('again')));
   // crash: true is Erlang's semantics: the server ends with the reason
   const q = runtime.spawn({ trapExit: false });

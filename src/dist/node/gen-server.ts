@@ -32,6 +32,8 @@ export interface From {
   tag: Term;
   /** Sends `{Tag, value}` to the caller (gen_server:reply/2). */
   reply(value: Encodable): Promise<void>;
+  /** Fails the call as a throw from the handler would (after `noReply`): the caller exits with the error's reason. */
+  fail(error: unknown): void;
 }
 
 export interface ServerHandlers {
@@ -192,7 +194,12 @@ export function runServer(rt: Runtime, name: Atom, proc: Process, h: ServerHandl
 async function handle(rt: Runtime, name: Atom, proc: Process, h: ServerHandlers, msg: Term, crash: boolean): Promise<void> {
   const call = parseGenCall(msg);
   if (call) {
-    const from: From = { pid: call.pid, tag: call.tag, reply: (v) => replyTo(rt, proc, call.pid, call.tag, v) };
+    const from: From = {
+      pid: call.pid,
+      tag: call.tag,
+      reply: (v) => replyTo(rt, proc, call.pid, call.tag, v),
+      fail: (e) => failCall(rt, name, proc, h, call, e),
+    };
     if (!h.call) {
       warnOnce(h, `serve(${name.name}) has no call handler: gen_server calls to it are not answered`, 'BEAMNODE_NO_CALL_HANDLER');
       log('%s: call %s with no call handler: not answered', String(proc.pid), formatTerm(call.request));
