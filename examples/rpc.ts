@@ -8,7 +8,7 @@
  *
  * Env as in ping.ts; BEAMNODE_WAIT=<ms> keeps the node up that long for calls from erl (default 0).
  */
-import { Node, RpcError, atom, formatTerm } from 'beamnode';
+import { Node, RpcError, atom, formatTerm, isList, isNumber } from 'beamnode';
 
 const peer = process.argv[2] ?? process.env.BEAMNODE_PEER;
 if (!peer) {
@@ -20,8 +20,8 @@ const node = await Node.start({ name: process.env.BEAMNODE_NAME ?? 'js@127.0.0.1
 node.handleRpc('js', 'hello', ([who]) => `hello, ${String(who)}`);
 try {
   // Erlang strings are lists of character codes.
-  const release = await node.rpc(peer, 'erlang', 'system_info', [atom('otp_release')]);
-  console.log('otp_release:', Array.isArray(release) ? String.fromCharCode(...(release as number[])) : formatTerm(release));
+  const release = await node.rpc(peer, 'erlang', 'system_info', [atom('otp_release')], { validate: (t) => isList(t, isNumber) });
+  console.log('otp_release:', String.fromCharCode(...release));
   console.log('lists:reverse:', formatTerm(await node.rpc(peer, 'lists', 'reverse', [[1, 2, 3]])));
   try {
     await node.rpc(peer, 'no_such_module', 'f', []);

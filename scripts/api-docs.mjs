@@ -25,7 +25,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let distDir = join(root, 'dist'); // set from --dist in main()
 
 const ENTRY_POINTS = [
-  { spec: 'beamnode', file: 'index.d.ts', note: 'The Node, the processes, gen_server, errors and the probe; namespaces for the lower layers. Everything of `beamnode/etf` is re-exported too (listed once, under `beamnode/etf`).' },
+  { spec: 'beamnode', file: 'index.d.ts', note: 'The Node, the processes, gen_server, errors and the probe; namespaces for the lower layers. The terms, guards, formatTerm, encode/decode and codec errors of `beamnode/etf` are re-exported too (listed once, under `beamnode/etf`); the functions of the probe are under the `probe` namespace.' },
   { spec: 'beamnode/etf', file: 'etf/index.d.ts', note: 'The External Term Format codec alone (no sockets). See [etf.md](etf.md).' },
 ];
 

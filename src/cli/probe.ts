@@ -147,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
       cookie,
       kubernetes: values.kubernetes ? { namespace: values.namespace as string | undefined } : undefined,
       epmdPort: positiveInt('--epmd-port', values['epmd-port'] as string | undefined, 65535),
-      timeoutMs: positiveInt('--timeout', values.timeout as string | undefined, 600_000),
+      timeout: positiveInt('--timeout', values.timeout as string | undefined, 600_000),
       concurrency: positiveInt('--concurrency', values.concurrency as string | undefined, 1024),
       mesh: values.mesh === true,
       ...tlsOptions(values),

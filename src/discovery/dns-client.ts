@@ -66,7 +66,9 @@ export interface DnsClientOptions {
   nameserver?: string | Nameserver | (string | Nameserver)[];
   /** A parsed resolv.conf (search list, ndots, timeout, attempts). Default: none (no search list). */
   resolvConf?: ResolvConf;
-  /** Per-try timeout (default: resolv.conf `timeout`, else 2000 ms). */
+  /** Per-try timeout in ms (default: resolv.conf `timeout`, else 2000). */
+  timeout?: number;
+  /** @deprecated Use `timeout` (one name for every timeout option; this one is read when `timeout` is absent). */
   timeoutMs?: number;
   /** Rounds over the nameservers (default: resolv.conf `attempts`, else 2). Bounded to 1..5. */
   attempts?: number;
@@ -80,6 +82,9 @@ export interface DnsClientOptions {
 
 export interface QueryOptions {
   signal?: AbortSignal;
+  /** Per-try timeout in ms (default: the client's). */
+  timeout?: number;
+  /** @deprecated Use `timeout` (one name for every timeout option; this one is read when `timeout` is absent). */
   timeoutMs?: number;
 }
 
@@ -118,7 +123,7 @@ export class DnsClient {
     this.nameservers = servers;
     this.search = rc?.search ?? [];
     this.ndots = rc?.ndots ?? 1;
-    this.timeoutMs = opts.timeoutMs ?? (rc ? rc.timeout * 1000 : DEFAULT_TIMEOUT_MS);
+    this.timeoutMs = opts.timeout ?? opts.timeoutMs ?? (rc ? rc.timeout * 1000 : DEFAULT_TIMEOUT_MS);
     this.attempts = Math.min(5, Math.max(1, opts.attempts ?? rc?.attempts ?? 2));
     this.maxResponseBytes = Math.min(65535, Math.max(512, opts.maxResponseBytes ?? 65535));
     this.ednsUdpSize = opts.ednsUdpSize;
@@ -176,7 +181,7 @@ export class DnsClient {
         ? [{ type: 'OPT', name: '.', udpPayloadSize: this.ednsUdpSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
         : [],
     });
-    const xo = { timeoutMs: opts.timeoutMs ?? this.timeoutMs, maxBytes: this.maxResponseBytes, signal: opts.signal, name, type };
+    const xo = { timeoutMs: opts.timeout ?? opts.timeoutMs ?? this.timeoutMs, maxBytes: this.maxResponseBytes, signal: opts.signal, name, type };
     let transport: 'udp' | 'tcp' = this.transport;
     let truncatedUdp = false;
     let reply = transport === 'udp' ? await exchangeUdp(server, id, query, xo) : await exchangeTcp(server, id, query, xo);

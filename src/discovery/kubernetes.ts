@@ -43,7 +43,9 @@ export interface KubernetesClientOptions {
   skipTlsVerify?: boolean;
   /** Default namespace: the context's, else the service account's, else `default`. */
   namespace?: string;
-  /** Per request (default 10 000 ms). */
+  /** Per request, in ms (default 10 000). */
+  timeout?: number;
+  /** @deprecated Use `timeout` (one name for every timeout option; this one is read when `timeout` is absent). */
   timeoutMs?: number;
 }
 
@@ -138,7 +140,7 @@ export class KubernetesDiscovery {
     this.namespace = opts.namespace ?? contextNamespace(kc) ?? serviceAccountNamespace() ?? 'default';
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.timeoutMs = opts.timeout ?? opts.timeoutMs ?? 10_000;
   }
 
   /** The endpoints of every EndpointSlice labelled `kubernetes.io/service-name=<service>`. */

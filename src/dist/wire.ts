@@ -8,7 +8,7 @@ export { controlToTuple, tupleToControl, OP, type Control, type ControlOp } from
 export { parseNodeName, checkHost, checkDialName, isAllowed } from './protocol/names.js';
 export { resolveCookie } from './net/cookie.js';
 export { handshakeWeStarted, handshakeOtherStarted, type HandshakeIdentity, type HandshakeResult } from './net/handshake.js';
-export { hotPathDefaults, HOT_PATH_FLAGS } from './protocol/flags.js';
+export { HOT_PATH_FLAGS } from './protocol/flags.js';
 export { decodeDistHeader, type DistHeader } from './protocol/dist-header.js';
 export { FragmentAssembler, fragmentFrame, DEFAULT_FRAGMENT_LIMITS, DEFAULT_FRAGMENT_SIZE, type FragmentLimits } from './protocol/fragments.js';
 export { FrameSender } from './net/frame-sender.js';

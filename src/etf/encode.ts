@@ -8,7 +8,7 @@ import { compressBody } from './compress/compressed.js';
 import { EncodeError } from './errors.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Encodable, type Term } from './types.js';
 import { LAZY_SLOTS, binaryLength, isWireMapClass, wireMapPartsOf, type WireMapParts } from './map/wire-map-parts.js';
 import { Writer } from './writer.js';
 
@@ -713,17 +713,18 @@ function levelOf(compressed: boolean | number | undefined): number {
 }
 
 /** `131` + the term, as `term_to_binary(T, [{minor_version, V}] ++ [compressed])`. */
-export function encode(term: Term, opts?: EncodeOptions): Buffer {
+export function encode(term: Encodable, opts?: EncodeOptions): Buffer {
   const minor2 = opts?.minorVersion !== 1;
   const level = levelOf(opts?.compressed);
   return withWriter((w) => {
     const c: Ctx = { w, minor2, pack: false, depth: 0 };
+    const t = term as Term; // read-only arrays and maps are arrays and maps at run time
     if (level === 0) {
       w.u8(T.VERSION);
-      run(c, term);
+      run(c, t);
       return w.take();
     }
-    run(c, term);
+    run(c, t);
     return compressBody(w.view(), level);
   });
 }

@@ -4,7 +4,10 @@
 export { Atom, atom, Tuple, tuple, Float, ImproperList, BitBinary, Pid, Port, Reference, Fun, ExportFun, NativeRecord } from './types.js';
 export { WireMap } from './map/wire-map.js';
 export { termEquals } from './equal.js';
-export type { Term } from './types.js';
+export type { Term, Encodable } from './types.js';
+export { isTuple, isAtom, isPid, isRef, isPort, isBinary, isBitBinary, isList, isMap, isInteger, isNumber } from './terms/guards.js';
+export type { TupleOf, TaggedTupleOf } from './terms/guards.js';
+export { formatTerm } from './terms/format.js';
 export { decode, decodeAt, decodeBodyAt, DEFAULT_LIMITS } from './decode.js';
 export type { DecodeOptions, DecodeLimits } from './decode.js';
 export { encode, encodeInto, encodeBodyInto } from './encode.js';

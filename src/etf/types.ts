@@ -23,15 +23,18 @@
  * would pick (a non-integral `number`, and `-0`, a float). `null`/`undefined` are refused: say which atom.
  */
 
-/** An atom. Interned: compare with `===`. `String(a)` is its text. */
-export class Atom {
+/**
+ * An atom. Interned: compare with `===`. `String(a)` is its text. `Atom<'ok'>` is the type of
+ * `atom('ok')` (what `isAtom(t, 'ok')` and `isTuple(t, 2, 'ok')` narrow to); plain `Atom` is any atom.
+ */
+export class Atom<N extends string = string> {
   /** The atom's text (Unicode; OTP limits it to 255 characters). */
-  readonly name: string;
+  readonly name: N;
   /** @internal The encoder's cached bytes for this atom (minor_version 1 and 2); not enumerable. */
   declare etf1: Buffer | undefined;
   /** @internal */
   declare etf2: Buffer | undefined;
-  private constructor(name: string) {
+  private constructor(name: N) {
     this.name = name;
     Object.defineProperties(this, {
       etf1: { value: undefined, writable: true, enumerable: false },
@@ -40,13 +43,13 @@ export class Atom {
   }
   private static readonly table = new Map<string, Atom>();
   /** The one Atom for this text. */
-  static of(name: string): Atom {
+  static of<N extends string>(name: N): Atom<N> {
     let a = Atom.table.get(name);
     if (a === undefined) {
       a = new Atom(name);
       Atom.table.set(name, a);
     }
-    return a;
+    return a as Atom<N>;
   }
   toString(): string {
     return this.name;
@@ -56,26 +59,32 @@ export class Atom {
   }
 }
 
-/** The interned atom with this text. */
+/**
+ * The interned atom with this text. Typed plain `Atom` (so `let a = atom('x'); a = atom('y')`
+ * compiles); `Atom.of('ok')` gives the literal type `Atom<'ok'>` when a type needs it.
+ */
 export const atom = (name: string): Atom => Atom.of(name);
 
-/** A tuple. `elements` is the backing array (not copied). */
-export class Tuple {
-  constructor(readonly elements: Term[]) {}
-  get length(): number {
+/**
+ * A tuple. `elements` is the backing array (not copied). `Tuple<[Atom<'ok'>, Pid]>` types each
+ * element (what `tuple(…)` makes and `isTuple(t, n, tag)` narrows to); plain `Tuple` is any tuple.
+ */
+export class Tuple<E extends readonly Encodable[] = Term[]> {
+  constructor(readonly elements: E) {}
+  get length(): E['length'] {
     return this.elements.length;
   }
   /** Element at a 0-based index (Erlang's element/2 is 1-based). */
-  at(i: number): Term {
+  at<I extends number>(i: I): E[I] {
     return this.elements[i];
   }
-  [Symbol.iterator](): Iterator<Term> {
+  [Symbol.iterator](): Iterator<E[number]> {
     return this.elements[Symbol.iterator]();
   }
 }
 
-/** A tuple of these elements. */
-export const tuple = (...elements: Term[]): Tuple => new Tuple(elements);
+/** A tuple of these elements, typed element by element: `tuple(atom('get'), 1)` is `Tuple<[Atom<'get'>, number]>`. */
+export const tuple = <E extends Term[]>(...elements: E): Tuple<E> => new Tuple(elements);
 
 /** An integral float (1.0, and -0.0), boxed so it is not taken for the integer 1 (or the key 0). `+f` gives its value. */
 export class Float {
@@ -240,7 +249,11 @@ export class NativeRecord {
   }
 }
 
-/** Any Erlang term. See the table at the top of this file. */
+/**
+ * Any Erlang term: what decode gives (and so what `receive`, `call`, `rpc` and handlers get). With
+ * the default decode options a decoded term holds no `string`, plain object or `null`; those come
+ * only from options that ask for them. What the encoder accepts is the wider `Encodable`.
+ */
 export type Term =
   | number
   | bigint
@@ -262,3 +275,16 @@ export type Term =
   | ExportFun
   | NativeRecord
   | { [key: string]: Term };
+
+/**
+ * What can be encoded (sent, replied, passed as rpc arguments): any `Term`, and read-only arrays,
+ * maps and records of Encodables, a `Uint8Array`, tuples of Encodables. Kept apart from `Term` so
+ * that code reading a decoded value narrows over what decode really returns.
+ */
+export type Encodable =
+  | Term
+  | Uint8Array
+  | Tuple<readonly Encodable[]>
+  | readonly Encodable[]
+  | ReadonlyMap<Encodable, Encodable>
+  | { readonly [key: string]: Encodable };

@@ -39,6 +39,8 @@ export interface ProbeOptions {
   /** EPMD port on the hosts (default ERL_EPMD_PORT, else 4369). */
   epmdPort?: number;
   /** Per step timeout in ms (DNS question, EPMD request, TCP connect, handshake step). Default 3000. */
+  timeout?: number;
+  /** @deprecated Use `timeout` (one name for every timeout option; this one is read when `timeout` is absent). */
   timeoutMs?: number;
   /** Hosts probed at once (default 8). */
   concurrency?: number;
@@ -61,7 +63,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   const started = Date.now();
   o.signal?.throwIfAborted();
   if (!o.service || /\s/.test(o.service)) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `not a service name: ${JSON.stringify(o.service)}`);
-  const timeoutMs = positive('timeoutMs', o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const timeoutMs = positive('timeout', o.timeout ?? o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const concurrency = positive('concurrency', o.concurrency ?? DEFAULT_CONCURRENCY);
   const dns = o.dns ?? (await dnsClient(o, timeoutMs));
   const nameserverLabel = dns.nameservers.map((n) => (n.port === 53 ? n.address : `${n.address}:${n.port}`)).join(', ');
@@ -73,7 +75,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
         namespace: o.kubernetes.namespace,
         client:
           o.kubernetes.client ??
-          (async () => (await import('../discovery/kubernetes.js')).KubernetesDiscovery.create({ namespace: o.kubernetes?.namespace, timeoutMs: timeoutMs * 3 })),
+          (async () => (await import('../discovery/kubernetes.js')).KubernetesDiscovery.create({ namespace: o.kubernetes?.namespace, timeout: timeoutMs * 3 })),
       }
     : undefined;
   let found: Awaited<ReturnType<typeof discoverHosts>>;
@@ -136,7 +138,7 @@ async function dnsClient(o: ProbeOptions, timeoutMs: number): Promise<DnsClient>
     }
   }
   try {
-    return new DnsClient({ nameserver: o.nameserver, resolvConf: rc, timeoutMs: Math.min(timeoutMs, rc ? rc.timeout * 1000 : timeoutMs) });
+    return new DnsClient({ nameserver: o.nameserver, resolvConf: rc, timeout: Math.min(timeoutMs, rc ? rc.timeout * 1000 : timeoutMs) });
   } catch (e) {
     throw new ProbeError('BEAM_ERR_PROBE_USAGE', (e as Error).message, { cause: e });
   }

@@ -221,7 +221,7 @@ test('erpc emulation: malformed spawn requests are refused without a crash or a 
   assert.equal(runtime.processes().length, before);
 });
 
-test('gen_server between JS processes: call (alias tag), async reply, cast, noproc, timeout, a crashing handler', async () => {
+test('gen_server between JS processes: call (alias tag), async reply, cast, noproc, timeout, a throwing handler fails one call, crash: true ends the server', async () => {
   const { runtime } = rt();
   const ctx = { runtime, peer: () => Promise.reject(new Error('no network in this test')) };
   let casted: Term | undefined;
@@ -234,6 +234,10 @@ test('gen_server between JS processes: call (alias tag), async reply, cast, nopr
         return noReply;
       }
       if (req === atom('silent')) return noReply;
+      if (req === atom('fail_later')) {
+        setTimeout(() => from.fail(new Error('later failure')), 5);
+        return noReply;
+      }
       if (req === atom('crash')) throw new Error('handler bug');
       return T(atom('echo'), req);
     },
@@ -250,7 +254,15 @@ test('gen_server between JS processes: call (alias tag), async reply, cast, nopr
   await assert.rejects(genCall(ctx, 'nobody', atom('x')), (e: unknown) => e instanceof CallError && e.reason === atom('noproc'));
   await assert.rejects(genCall(ctx, 'srv', atom('silent'), { timeout: 30 }), TimeoutError);
   await assert.rejects(genCall(ctx, 'srv', atom('crash')), (e: unknown) => e instanceof CallError && termEquals(e.reason, T(atom('js_error'), Buffer.from('handler bug'))));
-  assert.equal(runtime.whereis('srv'), undefined, 'the crashed server is gone');
+  assert.equal(runtime.whereis('srv'), p, 'a throwing handler failed that call only: the server is still there');
+  await assert.rejects(genCall(ctx, 'srv', atom('fail_later')), (e: unknown) => e instanceof CallError && termEquals(e.reason, T(atom('js_error'), Buffer.from('later failure'))));
+  eq(await genCall(ctx, 'srv', atom('again')), T(atom('echo'), atom('again')));
+  // crash: true is Erlang's semantics: the server ends with the reason
+  const q = runtime.spawn({ trapExit: false });
+  runtime.register('crasher', q);
+  runServer(runtime, atom('crasher'), q, { call: () => { throw new Error('handler bug'); } }, { crash: true });
+  await assert.rejects(genCall(ctx, 'crasher', atom('x')), (e: unknown) => e instanceof CallError && termEquals(e.reason, T(atom('js_error'), Buffer.from('handler bug'))));
+  assert.equal(runtime.whereis('crasher'), undefined, 'the crashed server is gone');
   // replyTo picks the alias for [alias|Ref] tags and the pid otherwise
   const caller = runtime.spawn();
   const a = caller.alias();

@@ -1,7 +1,9 @@
 /**
  * The TypeScript snippets of README.md and docs/*.md that import from `beamnode`, `beamnode/etf`
  * or `../src/…` must compile: each becomes a module in a temporary folder, `beamnode` is mapped to
- * src/ (tsconfig `paths`), and tsc checks them all with the repository's compiler options.
+ * src/ (tsconfig `paths`), and tsc checks them all with the repository's compiler options (strict),
+ * together with test/types/no-casts.ts (README's library code, typed without casts). README's
+ * snippets hold no cast (`as T`): the guards and `validate` make them unnecessary.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +35,17 @@ function snippets(): Snippet[] {
   return out;
 }
 
+test("README's TypeScript snippets need no casts", () => {
+  const readme = snippets().filter((s) => s.file === 'README.md');
+  assert.ok(readme.length > 0, 'README has TypeScript snippets');
+  for (const s of readme) {
+    s.code.split('\n').forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, ''); // comments may say anything
+      assert.doesNotMatch(code, /\bas\s+(?!const\b)[\w{[(]/, `README.md:${s.line + i + 1}: a cast: ${line.trim()}`);
+    });
+  }
+});
+
 test('every TypeScript snippet in README.md and docs/*.md that imports beamnode compiles', () => {
   const found = snippets();
   assert.ok(found.some((s) => s.file === 'docs/hot-path.md'), 'docs/hot-path.md has a snippet');
@@ -45,6 +58,8 @@ test('every TypeScript snippet in README.md and docs/*.md that imports beamnode 
       writeFileSync(join(dir, name), `export {};\n${code}`);
       return name;
     });
+    names.push('no-casts.ts');
+    writeFileSync(join(dir, 'no-casts.ts'), readFileSync(join(root, 'test/types/no-casts.ts'), 'utf8'));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     writeFileSync(
       join(dir, 'tsconfig.json'),

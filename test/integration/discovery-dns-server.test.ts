@@ -159,7 +159,7 @@ describe('DNS client ↔ misbehaving servers', () => {
     let received = 0;
     silent.on('message', () => received++);
     try {
-      const c = new DnsClient({ nameserver: `127.0.0.1:${silent.address().port}`, timeoutMs: 150, attempts: 2 });
+      const c = new DnsClient({ nameserver: `127.0.0.1:${silent.address().port}`, timeout: 150, attempts: 2 });
       const l = await c.lookup('x.example.', 'A');
       assert.equal(l.status, 'timeout');
       assert.equal(received, 2, 'two attempts, no more');

@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { decode, encode, encodeInto, Writer, type Term } from '../../src/index.js';
+import { decode, encode, encodeInto, Writer, type Term } from '../../src/etf/index.js'; // the codec's entry point (beamnode/etf)
 import { ErlNode, otpMatrix, writeErlFiles, type Otp } from '../support/otp.js';
 import { bigTerms, diffTermArb, encodeBy, exprBytes, exprFor, PATHS, Tally, u32 } from './etf/diff-harness.js';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   atom, compareTerms, decode, encode, Float, ImproperList, NativeRecord, Pid, termEquals, Tuple, tuple, type Term,
-} from '../../src/index.js';
+} from '../../src/etf/index.js';
 import { otpMatrix, writeErlFiles } from '../support/otp.js';
 import { startPeers, type Peers } from './node-fixture.js';
 

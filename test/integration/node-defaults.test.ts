@@ -114,7 +114,7 @@ for (const otp of otpMatrix()) {
       assert.match(e, /^\{error,\{exception,\{js_error,<<"handleRpc jsbad:obj\/0/, e);
     });
 
-    test(`${otp.label}: a void serve() call handler answers 'ok' to gen_server:call; a bad reply ends the server with js_error`, async () => {
+    test(`${otp.label}: a void serve() call handler answers 'ok' to gen_server:call; a bad reply fails that call with js_error`, async () => {
       const w = collectWarnings();
       try {
         p.node.serve('jsvoidsrv', { call: () => {} });
@@ -125,6 +125,7 @@ for (const otp of otpMatrix()) {
         p.node.serve('jsbadsrv', { call: () => new Tuple([atom('x'), Symbol('no term') as never]) });
         const r = await p.erl.evalText(`catch gen_server:call({jsbadsrv, ${JS()}}, hello, 5000)`);
         assert.match(r, /^\{'EXIT',\{\{js_error,<<"serve\(jsbadsrv\) call handler returned a value with no Erlang term/, r);
+        assert.ok(p.node.whereis('jsbadsrv')?.alive, 'the server goes on');
       } finally {
         w.stop();
       }
@@ -144,7 +145,7 @@ for (const otp of otpMatrix()) {
         node.register('sink', node.spawn());
         assert.equal(await p.erl.evalText(`net_adm:ping('${jsName}')`), 'pong');
         const reported = new Promise<ProtocolError>((r) => node.once('protocolError', r));
-        const down = new Promise<Error | undefined>((r) => node.once('nodedown', (_n, reason) => r(reason)));
+        const down = new Promise<Error | undefined>((r) => node.once('nodedown', (_n, _reason, error) => r(error)));
         await p.erl.evalText(`{sink, '${jsName}'} ! {big, lists:seq(1, 5000)}, ok`);
         const e = await reported;
         assert.equal(e.code, 'BEAM_ERR_DIST_UNDECODABLE');

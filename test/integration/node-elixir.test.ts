@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Pid, Tuple, atom, type Term } from '../../src/etf/types.js';
-import { isTuple } from '../../src/dist/runtime/terms.js';
+import { isBinary, isNumber, isPid, isTuple } from '../../src/etf/terms/guards.js';
+import { UnexpectedReplyError } from '../../src/dist/runtime/errors.js';
 import { hostOtp } from '../support/otp.js';
 import { runElixir, startPeers, type Peers } from './node-fixture.js';
 import { skipUnlessEnv } from '../support/env.js';
@@ -16,6 +17,15 @@ describe(`Node interop with ${label}`, { skip: skipUnlessEnv(!hasElixir && 'elix
   let p: Peers;
   let k = 0;
   const exName = () => `ex${++k}_${process.pid}@127.0.0.1`;
+  /** A registered JS process; `run` starts an Elixir node (a fresh name) that defines the GenServer `mod` (these handle_call clauses), then runs `script`. */
+  const boxAndElixir = (boxName: string) => {
+    const box = p.node.spawn();
+    box.register(boxName);
+    const name = exName();
+    const run = (mod: string, calls: string, script: string) =>
+      runElixir(p.epmd.port, name, p.cookie, `defmodule ${mod} do\n  use GenServer\n  def init(x), do: {:ok, x}\n${calls}\nend\n${script}`);
+    return { box, name, run };
+  };
   before(async () => {
     p = await startPeers(hostOtp(), { erlAlive: 'erlx', jsAlive: 'jsx' });
   });
@@ -55,21 +65,13 @@ IO.inspect(Node.list(:hidden), label: "hidden")`,
   });
 
   test(`${label}: the JS node calls an Elixir GenServer and exchanges messages with an Elixir process`, async () => {
-    const box = p.node.spawn();
-    box.register('jsbox');
-    const name = exName();
+    const { box, name, run } = boxAndElixir('jsbox');
     try {
-      const elixir = runElixir(
-        p.epmd.port,
-        name,
-        p.cookie,
-        `defmodule ExSrv do
-  use GenServer
-  def init(x), do: {:ok, x}
-  def handle_call(:ping, _from, s), do: {:reply, :pong_from_elixir, s}
-  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}
-end
-{:ok, _} = GenServer.start(ExSrv, 100, name: :exsrv)
+      const elixir = run(
+        'ExSrv',
+        `  def handle_call(:ping, _from, s), do: {:reply, :pong_from_elixir, s}
+  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}`,
+        `{:ok, _} = GenServer.start(ExSrv, 100, name: :exsrv)
 send({:jsbox, :"${p.jsName}"}, {:ready, self()})
 receive do
   {:from_js, x} -> IO.inspect(x, label: "from_js")
@@ -84,6 +86,73 @@ end`,
       const out = await elixir;
       assert.match(out, /^from_js: "ünïcode ✓"$/m);
     } finally {
+      box.close();
+    }
+  });
+
+  test(`${label}: GenServer.call into a JS handler that throws raises in Elixir and the next call succeeds; rpc<T>/call<T> with a validator; messages() with match and abort`, async () => {
+    const srv = p.node.serve('jsthrow', {
+      call(req) {
+        if (isTuple(req, 2, 'fail') && isBinary(req.elements[1])) throw new Error(req.elements[1].toString());
+        return new Tuple([atom('fine'), req]);
+      },
+    });
+    const { box, name, run } = boxAndElixir('jsbox2');
+    try {
+      const elixir = run(
+        'ExCounter',
+        '  def handle_call({:add, n}, _from, s), do: {:reply, s + n, s + n}',
+        `{:ok, _} = GenServer.start(ExCounter, 10, name: :excounter)
+js = :"${p.jsName}"
+send({:jsbox2, js}, {:ready, self()})
+receive do
+  :go -> :ok
+after 30_000 -> exit(:timeout)
+end
+first = try do
+  GenServer.call({:jsthrow, js}, {:fail, "boom"})
+catch
+  :exit, reason -> {:caught, reason}
+end
+IO.inspect(first, label: "first", width: :infinity)
+IO.inspect(GenServer.call({:jsthrow, js}, :next), label: "second")
+for m <- [:skip, {:n, 1}, {:n, 2}, {:n, 3}, {:n, 4}], do: send({:jsbox2, js}, m)
+receive do
+  :done -> :ok
+after 30_000 -> exit(:timeout)
+end`,
+      );
+      const ready = await box.receive({ timeout: 60_000, match: (m) => isTuple(m, 2, 'ready') });
+      const exPid = ready.elements[1];
+      assert.ok(isPid(exPid));
+      // rpc<T> and call<T>, typed by their guards, against Elixir
+      const up: Buffer = await p.node.rpc(name, 'Elixir.String', 'upcase', ['élixir'], { validate: isBinary });
+      assert.equal(up.toString(), 'ÉLIXIR');
+      const sum: number = await p.node.call(['excounter', name], new Tuple([atom('add'), 5]), { validate: isNumber });
+      assert.equal(sum, 15);
+      await assert.rejects(p.node.rpc(name, 'Elixir.String', 'upcase', ['x'], { validate: isPid }), UnexpectedReplyError);
+      await box.send(exPid, atom('go'));
+      // messages() with a match and an abort: the loop ends after three {n, _}
+      const ac = new AbortController();
+      const ns: number[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const m of box.messages({ signal: ac.signal, match: (m) => isTuple(m, 2, 'n') })) {
+            if (isNumber(m.elements[1])) ns.push(m.elements[1]);
+            if (ns.length === 3) ac.abort();
+          }
+        })(),
+        (e: unknown) => e === ac.signal.reason,
+      );
+      assert.deepEqual(ns, [1, 2, 3]);
+      assert.equal(await box.receive({ timeout: 10_000 }), atom('skip'));
+      await box.send(exPid, atom('done'));
+      const out = await elixir;
+      assert.match(out, /^first: \{:caught,\s*\{\{:js_error, "boom"\},\s*\{GenServer, :call, \[\{:jsthrow, :"js[^"]*"\}, \{:fail, "boom"\}, 5000\]\}\}\}$/m, out);
+      assert.match(out, /^second: \{:fine, :next\}$/m, out);
+      assert.ok(srv.alive, 'the server still runs');
+    } finally {
+      srv.close();
       box.close();
     }
   });

@@ -38,7 +38,7 @@ for (const otp of otpMatrix()) {
         await linked.link(slow);
         const plain = p.node.spawn({ trapExit: false });
         await plain.link(slow);
-        const down = new Promise<[string, Error | undefined]>((r) => p.node.on('nodedown', (n, why) => n === victimName && r([n, why])));
+        const down = new Promise<[string, string, Error | undefined]>((r) => p.node.on('nodedown', (n, reason, why) => n === victimName && r([n, reason, why])));
         const pending = p.node.call(slow, T(atom('sleep'), 60_000), { timeout: 30_000 });
         pending.catch(() => {});
         // wait until the server is inside the call (sleeping), then kill its node
@@ -53,9 +53,10 @@ for (const otp of otpMatrix()) {
         eq(await watcher.receive({ timeout: 10_000 }), T(atom('DOWN'), ref, atom('process'), slow, atom('noconnection')));
         eq(await linked.receive({ timeout: 10_000 }), T(atom('EXIT'), slow, atom('noconnection')));
         assert.equal(await plain.exited, atom('noconnection'));
-        const [name, why] = await down;
+        const [name, reason, why] = await down;
         assert.equal(name, victimName);
-        assert.ok(why instanceof Error, 'a lost connection has a reason');
+        assert.equal(reason, 'connection_closed', 'a killed peer is a closed connection, as Erlang names it');
+        assert.ok(why === undefined || why instanceof Error, 'a closed socket has no error behind it, a reset one has');
         assert.ok(!p.node.nodes().includes(victimName));
         watcher.close();
         linked.close();

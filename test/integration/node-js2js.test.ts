@@ -39,6 +39,26 @@ test('beamnode ↔ beamnode: rpc through our rex (value and badrpc), gen_server 
   await assert.rejects(a.call(['nobody', b.name], atom('x')), (e: unknown) => e instanceof CallError && e.reason === atom('noproc'));
 });
 
+test('beamnode ↔ beamnode: a throwing serve handler fails that call only (CallError {js_error, Msg}); the same server answers the next', async () => {
+  const srv = b.serve('thrower', {
+    call: (req) => {
+      if (req === atom('bad')) throw new Error('no good');
+      return T(atom('ok'), req);
+    },
+  });
+  try {
+    const pid = srv.pid;
+    await assert.rejects(a.call(['thrower', b.name], atom('bad')), (e: unknown) => e instanceof CallError && termEquals(e.reason, T(atom('js_error'), Buffer.from('no good'))));
+    eq(await a.call(['thrower', b.name], atom('good')), T(atom('ok'), atom('good')));
+    // by pid as well (the caller's monitor is on the pid)
+    await assert.rejects(a.call(pid, atom('bad')), CallError);
+    eq(await a.call(pid, atom('again')), T(atom('ok'), atom('again')));
+    assert.ok(srv.pid.equals(pid));
+  } finally {
+    srv.close();
+  }
+});
+
 test("beamnode ↔ beamnode: rex's C-node form {Self, {call, M, F, A, GL}} answers {rex, Result}", async () => {
   b.handleRpc('m', 'triple', ([x]) => (x as number) * 3);
   const p = a.spawn();

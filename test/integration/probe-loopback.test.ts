@@ -238,7 +238,7 @@ describe(`probe: bounded waits and abort (${otp.label})`, () => {
     const silent = createServer((s) => void held.add(s)); // accepts, reads, never answers
     await new Promise<void>((resolve) => silent.listen(c.epmdPort, c.pods[0].ip, resolve));
     try {
-      const r = await probe(c, { timeoutMs: 500 });
+      const r = await probe(c, { timeout: 500 });
       assert.equal(r.hosts[0].epmd, 'error');
       assert.match(r.hosts[0].error!, /NAMES to EPMD at .* timed out after 500 ms/);
       assert.equal(r.verdict, 'broken');

@@ -44,13 +44,15 @@ test('a frame of 32 Mi nils from an authenticated peer closes its connection wit
     body[0] = 0x6c;
     body.writeUInt32BE(n, 1);
     const frame = frameWithBody(sink.pid, body);
-    const down = new Promise<Error | undefined>((r) => node.once('nodedown', (_n, why) => r(why)));
+    const down = new Promise<[string, Error | undefined]>((r) => node.once('nodedown', (_n, reason, why) => r([reason, why])));
     const peerDown = new Promise<void>((r) => peer.once('nodedown', () => r()));
     let why: Error | undefined;
+    let reason = '';
     const cost = await memoryCost(async () => {
       conn.sendRaw(frame);
-      why = await down;
+      [reason, why] = await down;
     });
+    assert.equal(reason, 'protocol_error');
     assert.ok(why instanceof ProtocolError, String(why));
     assert.ok(why.cause instanceof LimitError && why.cause.limit === 'maxTerms' && why.cause.max === DEFAULT_MAX_FRAME_TERMS, String(why.cause));
     console.log(`# amplification: 32 MiB frame of nils refused; peak RSS +${(cost.peakGrowth / MiB).toFixed(0)} MiB`);

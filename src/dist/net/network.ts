@@ -55,9 +55,9 @@ export interface DistNetworkOptions {
   creation?: number;
   /** Advertise PUBLISHED (a visible node). Default false: hidden. Ignored when `flags` is given. */
   published?: boolean;
-  /** Advertise DIST_HDR_ATOM_CACHE (default hotPathDefaults.atomCache, on). Ignored when `flags` is given. See docs/hot-path.md. */
+  /** Advertise DIST_HDR_ATOM_CACHE (default on). Ignored when `flags` is given. See docs/hot-path.md. */
   atomCache?: boolean;
-  /** Advertise FRAGMENTS (default hotPathDefaults.fragments, on). Ignored when `flags` is given. */
+  /** Advertise FRAGMENTS (default on). Ignored when `flags` is given. */
   fragments?: boolean;
   /** Bounds on reassembling a peer's fragmented messages (per connection; see fragments.ts). */
   fragmentLimits?: Partial<FragmentLimits>;

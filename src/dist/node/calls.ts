@@ -6,20 +6,26 @@
  * accepts the reply however it comes (ALIAS_SEND to the alias, or SEND to the pid).
  */
 import { TimeoutError } from '../../errors.js';
-import { Atom, ImproperList, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
-import { CallError, RpcError } from '../runtime/errors.js';
+import { Atom, ImproperList, Pid, Reference, Tuple, atom, type Encodable, type Term } from '../../etf/types.js';
+import { CallError, RpcError, UnexpectedReplyError } from '../runtime/errors.js';
 import type { Dest, Runtime } from '../runtime/runtime.js';
 import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
 import { erpcCall } from './erpc.js';
 
-export interface CallOptions {
+export interface CallOptions<T extends Term = Term> {
   /** Milliseconds to wait for the reply (default 5000, gen_server's). TimeoutError after it. */
   timeout?: number;
   signal?: AbortSignal;
+  /**
+   * Checks the reply at run time and types the result: `{ validate: isPid }` makes the call a
+   * `Promise<Pid>`, and a reply the guard refuses rejects with UnexpectedReplyError
+   * (BEAM_ERR_UNEXPECTED_REPLY) instead of reaching code that trusts its type.
+   */
+  validate?: (reply: Term) => reply is T;
 }
 
-export interface RpcOptions extends CallOptions {
+export interface RpcOptions<T extends Term = Term> extends CallOptions<T> {
   /** Default 30000 (rpc:call waits forever; we never do). */
   timeout?: number;
   /**
@@ -71,7 +77,7 @@ export function describeDest(rt: Runtime, dest: Dest): string {
  * be reached in time), the abort reason, or the connection error (HandshakeError, DistError,
  * EpmdError) when it cannot be reached at all.
  */
-export async function genCall(ctx: CallContext, dest: Dest, request: Term, o: CallOptions = {}, phase: 'call' | 'rpc' = 'call'): Promise<Term> {
+export async function genCall(ctx: CallContext, dest: Dest, request: Encodable, o: Omit<CallOptions, 'validate'> = {}, phase: 'call' | 'rpc' = 'call'): Promise<Term> {
   const rt = ctx.runtime;
   const target = rt.resolve(dest);
   const node = target.kind === 'pid' ? target.pid.node : target.node;
@@ -88,7 +94,7 @@ export async function genCall(ctx: CallContext, dest: Dest, request: Term, o: Ca
       tag = new ImproperList([A.alias], mref);
     }
     const to = target.kind === 'pid' ? target.pid : new Tuple([target.name, target.node]); // {Name, Node} ! M never raises
-    await proc.send(to, new Tuple([A.genCall, new Tuple([proc.pid, tag]), request]));
+    await proc.send(to, new Tuple([A.genCall, new Tuple([proc.pid, tag]), request as Term]));
     const left = Math.max(0, timeout - (Date.now() - started));
     let msg: Term;
     try {
@@ -118,8 +124,8 @@ function isDown(m: Term, ref: Reference): boolean {
 }
 
 /** gen_server:cast/2: `{'$gen_cast', Msg}`, fire and forget (resolves when handed to the connection). */
-export function genCast(from: Process, dest: Dest, msg: Term): Promise<void> {
-  return from.send(dest, new Tuple([A.genCast, msg]));
+export function genCast(from: Process, dest: Dest, msg: Encodable): Promise<void> {
+  return from.send(dest, new Tuple([A.genCast, msg as Term]));
 }
 
 const toAtom = (x: Atom | string): Atom => (x instanceof Atom ? x : atom(x));
@@ -129,7 +135,7 @@ const toAtom = (x: Atom | string): Atom => (x instanceof Atom ? x : atom(x));
  * else through `rex` (rexCall). Returns the function's value; `{badrpc, Reason}` raises RpcError
  * (reason kept as a term).
  */
-export async function rpcCall(ctx: RpcContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions & { groupLeader?: Pid } = {}): Promise<Term> {
+export async function rpcCall(ctx: RpcContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: readonly Encodable[], o: Omit<RpcOptions, 'validate'> & { groupLeader?: Pid } = {}): Promise<Term> {
   const n = toAtom(node);
   if (n !== ctx.runtime.node) {
     // As rpc:call does since OTP 23: erpc (a spawn on the peer), when the peer can spawn for us.
@@ -150,14 +156,14 @@ export async function rpcCall(ctx: RpcContext, node: Atom | string, module: Atom
  * (`user`, the peer's console, or a pid whose process answers the I/O protocol: rex makes it the
  * call's group leader).
  */
-export async function rexCall(ctx: CallContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], o: RpcOptions & { groupLeader?: Pid } = {}): Promise<Term> {
+export async function rexCall(ctx: CallContext, node: Atom | string, module: Atom | string, fun: Atom | string, args: readonly Encodable[], o: Omit<RpcOptions, 'validate'> & { groupLeader?: Pid } = {}): Promise<Term> {
   const n = toAtom(node);
   const m = toAtom(module);
   const f = toAtom(fun);
   const reply = await genCall(
     ctx,
     new Tuple([A.rex, n]),
-    new Tuple([A.call, m, f, args, o.groupLeader ?? A.user]),
+    new Tuple([A.call, m, f, args as Term[], o.groupLeader ?? A.user]),
     { timeout: o.timeout ?? DEFAULT_RPC_TIMEOUT, signal: o.signal },
     'rpc',
   );
@@ -165,4 +171,11 @@ export async function rexCall(ctx: CallContext, node: Atom | string, module: Ato
     throw new RpcError(`${m.name}:${f.name}/${args.length} on ${n.name}`, reply.elements[1]);
   }
   return reply;
+}
+
+
+/** The reply, if `validate` (when given) accepts it; UnexpectedReplyError naming `what` otherwise. */
+export function validated<T extends Term>(reply: Term, validate: ((t: Term) => t is T) | undefined, what: string): T {
+  if (!validate || validate(reply)) return reply as T;
+  throw new UnexpectedReplyError(what, reply, validate.name ? `validate (${validate.name})` : 'validate');
 }

@@ -10,7 +10,7 @@
  * The calling half is here too (erpcCall, at the end): node.rpc() sends the same request.
  */
 import createDebug from 'debug';
-import { Atom, type Pid, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, type Pid, Tuple, atom, type Encodable, type Term } from '../../etf/types.js';
 import { TimeoutError } from '../../errors.js';
 import { RpcError } from '../runtime/errors.js';
 import type { Control } from '../protocol/control.js';
@@ -24,7 +24,10 @@ const log = createDebug('beamnode:dist:erpc');
  * A JS function Erlang can call with rpc:call/erpc:call: gets the argument list. Returning
  * `undefined` (a void function) answers the atom `ok` (a warning says so once per handler).
  */
-export type RpcHandler = (args: Term[]) => Term | void | Promise<Term | void>;
+export type RpcHandler = (args: Term[]) => Encodable | void | Promise<Encodable | void>;
+
+/** What `handleRpc` returns: call it (or let `using` dispose of it) to remove that handler. */
+export type RpcRegistration = (() => void) & { [Symbol.dispose](): void };
 
 /**
  * Throw this from an RpcHandler to raise a chosen Erlang exception in the caller:
@@ -64,10 +67,13 @@ const SPAWN_FLAG_MONITOR = 2;
 /** The M:F handlers JS registered. */
 export class RpcHandlers {
   private readonly map = new Map<string, RpcHandler>();
-  set(module: Atom | string, fun: Atom | string, h: RpcHandler | undefined): void {
+  set(module: Atom | string, fun: Atom | string, h: RpcHandler | undefined): RpcRegistration {
     const k = key(module, fun);
     if (h) this.map.set(k, h);
     else this.map.delete(k);
+    // Removes this handler only: a later handleRpc for the same M:F stays.
+    const off = () => void (h && this.map.get(k) === h && this.map.delete(k));
+    return Object.assign(off, { [Symbol.dispose]: off });
   }
   get(module: Atom, fun: Atom): RpcHandler | undefined {
     return this.map.get(key(module, fun));
@@ -194,13 +200,14 @@ export interface ErpcCallOptions {
 }
 
 /** rpc:call(node, m, f, args) through erpc:execute_call/4 on the peer (which must have DFLAG_SPAWN). */
-export async function erpcCall(rt: Runtime, node: Atom, m: Atom, f: Atom, args: Term[], o: ErpcCallOptions): Promise<Term> {
+export async function erpcCall(rt: Runtime, node: Atom, m: Atom, f: Atom, args: readonly Encodable[], o: ErpcCallOptions): Promise<Term> {
   const what = `${m.name}:${f.name}/${args.length} on ${node.name}`;
   const proc = rt.spawn();
   try {
     const res = rt.makeRef();
     const mfa = { module: C.erpc, function: C.executeCall, arity: 4 };
-    const reqId = rt.spawnRequest(proc, node, mfa, [res, m, f, args], [C.monitor], o.groupLeader);
+    // Encodable input travels as a term: the encoder takes both.
+    const reqId = rt.spawnRequest(proc, node, mfa, [res, m, f, args as Term], [C.monitor], o.groupLeader);
     let msg: Term;
     try {
       msg = await proc.receive({

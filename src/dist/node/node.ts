@@ -10,21 +10,21 @@ import type { FragmentLimits } from '../protocol/fragments.js';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import createDebug from 'debug';
-import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
+import { Atom, Pid, Reference, Tuple, atom, type Encodable, type Term } from '../../etf/types.js';
 import { EpmdError } from '../../epmd/errors.js';
 import { register as epmdRegister, type EpmdRegistration } from '../../epmd/client.js';
 import { startEpmdServer, type EpmdServer } from '../../epmd/server.js';
-import { genCall, genCast, rpcCall, type CallOptions, type RpcOptions } from './calls.js';
+import { describeDest, genCall, genCast, rpcCall, validated, type CallOptions, type RpcOptions } from './calls.js';
 import type { Connection } from '../net/connection.js';
-import { handleSpawnRequest, RpcHandlers, type RpcHandler } from './erpc.js';
+import { handleSpawnRequest, RpcHandlers, type RpcHandler, type RpcRegistration } from './erpc.js';
 import { DFLAG } from '../protocol/flags.js';
-import { runServer, type GenServer, type ServerHandlers } from './gen-server.js';
+import { runServer, type GenServer, type ServeOptions, type ServerHandlers } from './gen-server.js';
 import { checkOwnName } from '../protocol/names.js';
 import { RegistrationKeeper } from '../net/epmd-keeper.js';
 import type { DistTlsOptions } from '../net/transport.js';
 import { DistNetwork } from '../net/network.js';
 import { NodeError } from '../runtime/errors.js';
-import { ProtocolError } from '../errors.js';
+import { DistError, ProtocolError } from '../errors.js';
 import { warn } from './warnings.js';
 import type { Process } from '../runtime/process.js';
 import { Runtime, type Dest, type MonitorTarget, type SpawnOptions } from '../runtime/runtime.js';
@@ -98,9 +98,22 @@ export interface NodeStartOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Why a connection went down, as Erlang names it (net_kernel:monitor_nodes/2 `nodedown_reason`,
+ * OTP lib/kernel/src/net_kernel.erl): `connection_closed` (the peer closed it, or the socket
+ * failed), `net_tick_timeout` (nothing heard for net_ticktime), `disconnect` (our `disconnect()`),
+ * `net_kernel_terminated` (our `close()`); and ours: `protocol_error` (we dropped a peer that sent
+ * bytes we refuse), `replaced` (a newer connection to the same node took over).
+ */
+export type NodedownReason = 'connection_closed' | 'net_tick_timeout' | 'disconnect' | 'net_kernel_terminated' | 'protocol_error' | 'replaced';
+
 export interface NodeEvents {
   nodeup: [name: string, info: { hidden: boolean; initiator: boolean }];
-  nodedown: [name: string, reason: Error | undefined];
+  /**
+   * A connection went down: a short reason to print, and the error behind it when it failed (a
+   * socket error, a tick timeout, a protocol error); none for a clean close by either side.
+   */
+  nodedown: [name: string, reason: NodedownReason, error: Error | undefined];
   /** A handshake failed, either way (a peer with another cookie dialing us shows up here only). */
   handshakeFailed: [error: Error, initiator: boolean];
   /**
@@ -133,6 +146,14 @@ const A = {
   DOWN: atom('DOWN'),
   shutdown: atom('shutdown'),
 };
+
+function nodedownReason(e: Error | undefined, stopped: boolean): NodedownReason {
+  if (e === undefined) return stopped ? 'net_kernel_terminated' : 'disconnect';
+  if (e instanceof ProtocolError) return 'protocol_error';
+  if (e instanceof DistError && e.code === 'BEAM_ERR_DIST_TICK_TIMEOUT') return 'net_tick_timeout';
+  if (e instanceof DistError && e.code === 'BEAM_ERR_DIST_REPLACED') return 'replaced';
+  return 'connection_closed';
+}
 
 export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnContext {
   /** `alive@host`. */
@@ -193,7 +214,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
         this.emit('protocolError', reason);
       }
       this.runtime.nodeDown(atom(name));
-      this.emit('nodedown', name, reason);
+      const clean = reason instanceof DistError && (reason.code === 'BEAM_ERR_DIST_CLOSED' || reason.code === 'BEAM_ERR_DIST_REPLACED');
+      this.emit('nodedown', name, nodedownReason(reason, this.stopped), clean ? undefined : reason);
     });
     this.network.on('handshakeFailed', (e, initiator) => {
       log('handshake %s failed: %s', initiator ? 'out' : 'in', e.message);
@@ -297,7 +319,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
-  send(dest: Dest | Reference, msg: Term, o?: { priority?: boolean }): Promise<void> {
+  send(dest: Dest | Reference, msg: Encodable, o?: { priority?: boolean }): Promise<void> {
     return this.system.send(dest, msg, o);
   }
 
@@ -409,13 +431,16 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
 
   // ---- calls ---------------------------------------------------------------------------------
 
-  /** gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise. */
-  call(dest: Dest, request: Term, o?: CallOptions): Promise<Term> {
-    return genCall(this, dest, request, o);
+  /**
+   * gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise.
+   * With `validate` (a guard such as `isPid`) the reply is checked and typed (UnexpectedReplyError).
+   */
+  async call<T extends Term = Term>(dest: Dest, request: Encodable, o?: CallOptions<T>): Promise<T> {
+    return validated(await genCall(this, dest, request, o), o?.validate, `call to ${describeDest(this.runtime, dest)}`);
   }
 
   /** gen_server:cast/2. */
-  cast(dest: Dest, msg: Term): Promise<void> {
+  cast(dest: Dest, msg: Encodable): Promise<void> {
     return genCast(this.system, dest, msg);
   }
 
@@ -424,11 +449,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * With `output`, the call's group leader is a JS I/O server and its io:format output reaches
    * the callback.
    */
-  async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o: RpcOptions = {}): Promise<Term> {
-    if (!o.output) return rpcCall(this, node, module, fun, args, o);
+  async rpc<T extends Term = Term>(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o: RpcOptions<T> = {}): Promise<T> {
+    const what = `rpc ${String(module)}:${String(fun)}/${args.length} on ${String(node)}`;
+    if (!o.output) return validated(await rpcCall(this, node, module, fun, args, o), o.validate, what);
     const io = startIoServer(this, o.output);
     try {
-      return await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid });
+      return validated(await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid }), o.validate, what);
     } finally {
       io.close(); // processes the call spawned that print later see a dead group leader, as in Erlang
     }
@@ -438,8 +464,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * erlang:spawn_request/5 on another node (see spawn-remote.ts): resolves with the new pid (and,
    * with `link`/`monitor`, promises of its exit); SpawnError with Erlang's reason otherwise.
    */
-  spawnRemote(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: SpawnRemoteOptions): Promise<RemoteSpawn> {
-    return spawnRemote(this, node, module, fun, args, o);
+  spawnRemote(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o?: SpawnRemoteOptions): Promise<RemoteSpawn> {
+    return spawnRemote(this, node, module, fun, args as Term[], o);
   }
 
   /** @internal SpawnContext: the group leader of remote spawns that name none (output to DEBUG=beamnode:dist:io). */
@@ -451,8 +477,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
     return this.ioServer.pid;
   }
 
-  /** A JS gen_server registered as `name` (see gen-server.ts). */
-  serve(name: Atom | string, handlers: ServerHandlers, o: { trapExit?: boolean } = {}): GenServer {
+  /**
+   * A JS gen_server registered as `name` (see gen-server.ts). A handler that throws fails that
+   * request only (the caller's call exits with `{js_error, <<Message>>}`); `{ crash: true }` and
+   * `{ restart }` give Erlang's semantics. `close()` (or `using`) on the result unregisters it.
+   */
+  serve(name: Atom | string, handlers: ServerHandlers, o: ServeOptions = {}): GenServer {
     const n = name instanceof Atom ? name : atom(name);
     const p = this.runtime.spawn({ trapExit: o.trapExit ?? false });
     try {
@@ -461,17 +491,18 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
       p.close();
       throw e;
     }
-    return runServer(this.runtime, n, p, handlers);
+    return runServer(this.runtime, n, p, handlers, o);
   }
 
   /**
    * Lets Erlang call `module:fun(Args…)` on this node with rpc:call/erpc:call (and rpc:block_call).
    * The handler gets the argument list; its value is the call's result; a thrown Error raises
    * `error:{js_error, <<Message>>}` over there (ErlangException picks the class and reason).
-   * Pass `undefined` to remove. Unregistered functions raise `undef`, as in Erlang.
+   * Unregistered functions raise `undef`, as in Erlang. Calling the returned function (or `using`)
+   * removes this handler; so does passing `undefined`.
    */
-  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): void {
-    this.rpcHandlers.set(module, fun, handler);
+  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): RpcRegistration {
+    return this.rpcHandlers.set(module, fun, handler);
   }
 
   // ---- pg ------------------------------------------------------------------------------------

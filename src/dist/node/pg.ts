@@ -68,14 +68,20 @@ export interface PgGroupMonitor extends AsyncIterable<PgChange> {
   readonly members: Pid[];
   /** The next change (waits; `timeout` ms, `signal`). */
   next(o?: { timeout?: number; signal?: AbortSignal }): Promise<PgChange>;
+  /** Ends the monitor (also `stop()`, and `using`). */
+  close(): void;
   stop(): void;
+  [Symbol.dispose](): void;
 }
 
 /** `pg.monitorScope()`: every group with its members now, then every change. */
 export interface PgScopeMonitor extends AsyncIterable<PgChange> {
   readonly groups: [group: Term, members: Pid[]][];
   next(o?: { timeout?: number; signal?: AbortSignal }): Promise<PgChange>;
+  /** Ends the monitor (also `stop()`, and `using`). */
+  close(): void;
   stop(): void;
+  [Symbol.dispose](): void;
 }
 
 /** A group term and the key that identifies it (its external format: exact equality, as pg's maps). */
@@ -219,14 +225,16 @@ export class PgScope {
   monitor(group: Term, o: { signal?: AbortSignal } = {}): PgGroupMonitor {
     const key = groupKey(group);
     const w = this.watch(key, o.signal);
-    return { members: this.getMembers(group), next: (n) => w.queue.next(n), stop: () => this.unwatch(w), [Symbol.asyncIterator]: () => w.queue.iterate() };
+    const close = () => this.unwatch(w);
+    return { members: this.getMembers(group), next: (n) => w.queue.next(n), close, stop: close, [Symbol.dispose]: close, [Symbol.asyncIterator]: () => w.queue.iterate() };
   }
 
   /** pg:monitor_scope/1: every group now and every join/leave in the scope after that. */
   monitorScope(o: { signal?: AbortSignal } = {}): PgScopeMonitor {
     const w = this.watch(undefined, o.signal);
     const groups = [...this.allGroups().values()].map((s): [Term, Pid[]] => [s.group, s.pids]);
-    return { groups, next: (n) => w.queue.next(n), stop: () => this.unwatch(w), [Symbol.asyncIterator]: () => w.queue.iterate() };
+    const close = () => this.unwatch(w);
+    return { groups, next: (n) => w.queue.next(n), close, stop: close, [Symbol.dispose]: close, [Symbol.asyncIterator]: () => w.queue.iterate() };
   }
 
   /**

@@ -105,6 +105,15 @@ export class Subscription implements AsyncIterable<Term> {
     if (this.owned) this.process.close();
   }
 
+  /** Same as `unsubscribe()` (also `using`). */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<Term> {
     yield* this.process;
   }

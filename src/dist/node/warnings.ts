@@ -9,7 +9,13 @@ import { EncodeError } from '../../etf/errors.js';
 import { encode } from '../../etf/encode.js';
 import { atom, type Term } from '../../etf/types.js';
 
-export type BeamnodeWarningCode = 'BEAMNODE_PROTOCOL_ERROR' | 'BEAMNODE_VOID_REPLY' | 'BEAMNODE_BAD_REPLY' | 'BEAMNODE_NO_CALL_HANDLER';
+export type BeamnodeWarningCode =
+  | 'BEAMNODE_PROTOCOL_ERROR'
+  | 'BEAMNODE_VOID_REPLY'
+  | 'BEAMNODE_BAD_REPLY'
+  | 'BEAMNODE_NO_CALL_HANDLER'
+  | 'BEAMNODE_HANDLER_THREW'
+  | 'BEAMNODE_SERVER_GAVE_UP';
 
 export function warn(message: string, code: BeamnodeWarningCode): void {
   process.emitWarning(message, { type: 'BeamnodeWarning', code });

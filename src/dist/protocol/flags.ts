@@ -68,7 +68,7 @@ export const OTP_DEFAULT_25: bigint = 0xd07df7fbcn;
  * flags, no PUBLISHED) plus SPAWN (the Node emulates erpc), ALTACT_SIG (OTP 28+ alias, priority
  * and exit-to-alias signals as op 37) and NATIVE_RECORDS (the codec reads and writes
  * RECORD_EXT): 0x6D_075F5FBC.
- * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() per `hotPathDefaults` (dist-header.ts).
+ * DIST_HDR_ATOM_CACHE and FRAGMENTS are added by ourFlags() unless the network's options turn them off (dist-header.ts).
  */
 export const DEFAULT_FLAGS: bigint =
   MANDATORY_25 |
@@ -93,18 +93,14 @@ const HOT_DEFAULT = true;
 /** DIST_HDR_ATOM_CACHE | FRAGMENTS: frames start `131, 68/69/70` (dist-header.ts, fragments.ts). */
 export const HOT_PATH_FLAGS: bigint = DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS;
 
-/**
- * Process-wide defaults for the hot-path flags, read when flags are chosen (ourFlags(), so when a
- * DistNetwork or Node is made); `OurFlagsOptions.atomCache/fragments` override them per network.
- * Checked against OTP 25, 27 and 29 (test/integration/dist-hotpath-*.test.ts).
- */
-export const hotPathDefaults: { atomCache: boolean; fragments: boolean } = { atomCache: HOT_DEFAULT, fragments: HOT_DEFAULT };
-
 /** Options for the flags we advertise. */
 export interface OurFlagsOptions {
-  /** Advertise DIST_HDR_ATOM_CACHE (default hotPathDefaults.atomCache). */
+  /**
+   * Advertise DIST_HDR_ATOM_CACHE (default on). Chosen per network (Node or DistNetwork option),
+   * never process-wide. Checked against OTP 25, 27 and 29 (test/integration/dist-hotpath-*.test.ts).
+   */
   atomCache?: boolean;
-  /** Advertise FRAGMENTS (default hotPathDefaults.fragments). */
+  /** Advertise FRAGMENTS (default on). */
   fragments?: boolean;
   /** Advertise PUBLISHED: a visible node (OTP's rpc and global then talk to it: they watch visible nodes only). */
   published?: boolean;
@@ -117,8 +113,8 @@ export interface OurFlagsOptions {
 /** The flags we send in send_name / send_challenge. */
 export function ourFlags(o: OurFlagsOptions = {}): bigint {
   let f = DEFAULT_FLAGS | (o.add ?? 0n);
-  if (o.atomCache ?? hotPathDefaults.atomCache) f |= DFLAG.DIST_HDR_ATOM_CACHE;
-  if (o.fragments ?? hotPathDefaults.fragments) f |= DFLAG.FRAGMENTS;
+  if (o.atomCache ?? HOT_DEFAULT) f |= DFLAG.DIST_HDR_ATOM_CACHE;
+  if (o.fragments ?? HOT_DEFAULT) f |= DFLAG.FRAGMENTS;
   if (o.published) f |= DFLAG.PUBLISHED;
   return f & ~(o.remove ?? 0n);
 }

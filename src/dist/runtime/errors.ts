@@ -68,6 +68,22 @@ export class RpcError extends BeamnodeError {
   }
 }
 
+/**
+ * `call()`/`rpc()` with a `validate` guard got a reply the guard refused. `reply` is the reply as
+ * received; the message names the call, the guard and a bounded print of the reply.
+ */
+export class UnexpectedReplyError extends BeamnodeError {
+  static override readonly brand: string = 'UnexpectedReplyError';
+  declare readonly code: 'BEAM_ERR_UNEXPECTED_REPLY';
+  constructor(
+    readonly target: string,
+    readonly reply: Term,
+    validator: string,
+  ) {
+    super('BEAM_ERR_UNEXPECTED_REPLY', `${target} replied ${formatTerm(reply, 120)}, which ${validator} refused`);
+  }
+}
+
 /** `node.spawnRemote()`: Erlang refused the spawn; `reason` is its error term (`badopt`, `noconnection`, `notsup`, …). */
 export class SpawnError extends BeamnodeError {
   static override readonly brand: string = 'SpawnError';

@@ -9,7 +9,7 @@
  * a non-`normal` reason then ends this process with the same reason, and the exit spreads to its
  * own links. `exit(pid, kill)` always ends the target, trapping or not (reason `killed`).
  */
-import type { Atom, Pid, Reference, Term } from '../../etf/types.js';
+import type { Atom, Encodable, Pid, Reference, Term } from '../../etf/types.js';
 import { Mailbox, type ReceiveOptions } from './mailbox.js';
 import { ProcessExitedError } from './errors.js';
 import type { Dest, MonitorTarget, Runtime } from './runtime.js';
@@ -113,11 +113,16 @@ export class Process implements AsyncIterable<Term> {
    * (`erlang:send(Dest, Msg, [priority])`, OTP 28+): received first by a priority alias
    * (`alias([priority])`), an ordinary message otherwise and to peers older than OTP 28.
    */
-  send(dest: Dest | Reference, msg: Term, o: { priority?: boolean } = {}): Promise<void> {
-    return this.runtime.send(this, dest, msg, o.priority ?? false);
+  send(dest: Dest | Reference, msg: Encodable, o: { priority?: boolean } = {}): Promise<void> {
+    return this.runtime.send(this, dest, msg as Term, o.priority ?? false); // read-only forms encode the same
   }
 
-  /** Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError). */
+  /**
+   * Selective receive: the oldest message `match` accepts, waiting up to `timeout` ms (TimeoutError).
+   * A type guard as `match` (`isTuple(m, 2, 'ok')`) types the result.
+   */
+  receive<T extends Term>(opts: ReceiveOptions & { match: (msg: Term) => msg is T }): Promise<T>;
+  receive(opts?: ReceiveOptions): Promise<Term>;
   receive(opts?: ReceiveOptions): Promise<Term> {
     if (!this.state.alive) return Promise.reject(new ProcessExitedError(String(this.pid), this.state.reason as Term));
     return this.mailbox.receive(opts);
@@ -186,18 +191,30 @@ export class Process implements AsyncIterable<Term> {
     return this.runtime.unalias(this, ref);
   }
 
-  /** `for await (const msg of proc)`: every message until the process exits (then the loop ends). */
-  async *[Symbol.asyncIterator](): AsyncIterator<Term> {
+  /**
+   * The messages `match` accepts (default: every one), in mailbox order, as they come:
+   * `for await (const m of proc.messages({ signal, match }))`. Others stay queued for `receive`.
+   * The loop ends when the process exits; an aborted `signal` ends it by throwing the signal's
+   * reason (as Node's `events.on` does). A type guard as `match` types the messages.
+   */
+  messages<T extends Term>(o: { signal?: AbortSignal; match: (msg: Term) => msg is T }): AsyncGenerator<T, void, undefined>;
+  messages(o?: { signal?: AbortSignal; match?: (msg: Term) => boolean }): AsyncGenerator<Term, void, undefined>;
+  async *messages(o: { signal?: AbortSignal; match?: (msg: Term) => boolean } = {}): AsyncGenerator<Term, void, undefined> {
     for (;;) {
       let msg: Term;
       try {
-        msg = await this.receive();
+        msg = await this.receive({ signal: o.signal, match: o.match });
       } catch (e) {
         if (e instanceof ProcessExitedError) return;
         throw e;
       }
       yield msg;
     }
+  }
+
+  /** `for await (const msg of proc)`: every message until the process exits (then the loop ends). */
+  [Symbol.asyncIterator](): AsyncIterator<Term> {
+    return this.messages();
   }
 
   toString(): string {

@@ -9,7 +9,7 @@
 import createDebug from 'debug';
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
 import { NodeError, ProcessExitedError } from './errors.js';
-import { Process, type HeldMonitor, type LinkEntry } from './process.js';
+import { Process, type HeldMonitor, type LinkEntry, type WatchedBy } from './process.js';
 import type { OutSignal, Outbox } from './signals.js';
 import { formatTerm, pidKey } from './terms.js';
 
@@ -376,20 +376,34 @@ export class Runtime {
         this.fire(l.pid.node, { kind: 'exit', from: p.pid, to: l.pid, reason });
       }
     }
-    for (const w of watchers) {
-      if (this.isLocal(w.watcher)) {
-        const wp = this.lookup(w.watcher);
-        const m = wp?.state.monitors.get(w.ref.key);
-        if (wp && m) {
-          wp.state.monitors.delete(w.ref.key);
-          this.down(wp, w.ref, m.item, reason);
-        }
-      } else {
-        this.remoteWatched.delete(w.ref.key);
-        this.fire(w.watcher.node, { kind: 'monitor_exit', from: w.as, to: w.watcher, ref: w.ref, reason });
-      }
-    }
+    for (const w of watchers) this.notifyWatcher(w, reason);
     st.resolveExited(reason);
+  }
+
+  /**
+   * Fires the DOWN of monitor `ref` on `p` as if `p` exited with `reason`, while `p` runs on: how a JS
+   * gen_server fails one call (gen:call exits on its call monitor's DOWN; OTP lib/stdlib/src/gen.erl).
+   */
+  downOne(p: Process, ref: Reference, reason: Term): boolean {
+    const w = p.state.watchedBy.get(ref.key);
+    if (!w || !p.alive) return false;
+    p.state.watchedBy.delete(ref.key);
+    this.notifyWatcher(w, reason);
+    return true;
+  }
+
+  private notifyWatcher(w: WatchedBy, reason: Term): void {
+    if (this.isLocal(w.watcher)) {
+      const wp = this.lookup(w.watcher);
+      const m = wp?.state.monitors.get(w.ref.key);
+      if (wp && m) {
+        wp.state.monitors.delete(w.ref.key);
+        this.down(wp, w.ref, m.item, reason);
+      }
+    } else {
+      this.remoteWatched.delete(w.ref.key);
+      this.fire(w.watcher.node, { kind: 'monitor_exit', from: w.as, to: w.watcher, ref: w.ref, reason });
+    }
   }
 
   /** The mailbox bound was hit: the process ends (like OTP's max_heap_size kill). */

@@ -53,7 +53,7 @@ export interface RunningWatch {
 /** Starts the server, then the first run; resolves once the server listens. */
 export async function startWatch(o: WatchOptions): Promise<RunningWatch> {
   const intervalMs = o.intervalMs ?? DEFAULT_INTERVAL_MS;
-  const stepMs = o.probe.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const stepMs = o.probe.timeout ?? o.probe.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // --mesh pings with an rpc timeout of at least 15 s, four nodes at a time (src/probe/mesh.ts).
   const runTimeoutMs = o.runTimeoutMs ?? Math.max(intervalMs, 20 * stepMs, o.probe.mesh ? MESH_RUN_TIMEOUT_MS : 0);
   const run = o.run ?? runProbe;

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import {
   Atom, atom, BitBinary, encode, encodeInto, ExportFun, Float, ImproperList, NativeRecord, pack, Pid, Port, Reference, Tuple, Writer,
   type Term,
-} from '../../../src/index.js';
+} from '../../../src/etf/index.js';
 import { atomArb, termArbitrary } from '../../etf/arbitraries.js';
 
 // ---- Erlang expressions -------------------------------------------------------------------------
