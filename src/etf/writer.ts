@@ -8,13 +8,19 @@
  * returns the buffer to write into at `pos`; hold that buffer only until the next write call
  * (test/etf/writer-lint.test.ts checks every `room()` caller in src/ for that).
  */
+/** From this size on, take() hands over the buffer rather than a copy (see take()). */
+const TAKE_WHOLE_BYTES = 256 * 1024;
+
 export class Writer {
   private buf: Buffer;
   /** Bytes [0, pos) are written. Offsets stay valid when the buffer grows. */
   pos = 0;
 
+  private readonly initialSize: number;
+
   constructor(initialSize = 4096) {
-    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize | 0));
+    this.initialSize = Math.max(16, initialSize | 0);
+    this.buf = Buffer.allocUnsafe(this.initialSize);
   }
 
   /**
@@ -97,11 +103,21 @@ export class Writer {
     return this.buf.length;
   }
 
-  /** A copy of the written bytes; the writer is reset for reuse. */
+  /**
+   * The written bytes, for the caller to keep; the writer is reset for reuse. Small results are
+   * copied out. A big one that fills at least half the buffer takes the buffer itself (the writer
+   * starts a new one): copying a 10 MB message again would cost more than the allocation.
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const n = this.pos;
     this.pos = 0;
+    if (n >= TAKE_WHOLE_BYTES && n * 2 >= this.buf.length) {
+      const out = this.buf.subarray(0, n);
+      this.buf = Buffer.allocUnsafe(this.initialSize);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, 0, n);
     return out;
   }
 

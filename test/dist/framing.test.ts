@@ -123,3 +123,41 @@ test('the pass-through codec refuses a dist header, trailing bytes and garbage w
   // A truncated term is the codec's DecodeError (the connection closes on either).
   assert.throws(() => codec.decodeFrame(Buffer.concat([Buffer.of(112), control.subarray(0, 5)])));
 });
+
+test('frames of 1 byte to 300 KiB in chunks of random sizes (as a socket gives them) come out whole and in order; a stop hands over the rest', () => {
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 20; round++) {
+    const bodies = Array.from({ length: 40 }, (_, i) => {
+      const size = [0, 1, 3, 4096, 65_536, 65_540, 300 * 1024][rnd(7)] + rnd(100);
+      return Buffer.alloc(size, (i * 7 + round) & 0xff);
+    });
+    const wire = Buffer.concat(bodies.map((b) => Buffer.concat([Buffer.from([b.length >>> 24, (b.length >>> 16) & 0xff, (b.length >>> 8) & 0xff, b.length & 0xff]), b])));
+    const stopAt = rnd(2) === 0 ? 25 : -1;
+    const r = new FrameReader(4);
+    const got: Buffer[] = [];
+    let at = 0;
+    while (at < wire.length && !(stopAt >= 0 && got.length > stopAt)) {
+      const n = 1 + rnd(rnd(2) === 0 ? 100 : 70_000);
+      r.push(wire.subarray(at, at + n), (f) => {
+        got.push(Buffer.from(f));
+        return got.length <= stopAt || stopAt < 0;
+      });
+      at += n;
+    }
+    if (stopAt < 0) {
+      assert.equal(got.length, bodies.length);
+      got.forEach((f, i) => assert.ok(f.equals(bodies[i]), `round ${round} frame ${i}`));
+    } else {
+      assert.equal(got.length, stopAt + 1);
+      got.forEach((f, i) => assert.ok(f.equals(bodies[i]), `round ${round} frame ${i}`));
+      // What was not read is the wire after the last frame read (the unfed part aside).
+      const consumed = bodies.slice(0, stopAt + 1).reduce((s, b) => s + 4 + b.length, 0);
+      const rest = Buffer.concat([r.takeRest(), wire.subarray(at)]);
+      assert.ok(rest.equals(wire.subarray(consumed)), `round ${round}: the rest after the stop`);
+    }
+  }
+});

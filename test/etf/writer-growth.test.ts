@@ -118,3 +118,20 @@ test('dist header: new atom-cache refs written at every fill level of a reused W
   new AtomCacheOut().encode(r2, tuple(2, atom(''), long), long);
   atEveryFill(16, r2.take(), (w) => void new AtomCacheOut().encode(w, tuple(2, atom(''), long), long), 'dist header, long atom');
 });
+
+test('take() of a big result hands over the buffer: later writes never change what was taken', () => {
+  const w = new Writer(64);
+  for (const size of [100, 300 * 1024, 1 << 20, 5 * 1024 * 1024 + 3]) {
+    const taken: Buffer[] = [];
+    for (let round = 0; round < 3; round++) {
+      const b = w.room(size);
+      b.fill(round + 1, w.pos, w.pos + size);
+      w.pos += size;
+      taken.push(w.take());
+    }
+    taken.forEach((t, round) => {
+      assert.equal(t.length, size);
+      assert.ok(t.every((x) => x === round + 1), `round ${round} of ${size} bytes kept its bytes`);
+    });
+  }
+});

@@ -90,7 +90,10 @@ export class FragmentAssembler {
 
   /**
    * The first fragment (131,69): `refs` from its header, `payload` = control + first part of the
-   * message (a view; copied when the sequence stays open). FragmentId 1 is a whole message.
+   * message. FragmentId 1 is a whole message. Payloads are kept as the views they are (into the
+   * socket's chunks, which Node never reuses) until the last fragment joins them: copying each
+   * one first would copy a 10 MB message twice. A view may hold its chunk's other bytes alive
+   * (chunks are at most 64 KiB, so at most about one fragment's worth more than `held` says).
    */
   start(sequenceId: bigint, fragmentId: bigint, refs: Atom[], payload: Buffer): AssembledMessage | undefined {
     if (this.open.has(sequenceId)) {
@@ -102,7 +105,7 @@ export class FragmentAssembler {
       throw new ProtocolError('BEAM_ERR_DIST_FRAGMENT_LIMIT', `more than ${this.limits.maxSequences} fragmented messages open at once`);
     }
     this.reserve(payload.length);
-    this.open.set(sequenceId, { refs, next: fragmentId - 1n, chunks: [Buffer.from(payload)], bytes: payload.length, touched: this.now() });
+    this.open.set(sequenceId, { refs, next: fragmentId - 1n, chunks: [payload], bytes: payload.length, touched: this.now() });
     this.arm();
     return undefined;
   }
@@ -121,7 +124,7 @@ export class FragmentAssembler {
       throw new ProtocolError('BEAM_ERR_DIST_FRAGMENT', `sequence ${sequenceId}: fragment ${fragmentId}, expected ${s.next}`);
     }
     this.reserve(payload.length);
-    s.chunks.push(Buffer.from(payload));
+    s.chunks.push(payload);
     s.bytes += payload.length;
     s.touched = this.now();
     if (fragmentId > 1n) {

@@ -64,10 +64,34 @@ export class FrameReader {
         this.need = this.lengthAt(head, 0);
       }
       if (this.need < 0 || this.buffered < this.headerBytes + this.need) return;
-      buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+      // The frame is whole: join its own bytes (each copied once), and go on with the rest of the
+      // last chunk as it is (joining it too would copy those bytes again with the next frame).
+      const size = this.headerBytes + this.need;
+      const frame = Buffer.allocUnsafe(size);
+      let filled = 0;
+      let rest: Buffer = EMPTY;
+      for (const part of this.chunks) {
+        const n = Math.min(part.length, size - filled);
+        part.copy(frame, filled, 0, n);
+        filled += n;
+        if (filled === size) {
+          rest = part.subarray(n); // only the last chunk reaches past the frame
+          break;
+        }
+      }
       this.chunks = [];
       this.buffered = 0;
       this.need = -1;
+      if (onFrame(frame.subarray(this.headerBytes)) === false) {
+        this.stopped = true;
+        if (rest.length > 0) {
+          this.chunks = [rest];
+          this.buffered = rest.length;
+        }
+        return;
+      }
+      if (rest.length === 0) return;
+      buf = rest;
     }
     let at = 0;
     while (buf.length - at >= this.headerBytes) {
