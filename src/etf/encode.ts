@@ -6,6 +6,7 @@
  */
 import { compressBody } from './compress/compressed.js';
 import { EncodeError } from './errors.js';
+import { withPath } from './encode-path.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
@@ -679,7 +680,7 @@ function run(c: Ctx, t: Term): void {
     writeTerm(c, t);
   } catch (e) {
     c.w.pos = start;
-    if (e instanceof EncodeError) throw e;
+    if (e instanceof EncodeError) throw c.pack ? e : withPath(e, t, 'term', c.minor2 ? 2 : 1);
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw new EncodeError('BEAM_ERR_ETF_TOO_DEEP', 'terms nested deeper than the JS stack allows', { cause: e });
     }
