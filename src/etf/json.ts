@@ -5,7 +5,7 @@
  *   JS → Erlang (fromJson)                     Erlang → JS (toJson)
  *   string      → binary (UTF-8)               binary → string when valid UTF-8, else Buffer
  *   object      → map, binary keys             map with atom/binary/integer keys → object
- *                 (atom keys with keys:'atom')   (other keys: a Map, values converted)
+ *                 (atom keys with keys:'atom')   (other keys: a Map, only values converted)
  *   undefined field → left out                 nil, null → null
  *   null, undefined in an array → nil          true/false → booleans; other atoms → strings
  *   array       → list                         list → array (charlists stay arrays of codes)
@@ -40,7 +40,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /**
  * What JSON mode decodes to: JSON values, plus what JSON has no form for, kept as terms: integers
  * past 2^53 (bigint), binaries that are not UTF-8 (Buffer), tuples, pids, references, ports, funs,
- * bitstrings, improper lists and maps whose keys are not text.
+ * bitstrings, improper lists and maps whose keys are not all text (a Map: keys as they came,
+ * values converted).
  */
 export type JsonTerm =
   | null
@@ -60,11 +61,14 @@ export type JsonTerm =
   | BitBinary
   | ImproperList
   | NativeRecord
-  | Map<JsonTerm, JsonTerm>;
+  | Map<Term, JsonTerm>;
 
-/** What JSON mode encodes: JSON-shaped values (with `undefined` fields) or any term. */
-export type JsonInput = JsonInputValue | Term;
-type JsonInputValue = null | undefined | boolean | number | string | bigint | Date | readonly JsonInput[] | { readonly [key: string]: JsonInput };
+/**
+ * What JSON mode encodes: any value, as JSON.stringify takes any (interfaces and class instances
+ * with toJSON have no index signature, so a narrower type would refuse them); what has no term is
+ * refused at run time by an EncodeError naming its path.
+ */
+export type JsonInput = unknown;
 
 /** The options a JsonMode stands for, or undefined when it is off. */
 export function jsonOptions(mode: JsonMode | undefined): JsonOptions | undefined {
@@ -203,10 +207,10 @@ function openTerm(t: Term): JsonTerm | Frame {
     for (const k of t.keys()) {
       const text = keyText(k);
       if (text === undefined || seen.has(text)) {
-        // A tuple key, or both :a and "a": JSON has no object for it, so a Map, converted inside.
-        const kids: Term[] = [];
-        for (const [key, v] of t) kids.push(key, v);
-        return new Frame(kids, pairsToMap);
+        // A tuple key, or both :a and "a": JSON has no object for it, so a Map whose keys stay
+        // as they came (converting them could merge two) and whose values are converted.
+        const keyTerms = [...t.keys()];
+        return new Frame([...t.values()], (xs) => new Map(keyTerms.map((key, i) => [key, xs[i]])));
       }
       seen.add(text);
       keys.push(text);

@@ -11,11 +11,14 @@ import { CallError, RpcError } from '../runtime/errors.js';
 import type { Dest, Runtime } from '../runtime/runtime.js';
 import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
+import type { JsonMode } from '../../etf/json.js';
 
 export interface CallOptions {
   /** Milliseconds to wait for the reply (default 5000, gen_server's). TimeoutError after it. */
   timeout?: number;
   signal?: AbortSignal;
+  /** JSON mode for this call (default: the node's): the request goes through fromJson, the reply through toJson. */
+  json?: JsonMode;
 }
 
 export interface RpcOptions extends CallOptions {

@@ -36,6 +36,9 @@ import { spawnRemote, type RemoteSpawn, type SpawnContext, type SpawnRemoteOptio
 import { startIoServer, type IoServer } from './io-server.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
+import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json.js';
+import { jsonRpcHandler, jsonServerHandlers, modeOf, type JsonRpcHandler, type JsonServerHandlers } from './json-mode.js';
+import type { JsonProcess, SendOptions } from '../runtime/process.js';
 import { completeName, resolverDomain } from './node-name.js';
 
 export { completeName, resolverDomain } from './node-name.js';
@@ -89,6 +92,12 @@ export interface NodeStartOptions {
    * the node's own protocols (gen_server calls, rpc, DOWN and EXIT messages) need atoms.
    */
   decodeOptions?: DecodeOptions;
+  /**
+   * JSON mode for the whole node (default off: lossless terms): processes, sends, calls, rpc and
+   * handlers take and give JSON-shaped values (strings for binaries, objects for maps, null for
+   * nil). Each of them can still choose with its own `json` option. See docs/node.md, "JSON mode".
+   */
+  json?: JsonMode;
   /** How peer host names are resolved when dialing (default: dns.lookup, IPv4 first, as inet_tcp_dist). */
   lookup?: (host: string) => Promise<string>;
   /** TLS distribution (as erl's `-proto_dist inet_tls`), both ways; EPMD stays plain TCP. See docs/security.md. */
@@ -144,6 +153,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   readonly port: number;
   readonly longNames: boolean;
   readonly hidden: boolean;
+  /** The node's JSON mode (NodeStartOptions.json), or undefined when off. */
+  readonly json: JsonOptions | undefined;
   /** @internal */
   readonly runtime: Runtime;
   private readonly network: DistNetwork;
@@ -167,8 +178,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
     hidden: boolean;
     connectTimeout: number;
     mailboxLimit: number | undefined;
+    json: JsonOptions | undefined;
   }) {
     super();
+    this.json = a.json;
     this.network = a.network;
     this.registration = a.registration;
     this.epmdServer = a.epmdServer;
@@ -268,6 +281,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
         hidden,
         connectTimeout: o.connectTimeout ?? network.setupTime * 4,
         mailboxLimit: o.mailboxLimit,
+        json: jsonOptions(o.json),
       });
     } catch (e) {
       await registration?.close();
@@ -279,9 +293,11 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
 
   // ---- processes -----------------------------------------------------------------------------
 
-  /** A new JS process (trapping exits by default, see process.ts). */
-  spawn(o?: SpawnOptions): Process {
-    return this.runtime.spawn(o);
+  /** A new JS process (trapping exits by default, see process.ts); `json` (default: the node's) picks JSON mode. */
+  spawn(o: SpawnOptions & { json: true | JsonOptions }): JsonProcess;
+  spawn(o?: SpawnOptions): Process;
+  spawn(o: SpawnOptions = {}): Process | JsonProcess {
+    return this.runtime.spawn({ ...o, json: modeOf(o.json, this.json) });
   }
 
   register(name: Atom | string, proc: Process): void {
@@ -297,8 +313,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
-  send(dest: Dest | Reference, msg: Term, o?: { priority?: boolean }): Promise<void> {
-    return this.system.send(dest, msg, o);
+  send(dest: Dest | Reference, msg: JsonInput, o: SendOptions & { json: true | JsonOptions }): Promise<void>;
+  send(dest: Dest | Reference, msg: Term, o?: SendOptions): Promise<void>;
+  send(dest: Dest | Reference, msg: JsonInput, o: SendOptions = {}): Promise<void> {
+    return this.system.send(dest, msg as Term, { ...o, json: modeOf(o.json, this.json) ?? false });
   }
 
   /** exit/2 from the node's own pid (to a pid or an alias). */
@@ -410,8 +428,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   // ---- calls ---------------------------------------------------------------------------------
 
   /** gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise. */
-  call(dest: Dest, request: Term, o?: CallOptions): Promise<Term> {
-    return genCall(this, dest, request, o);
+  call(dest: Dest, request: JsonInput, o: CallOptions & { json: true | JsonOptions }): Promise<JsonTerm>;
+  call(dest: Dest, request: Term, o?: CallOptions): Promise<Term>;
+  async call(dest: Dest, request: JsonInput, o: CallOptions = {}): Promise<Term | JsonTerm> {
+    const json = modeOf(o.json, this.json);
+    if (!json) return genCall(this, dest, request as Term, o);
+    return toJson(await genCall(this, dest, fromJson(request, json), o));
   }
 
   /** gen_server:cast/2. */
@@ -423,7 +445,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * rpc:call/5 through `rex`: the value, or RpcError for `{badrpc, Reason}`. With `output`, the
    * call's group leader is a JS I/O server and its io:format output reaches the callback.
    */
-  async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o: RpcOptions = {}): Promise<Term> {
+  rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: JsonInput[], o: RpcOptions & { json: true | JsonOptions }): Promise<JsonTerm>;
+  rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: RpcOptions): Promise<Term>;
+  async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, argv: JsonInput[], o: RpcOptions = {}): Promise<Term | JsonTerm> {
+    const json = modeOf(o.json, this.json);
+    if (json) return toJson(await this.rpc(node, module, fun, argv.map((a) => fromJson(a, json)), { ...o, json: false }));
+    const args = argv as Term[];
     if (!o.output) return rpcCall(this, node, module, fun, args, o);
     const io = startIoServer(this, o.output);
     try {
@@ -450,8 +477,12 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
     return this.ioServer.pid;
   }
 
-  /** A JS gen_server registered as `name` (see gen-server.ts). */
-  serve(name: Atom | string, handlers: ServerHandlers, o: { trapExit?: boolean } = {}): GenServer {
+  /** A JS gen_server registered as `name` (see gen-server.ts); `json` (default: the node's) picks JSON mode for its handlers. */
+  serve(name: Atom | string, handlers: JsonServerHandlers, o: { trapExit?: boolean; json: true | JsonOptions }): GenServer;
+  serve(name: Atom | string, handlers: ServerHandlers, o?: { trapExit?: boolean; json?: JsonMode }): GenServer;
+  serve(name: Atom | string, handlers: ServerHandlers | JsonServerHandlers, o: { trapExit?: boolean; json?: JsonMode } = {}): GenServer {
+    const json = modeOf(o.json, this.json);
+    const h = json ? jsonServerHandlers(handlers as JsonServerHandlers, json) : (handlers as ServerHandlers);
     const n = name instanceof Atom ? name : atom(name);
     const p = this.runtime.spawn({ trapExit: o.trapExit ?? false });
     try {
@@ -460,17 +491,21 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
       p.close();
       throw e;
     }
-    return runServer(this.runtime, n, p, handlers);
+    return runServer(this.runtime, n, p, h);
   }
 
   /**
    * Lets Erlang call `module:fun(Args…)` on this node with rpc:call/erpc:call (and rpc:block_call).
    * The handler gets the argument list; its value is the call's result; a thrown Error raises
    * `error:{js_error, <<Message>>}` over there (ErlangException picks the class and reason).
-   * Pass `undefined` to remove. Unregistered functions raise `undef`, as in Erlang.
+   * Pass `undefined` to remove. Unregistered functions raise `undef`, as in Erlang. With `json`
+   * (default: the node's), the handler gets JSON values and answers one.
    */
-  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): void {
-    this.rpcHandlers.set(module, fun, handler);
+  handleRpc(module: string | Atom, fun: string | Atom, handler: JsonRpcHandler | undefined, o: { json: true | JsonOptions }): void;
+  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined, o?: { json?: JsonMode }): void;
+  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | JsonRpcHandler | undefined, o: { json?: JsonMode } = {}): void {
+    const json = modeOf(o.json, this.json);
+    this.rpcHandlers.set(module, fun, handler && json ? jsonRpcHandler(handler as JsonRpcHandler, json) : (handler as RpcHandler | undefined));
   }
 
   // ---- pg ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
  */
 import createDebug from 'debug';
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
+import type { JsonMode } from '../../etf/json.js';
 import { NodeError, ProcessExitedError } from './errors.js';
 import { Process, type HeldMonitor, type LinkEntry } from './process.js';
 import type { OutSignal, Outbox } from './signals.js';
@@ -37,6 +38,8 @@ export interface SpawnOptions {
   mailboxLimit?: number;
   /** A process whose messages are dropped (the node's own sender pid). */
   discard?: boolean;
+  /** JSON mode: messages received go through toJson, messages sent through fromJson (docs/node.md). */
+  json?: JsonMode;
 }
 
 export interface RuntimeOptions {
@@ -102,6 +105,7 @@ export class Runtime {
       trapExit: o.trapExit ?? true,
       mailboxLimit: o.mailboxLimit ?? this.mailboxLimit,
       discard: o.discard ?? false,
+      json: o.json,
     });
     this.procs.set(localKey(pid), p);
     return p;
