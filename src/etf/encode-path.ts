@@ -32,6 +32,19 @@ export function withPath(e: unknown, root: unknown, mode: PathMode = 'term', min
   }
 }
 
+/**
+ * `e` with its path found again under `root`: the value the caller passed, when the encoder saw it
+ * inside an envelope (a gen_server call, an rpc's argument list, a message split for the atom
+ * cache), so the path names the caller's own field whatever the wire did around it.
+ */
+export function rebasePath(e: unknown, root: unknown, mode: PathMode = 'term'): unknown {
+  if (walking || !(e instanceof EncodeError)) return e;
+  const base = e.path !== undefined && e.message.endsWith(` at ${e.path}`) ? e.message.slice(0, -` at ${e.path}`.length) : e.message;
+  const bare = new EncodeError(e.code, base, { cause: e.cause ?? e });
+  const found = withPath(bare, root, mode);
+  return found instanceof EncodeError && found.path !== undefined ? found : e;
+}
+
 interface Found {
   path: string;
 }

@@ -160,6 +160,12 @@ for (const otp of otpMatrix()) {
       assert.equal(await p.node.rpc(p.erlName, 'erlang', '=:=', [{ b: null, s: 'Zoë', u: undefined }, exact], { json: true }), true);
       assert.equal(await p.node.rpc(p.erlName, 'erlang', '=:=', [{ b: null }, { b: null }], { json: { keys: 'atom' } }), true);
       assert.equal(await p.node.rpc(p.erlName, 'erlang', '=:=', [{ b: null }, new Map<Term, Term>([[atom('b'), atom('nil')]])], { json: { keys: 'atom' } }), true);
+      // Encode errors name the caller's field, not a place in rex's or gen_server's envelope.
+      const named = (path: string) => (e: unknown) => e instanceof EncodeError && e.path === path && e.message.endsWith(` at ${path}`);
+      await assert.rejects(p.node.rpc(p.erlName, 'erlang', 'display', [1, { items: [{}, { at: undefined }] }] as never, { json: false }), named('$[1].items[1].at'));
+      await assert.rejects(p.node.rpc(p.erlName, 'erlang', 'display', [{ when: new Date(0), n: -Infinity }] as unknown as Term[]), named('$[0].n')); // node-wide JSON: the Date is fine
+      await assert.rejects(p.node.call(['no_server', p.erlName], { q: { r: Symbol('s') } }, { json: true }), named('$.q.r'));
+      await assert.rejects(p.node.cast(['no_server', p.erlName], { list: [1, () => 2] }, { json: true }), named('$.list[1]'));
     });
 
     // OTP's json module exists since OTP 27 (the host's OTP 25 is covered by Elixir above).

@@ -36,6 +36,7 @@ import { spawnRemote, type RemoteSpawn, type SpawnContext, type SpawnRemoteOptio
 import { startIoServer, type IoServer } from './io-server.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
+import { rebasePath } from '../../etf/encode-path.js';
 import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json.js';
 import { jsonRpcHandler, jsonServerHandlers, modeOf, type JsonRpcHandler, type JsonServerHandlers } from './json-mode.js';
 import type { JsonProcess, SendOptions } from '../runtime/process.js';
@@ -432,13 +433,24 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   call(dest: Dest, request: Term, o?: CallOptions): Promise<Term>;
   async call(dest: Dest, request: JsonInput, o: CallOptions = {}): Promise<Term | JsonTerm> {
     const json = modeOf(o.json, this.json);
-    if (!json) return genCall(this, dest, request as Term, o);
-    return toJson(await genCall(this, dest, fromJson(request, json), o));
+    try {
+      if (!json) return await genCall(this, dest, request as Term, o);
+      return toJson(await genCall(this, dest, fromJson(request, json), o));
+    } catch (e) {
+      throw rebasePath(e, request, json ? 'json' : 'term'); // `$` is the request, not the '$gen_call' envelope
+    }
   }
 
-  /** gen_server:cast/2. */
-  cast(dest: Dest, msg: Term): Promise<void> {
-    return genCast(this.system, dest, msg);
+  /** gen_server:cast/2; `json` (default: the node's): `msg` goes through fromJson. */
+  cast(dest: Dest, msg: JsonInput, o: { json: true | JsonOptions }): Promise<void>;
+  cast(dest: Dest, msg: Term, o?: { json?: JsonMode }): Promise<void>;
+  cast(dest: Dest, msg: JsonInput, o: { json?: JsonMode } = {}): Promise<void> {
+    const json = modeOf(o.json, this.json);
+    try {
+      return genCast(this.system, dest, json ? fromJson(msg, json) : (msg as Term)).catch((e: unknown) => Promise.reject(rebasePath(e, msg, json ? 'json' : 'term')));
+    } catch (e) {
+      return Promise.reject(rebasePath(e, msg, 'json'));
+    }
   }
 
   /**
@@ -449,8 +461,16 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o?: RpcOptions): Promise<Term>;
   async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, argv: JsonInput[], o: RpcOptions = {}): Promise<Term | JsonTerm> {
     const json = modeOf(o.json, this.json);
-    if (json) return toJson(await this.rpc(node, module, fun, argv.map((a) => fromJson(a, json)), { ...o, json: false }));
-    const args = argv as Term[];
+    try {
+      const args = json ? argv.map((a) => fromJson(a, json)) : (argv as Term[]);
+      const r = await this.rpcTerms(node, module, fun, args, o);
+      return json ? toJson(r) : r;
+    } catch (e) {
+      throw rebasePath(e, argv, json ? 'json' : 'term'); // `$[1]` is the second argument, not a part of rex's envelope
+    }
+  }
+
+  private async rpcTerms(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], o: RpcOptions): Promise<Term> {
     if (!o.output) return rpcCall(this, node, module, fun, args, o);
     const io = startIoServer(this, o.output);
     try {
