@@ -11,7 +11,7 @@ export * from './errors.js';
 
 export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodeMonitor, type NodeLink } from './dist/node/node.js';
 export { Process, type ReceiveOptions, type JsonProcess, type SendOptions } from './dist/runtime/process.js';
-export type { JsonServerHandlers, JsonRpcHandler, JsonFrom } from './dist/node/json-mode.js';
+export type { JsonServerHandlers, JsonRpcHandler, JsonFrom } from './dist/node/json/handlers.js';
 export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime/runtime.js';
 export { GenServer, noReply, type From, type ServerHandlers } from './dist/node/gen-server.js';
 export { ErlangException, type RpcHandler } from './dist/node/erpc.js';

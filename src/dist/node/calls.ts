@@ -11,7 +11,7 @@ import { CallError, RpcError } from '../runtime/errors.js';
 import type { Dest, Runtime } from '../runtime/runtime.js';
 import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
-import type { JsonMode } from '../../etf/json.js';
+import type { JsonMode } from '../../etf/json/convert.js';
 
 export interface CallOptions {
   /** Milliseconds to wait for the reply (default 5000, gen_server's). TimeoutError after it. */

@@ -36,9 +36,8 @@ import { spawnRemote, type RemoteSpawn, type SpawnContext, type SpawnRemoteOptio
 import { startIoServer, type IoServer } from './io-server.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
-import { rebasePath } from '../../etf/encode-path.js';
-import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json.js';
-import { jsonRpcHandler, jsonServerHandlers, modeOf, type JsonRpcHandler, type JsonServerHandlers } from './json-mode.js';
+import { encodePathIn, fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json/convert.js';
+import { jsonRpcHandler, jsonServerHandlers, modeOf, type JsonRpcHandler, type JsonServerHandlers } from './json/handlers.js';
 import type { JsonProcess, SendOptions } from '../runtime/process.js';
 import { completeName, resolverDomain } from './node-name.js';
 
@@ -437,7 +436,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
       if (!json) return await genCall(this, dest, request as Term, o);
       return toJson(await genCall(this, dest, fromJson(request, json), o));
     } catch (e) {
-      throw rebasePath(e, request, json ? 'json' : 'term'); // `$` is the request, not the '$gen_call' envelope
+      throw encodePathIn(e, request, json ? 'json' : 'term'); // `$` is the request, not the '$gen_call' envelope
     }
   }
 
@@ -447,9 +446,9 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   cast(dest: Dest, msg: JsonInput, o: { json?: JsonMode } = {}): Promise<void> {
     const json = modeOf(o.json, this.json);
     try {
-      return genCast(this.system, dest, json ? fromJson(msg, json) : (msg as Term)).catch((e: unknown) => Promise.reject(rebasePath(e, msg, json ? 'json' : 'term')));
+      return genCast(this.system, dest, json ? fromJson(msg, json) : (msg as Term)).catch((e: unknown) => Promise.reject(encodePathIn(e, msg, json ? 'json' : 'term')));
     } catch (e) {
-      return Promise.reject(rebasePath(e, msg, 'json'));
+      return Promise.reject(encodePathIn(e, msg, 'json'));
     }
   }
 
@@ -466,7 +465,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
       const r = await this.rpcTerms(node, module, fun, args, o);
       return json ? toJson(r) : r;
     } catch (e) {
-      throw rebasePath(e, argv, json ? 'json' : 'term'); // `$[1]` is the second argument, not a part of rex's envelope
+      throw encodePathIn(e, argv, json ? 'json' : 'term'); // `$[1]` is the second argument, not a part of rex's envelope
     }
   }
 

@@ -10,7 +10,7 @@
  * own links. `exit(pid, kill)` always ends the target, trapping or not (reason `killed`).
  */
 import type { Atom, Pid, Reference, Term } from '../../etf/types.js';
-import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json.js';
+import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json/convert.js';
 import { Mailbox, type ReceiveOptions } from './mailbox.js';
 import { ProcessExitedError } from './errors.js';
 import type { Dest, MonitorTarget, Runtime } from './runtime.js';

@@ -8,7 +8,7 @@
  */
 import createDebug from 'debug';
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
-import type { JsonMode } from '../../etf/json.js';
+import type { JsonMode } from '../../etf/json/convert.js';
 import { NodeError, ProcessExitedError } from './errors.js';
 import { Process, type HeldMonitor, type LinkEntry } from './process.js';
 import type { OutSignal, Outbox } from './signals.js';

@@ -4,10 +4,10 @@
  * through fromJson. The gen_server and erpc envelopes themselves stay terms: only the request,
  * the cast, the info message, the rpc arguments and the reply are converted.
  */
-import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json.js';
-import type { Term } from '../../etf/types.js';
-import { noReply, type From, type ServerHandlers } from './gen-server.js';
-import type { RpcHandler } from './erpc.js';
+import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../../etf/json/convert.js';
+import type { Term } from '../../../etf/types.js';
+import { noReply, type From, type ServerHandlers } from '../gen-server.js';
+import type { RpcHandler } from '../erpc.js';
 
 /** The caller of a JSON-mode call: `reply` takes a JSON value. */
 export interface JsonFrom extends Omit<From, 'reply'> {

@@ -17,11 +17,11 @@
  * EncodeError naming the field) instead of silently becoming null or `{}`.
  */
 import { isUtf8 } from 'node:buffer';
-import { decode, type DecodeOptions } from './decode.js';
-import { encode, type EncodeOptions } from './encode.js';
-import { EncodeError } from './errors.js';
-import { withPath } from './encode-path.js';
-import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from './types.js';
+import { decode, type DecodeOptions } from '../decode.js';
+import { encode, type EncodeOptions } from '../encode.js';
+import { EncodeError } from '../errors.js';
+import { rebasePath, withPath, type PathMode } from './path.js';
+import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Term } from '../types.js';
 
 /** How JSON mode maps values; `true` means `{}` (binary keys, `nil`). */
 export interface JsonOptions {
@@ -120,7 +120,7 @@ export function fromJson(value: JsonInput, o: JsonOptions = DEFAULTS): Term {
   try {
     return walk<unknown, Term>(value, open);
   } catch (e) {
-    throw withPath(e, value, 'json');
+    throw withPath(e, value, checkEncode, 'json');
   }
 }
 
@@ -238,6 +238,16 @@ function setKey(o: Record<string, unknown>, key: string, v: unknown): void {
   // '__proto__' must be an own key, as JSON.parse makes it, not the prototype.
   if (key === '__proto__') Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
   else o[key] = v;
+}
+
+const checkEncode = (t: Term, minorVersion: 1 | 2): void => void encode(t, { minorVersion });
+
+/**
+ * `e` (an EncodeError from sending `root` inside an envelope: a call, an rpc's argument list) with
+ * the path of the failing field in `root` itself, as the caller wrote it.
+ */
+export function encodePathIn(e: unknown, root: unknown, mode: PathMode = 'term'): unknown {
+  return rebasePath(e, root, checkEncode, mode);
 }
 
 // ---- whole buffers -------------------------------------------------------------------------

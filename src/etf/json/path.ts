@@ -4,9 +4,11 @@
  * own (or the container that fails although its parts do: a cycle, a duplicate key), and puts
  * that path in the error's message and `path`. Paid only on failure.
  */
-import { encode } from './encode.js';
-import { EncodeError } from './errors.js';
-import { Atom, ImproperList, Tuple, type Term } from './types.js';
+import { EncodeError } from '../errors.js';
+import { Atom, ImproperList, Tuple, type Term } from '../types.js';
+
+/** Encodes one value or throws: the encoder itself, passed in (encode.ts calls this file). */
+export type EncodeCheck = (t: Term, minorVersion: 1 | 2) => void;
 
 /** `'term'`: the encoder's own mapping; `'json'`: JSON mode's (undefined fields left out, null is nil). */
 export type PathMode = 'term' | 'json';
@@ -16,11 +18,11 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
 const MAX_DEPTH = 10_000;
 
 /** `e` with the path of the first unencodable value under `root`; other errors unchanged. */
-export function withPath(e: unknown, root: unknown, mode: PathMode = 'term', minorVersion: 1 | 2 = 2): unknown {
+export function withPath(e: unknown, root: unknown, check: EncodeCheck, mode: PathMode = 'term', minorVersion: 1 | 2 = 2): unknown {
   if (walking || !(e instanceof EncodeError) || e.path !== undefined) return e;
   walking = true; // encode() below fails again on the culprit: no path for those inner errors
   try {
-    const found = locate(root, mode, minorVersion);
+    const found = locate(root, check, mode, minorVersion);
     if (!found) return e;
     const err = new EncodeError(e.code, `${e.message} at ${found.path}`, { cause: e.cause ?? e });
     err.path = found.path;
@@ -37,11 +39,11 @@ export function withPath(e: unknown, root: unknown, mode: PathMode = 'term', min
  * inside an envelope (a gen_server call, an rpc's argument list, a message split for the atom
  * cache), so the path names the caller's own field whatever the wire did around it.
  */
-export function rebasePath(e: unknown, root: unknown, mode: PathMode = 'term'): unknown {
+export function rebasePath(e: unknown, root: unknown, check: EncodeCheck, mode: PathMode = 'term'): unknown {
   if (walking || !(e instanceof EncodeError)) return e;
   const base = e.path !== undefined && e.message.endsWith(` at ${e.path}`) ? e.message.slice(0, -` at ${e.path}`.length) : e.message;
   const bare = new EncodeError(e.code, base, { cause: e.cause ?? e });
-  const found = withPath(bare, root, mode);
+  const found = withPath(bare, root, check, mode);
   return found instanceof EncodeError && found.path !== undefined ? found : e;
 }
 
@@ -49,11 +51,11 @@ interface Found {
   path: string;
 }
 
-function locate(root: unknown, mode: PathMode, minor: 1 | 2): Found | undefined {
+function locate(root: unknown, check: EncodeCheck, mode: PathMode, minor: 1 | 2): Found | undefined {
   const ancestors = new Set<object>();
   const leafFails = (v: unknown): boolean => {
     try {
-      encode((mode === 'json' && (v === null || v === undefined) ? Atom.of('nil') : v) as Term, { minorVersion: minor });
+      check((mode === 'json' && (v === null || v === undefined) ? Atom.of('nil') : v) as Term, minor);
       return false;
     } catch {
       return true;
