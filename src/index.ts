@@ -14,10 +14,13 @@ export type { Term, Encodable } from './etf/index.js';
 export { isTuple, isAtom, isPid, isRef, isPort, isBinary, isBitBinary, isList, isMap, isInteger, isNumber, formatTerm, termEquals } from './etf/index.js';
 export { encode, decode, DecodeError, LimitError, EncodeError } from './etf/index.js';
 export type { DecodeOptions, EncodeOptions, DecodeErrorCode, LimitErrorCode, EncodeErrorCode } from './etf/index.js';
+export { toJson, fromJson } from './etf/index.js';
+export type { JsonOptions, JsonMode, JsonValue, JsonTerm, JsonInput } from './etf/index.js';
 export * from './errors.js';
 
 export { Node, completeName, type NodeStartOptions, type NodeEvents, type NodedownReason, type NodeMonitor, type NodeLink } from './dist/node/node.js';
-export { Process, type ReceiveOptions } from './dist/runtime/process.js';
+export { Process, type ReceiveOptions, type JsonProcess, type SendOptions } from './dist/runtime/process.js';
+export type { JsonServerHandlers, JsonRpcHandler, JsonFrom } from './dist/node/json/handlers.js';
 export type { Dest, MonitorTarget, SpawnOptions } from './dist/runtime/runtime.js';
 export { GenServer, noReply, type From, type ServerHandlers, type ServeOptions } from './dist/node/gen-server.js';
 export { ErlangException, type RpcHandler, type RpcRegistration } from './dist/node/erpc.js';

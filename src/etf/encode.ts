@@ -6,6 +6,7 @@
  */
 import { compressBody } from './compress/compressed.js';
 import { EncodeError } from './errors.js';
+import { withPath, type EncodeCheck } from './json/path.js';
 import { compareTerms, compareText } from './order.js';
 import * as T from './tags.js';
 import { Atom, BitBinary, ExportFun, Float, Fun, ImproperList, NativeRecord, Pid, Port, Reference, Tuple, type Encodable, type Term } from './types.js';
@@ -679,7 +680,7 @@ function run(c: Ctx, t: Term): void {
     writeTerm(c, t);
   } catch (e) {
     c.w.pos = start;
-    if (e instanceof EncodeError) throw e;
+    if (e instanceof EncodeError) throw c.pack ? e : withPath(e, t, checkEncode, 'term', c.minor2 ? 2 : 1);
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw new EncodeError('BEAM_ERR_ETF_TOO_DEEP', 'terms nested deeper than the JS stack allows', { cause: e });
     }
@@ -711,6 +712,9 @@ function levelOf(compressed: boolean | number | undefined): number {
   }
   return compressed;
 }
+
+/** For the path search after a failure (json/path.ts): encode one value alone. */
+const checkEncode: EncodeCheck = (t, minorVersion) => void encode(t, { minorVersion });
 
 /** `131` + the term, as `term_to_binary(T, [{minor_version, V}] ++ [compressed])`. */
 export function encode(term: Encodable, opts?: EncodeOptions): Buffer {

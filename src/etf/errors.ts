@@ -67,6 +67,8 @@ export class LimitError extends DecodeError {
 export class EncodeError extends BeamnodeError {
   static override readonly brand: string = 'EncodeError';
   declare readonly code: EncodeErrorCode;
+  /** Where in the value the encoder failed (`$.items[3].at`; `{1}` is a tuple element), when known. */
+  declare path?: string;
   constructor(code: EncodeErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options);
   }

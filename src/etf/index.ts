@@ -17,3 +17,5 @@ export { DecodeError, LimitError, EncodeError } from './errors.js';
 export type { DecodeErrorCode, LimitErrorCode, EncodeErrorCode } from './errors.js';
 export { pack, unpack } from './erlpack.js';
 export { compareTerms } from './order.js';
+export { toJson, fromJson, encodeJson, decodeJson } from './json/convert.js';
+export type { JsonOptions, JsonMode, JsonValue, JsonTerm, JsonInput } from './json/convert.js';

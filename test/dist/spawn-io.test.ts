@@ -28,7 +28,7 @@ test('spawn_request: the signal and its wire control (op 29, the argument list a
   const { outbox, rt } = setup();
   const p = rt.spawn();
   const gl = rt.spawn();
-  const ref = rt.spawnRequest(p, PEER, mfa, [42], [atom('monitor')], gl.pid);
+  const ref = rt.spawnRequest(p, PEER, mfa, [42], [atom('monitor')], gl.pid).reqId;
   const sig = outbox.sent[0];
   assert.equal(sig.kind, 'spawn_request');
   const framed = toControl(sig, DEFAULT_FLAGS);
@@ -46,7 +46,7 @@ test('spawn_request: the signal and its wire control (op 29, the argument list a
 test('spawn_reply: ok sets up the link and the monitor the spawning node made; error and noconnection arrive as messages', async () => {
   const { outbox, rt } = setup();
   const p = rt.spawn();
-  const ref = rt.spawnRequest(p, PEER, mfa, [1], [atom('link'), atom('monitor')], p.pid);
+  const ref = rt.spawnRequest(p, PEER, mfa, [1], [atom('link'), atom('monitor')], p.pid).reqId;
   const child = rpid(9);
   // A reply to another process or an unknown request is ignored.
   dispatchControl(rt, hooks, PEER, { op: 'spawn_reply', reqId: ref, to: rpid(1), flags: 3, result: child }, undefined);
@@ -61,19 +61,19 @@ test('spawn_reply: ok sets up the link and the monitor the spawning node made; e
   rt.remoteExit(child, p.pid, atom('bye'), true);
   assert.ok(isTuple(await p.receive({ timeout: 100 }), 3, 'EXIT'));
 
-  const r2 = rt.spawnRequest(p, PEER, mfa, [1], [atom('bogus')], p.pid);
+  const r2 = rt.spawnRequest(p, PEER, mfa, [1], [atom('bogus')], p.pid).reqId;
   rt.remoteSpawnReply(r2, p.pid, 0, atom('badopt'));
   const e = await p.receive({ timeout: 100 });
   assert.ok(isTuple(e, 4, 'spawn_reply') && e.elements[2] === atom('error') && e.elements[3] === atom('badopt'));
 
-  const r3 = rt.spawnRequest(p, PEER, mfa, [1], [], p.pid);
+  const r3 = rt.spawnRequest(p, PEER, mfa, [1], [], p.pid).reqId;
   rt.nodeDown(PEER);
   const nc = await p.receive({ timeout: 100 });
   assert.ok(isTuple(nc, 4, 'spawn_reply') && (nc.elements[1] as Reference).equals(r3) && nc.elements[3] === atom('noconnection'));
 
   // A late reply for a requester that died: the link and monitor it set up are undone.
   const q = rt.spawn();
-  const r4 = rt.spawnRequest(q, PEER, mfa, [1], [atom('link'), atom('monitor')], q.pid);
+  const r4 = rt.spawnRequest(q, PEER, mfa, [1], [atom('link'), atom('monitor')], q.pid).reqId;
   q.exit(atom('gone'));
   outbox.sent = [];
   rt.remoteSpawnReply(r4, q.pid, 3, child);

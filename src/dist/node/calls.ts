@@ -12,6 +12,7 @@ import type { Dest, Runtime } from '../runtime/runtime.js';
 import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
 import { erpcCall } from './erpc.js';
+import type { JsonMode } from '../../etf/json/convert.js';
 
 export interface CallOptions<T extends Term = Term> {
   /** Milliseconds to wait for the reply (default 5000, gen_server's). TimeoutError after it. */
@@ -23,6 +24,8 @@ export interface CallOptions<T extends Term = Term> {
    * (BEAM_ERR_UNEXPECTED_REPLY) instead of reaching code that trusts its type.
    */
   validate?: (reply: Term) => reply is T;
+  /** JSON mode for this call (default: the node's): the request goes through fromJson, the reply through toJson. */
+  json?: JsonMode;
 }
 
 export interface RpcOptions<T extends Term = Term> extends CallOptions<T> {

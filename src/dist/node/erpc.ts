@@ -12,6 +12,7 @@
 import createDebug from 'debug';
 import { Atom, type Pid, Tuple, atom, type Encodable, type Term } from '../../etf/types.js';
 import { TimeoutError } from '../../errors.js';
+import { EncodeError } from '../../etf/errors.js';
 import { RpcError } from '../runtime/errors.js';
 import type { Control } from '../protocol/control.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -207,14 +208,15 @@ export async function erpcCall(rt: Runtime, node: Atom, m: Atom, f: Atom, args: 
     const res = rt.makeRef();
     const mfa = { module: C.erpc, function: C.executeCall, arity: 4 };
     // Encodable input travels as a term: the encoder takes both.
-    const reqId = rt.spawnRequest(proc, node, mfa, [res, m, f, args as Term], [C.monitor], o.groupLeader);
+    const { reqId, sent } = rt.spawnRequest(proc, node, mfa, [res, m, f, args as Term], [C.monitor], o.groupLeader);
     let msg: Term;
     try {
-      msg = await proc.receive({
+      const answered = proc.receive({
         timeout: o.timeout,
         signal: o.signal,
         match: (x) => (isTuple(x, 5, 'DOWN') || (isTuple(x, 4, 'spawn_reply') && x.elements[2] === C.error)) && reqId.equals(x.elements[1]),
       });
+      msg = await Promise.race([answered, encodeFailure(sent)]);
     } catch (e) {
       if (e instanceof TimeoutError) throw new TimeoutError('rpc', `rpc ${what}`, o.timeout, { cause: e });
       throw e;
@@ -248,4 +250,18 @@ function spawnFailure(reason: Term): Term {
   if (reason === C.noconnection) return C.nodedown;
   if (reason === C.notsup) return C.notsup;
   return new Tuple([C.EXIT, reason]);
+}
+
+/**
+ * Rejects with the EncodeError when a request's terms could not be encoded (nothing was sent, so
+ * no reply will come); otherwise never settles. A lost connection is answered by the runtime
+ * instead (`noconnection`), as erts answers it.
+ */
+export function encodeFailure(sent: Promise<void>): Promise<never> {
+  const p = sent.then(
+    () => new Promise<never>(() => {}),
+    (e: unknown) => (e instanceof EncodeError ? Promise.reject(e) : new Promise<never>(() => {})),
+  );
+  p.catch(() => {}); // the caller may already have its answer
+  return p;
 }

@@ -36,6 +36,9 @@ import { spawnRemote, type RemoteSpawn, type SpawnContext, type SpawnRemoteOptio
 import { startIoServer, type IoServer } from './io-server.js';
 import { startBuiltins } from './builtins.js';
 import { Dialer } from './dialer.js';
+import { encodePathIn, fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json/convert.js';
+import { jsonRpcHandler, jsonServerHandlers, modeOf, type JsonRpcHandler, type JsonServerHandlers } from './json/handlers.js';
+import type { JsonProcess, SendOptions } from '../runtime/process.js';
 import { completeName, resolverDomain } from './node-name.js';
 
 export { completeName, resolverDomain } from './node-name.js';
@@ -89,6 +92,12 @@ export interface NodeStartOptions {
    * the node's own protocols (gen_server calls, rpc, DOWN and EXIT messages) need atoms.
    */
   decodeOptions?: DecodeOptions;
+  /**
+   * JSON mode for the whole node (default off: lossless terms): processes, sends, calls, rpc and
+   * handlers take and give JSON-shaped values (strings for binaries, objects for maps, null for
+   * nil). Each of them can still choose with its own `json` option. See docs/node.md, "JSON mode".
+   */
+  json?: JsonMode;
   /** How peer host names are resolved when dialing (default: dns.lookup, IPv4 first, as inet_tcp_dist). */
   lookup?: (host: string) => Promise<string>;
   /** TLS distribution (as erl's `-proto_dist inet_tls`), both ways; EPMD stays plain TCP. See docs/security.md. */
@@ -165,6 +174,8 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   readonly port: number;
   readonly longNames: boolean;
   readonly hidden: boolean;
+  /** The node's JSON mode (NodeStartOptions.json), or undefined when off. */
+  readonly json: JsonOptions | undefined;
   /** @internal */
   readonly runtime: Runtime;
   private readonly network: DistNetwork;
@@ -188,8 +199,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
     hidden: boolean;
     connectTimeout: number;
     mailboxLimit: number | undefined;
+    json: JsonOptions | undefined;
   }) {
     super();
+    this.json = a.json;
     this.network = a.network;
     this.registration = a.registration;
     this.epmdServer = a.epmdServer;
@@ -290,6 +303,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
         hidden,
         connectTimeout: o.connectTimeout ?? network.setupTime * 4,
         mailboxLimit: o.mailboxLimit,
+        json: jsonOptions(o.json),
       });
     } catch (e) {
       await registration?.close();
@@ -301,9 +315,11 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
 
   // ---- processes -----------------------------------------------------------------------------
 
-  /** A new JS process (trapping exits by default, see process.ts). */
-  spawn(o?: SpawnOptions): Process {
-    return this.runtime.spawn(o);
+  /** A new JS process (trapping exits by default, see process.ts); `json` (default: the node's) picks JSON mode. */
+  spawn(o: SpawnOptions & { json: true | JsonOptions }): JsonProcess;
+  spawn(o?: SpawnOptions): Process;
+  spawn(o: SpawnOptions = {}): Process | JsonProcess {
+    return this.runtime.spawn({ ...o, json: modeOf(o.json, this.json) });
   }
 
   register(name: Atom | string, proc: Process): void {
@@ -319,8 +335,10 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   }
 
   /** Sends from the node itself (a pid that drops replies). Same rules as `proc.send`. */
-  send(dest: Dest | Reference, msg: Encodable, o?: { priority?: boolean }): Promise<void> {
-    return this.system.send(dest, msg, o);
+  send(dest: Dest | Reference, msg: JsonInput, o: SendOptions & { json: true | JsonOptions }): Promise<void>;
+  send(dest: Dest | Reference, msg: Encodable, o?: SendOptions): Promise<void>;
+  send(dest: Dest | Reference, msg: JsonInput | Encodable, o: SendOptions = {}): Promise<void> {
+    return this.system.send(dest, msg as Term, { ...o, json: modeOf(o.json, this.json) ?? false });
   }
 
   /** exit/2 from the node's own pid (to a pid or an alias). */
@@ -434,14 +452,30 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
   /**
    * gen_server:call/3 (see calls.ts): resolves with the reply; CallError/TimeoutError otherwise.
    * With `validate` (a guard such as `isPid`) the reply is checked and typed (UnexpectedReplyError).
+   * With `json` (default: the node's) the request goes through fromJson and the reply through toJson.
    */
-  async call<T extends Term = Term>(dest: Dest, request: Encodable, o?: CallOptions<T>): Promise<T> {
-    return validated(await genCall(this, dest, request, o), o?.validate, `call to ${describeDest(this.runtime, dest)}`);
+  call(dest: Dest, request: JsonInput, o: CallOptions & { json: true | JsonOptions }): Promise<JsonTerm>;
+  call<T extends Term = Term>(dest: Dest, request: Encodable, o?: CallOptions<T>): Promise<T>;
+  async call(dest: Dest, request: JsonInput | Encodable, o: CallOptions = {}): Promise<Term | JsonTerm> {
+    const json = modeOf(o.json, this.json);
+    try {
+      if (!json) return validated(await genCall(this, dest, request as Encodable, o), o.validate, `call to ${describeDest(this.runtime, dest)}`);
+      return toJson(await genCall(this, dest, fromJson(request as JsonInput, json), o));
+    } catch (e) {
+      throw encodePathIn(e, request as JsonInput, json ? 'json' : 'term'); // `$` is the request, not the '$gen_call' envelope
+    }
   }
 
-  /** gen_server:cast/2. */
-  cast(dest: Dest, msg: Encodable): Promise<void> {
-    return genCast(this.system, dest, msg);
+  /** gen_server:cast/2; `json` (default: the node's): `msg` goes through fromJson. */
+  cast(dest: Dest, msg: JsonInput, o: { json: true | JsonOptions }): Promise<void>;
+  cast(dest: Dest, msg: Encodable, o?: { json?: JsonMode }): Promise<void>;
+  cast(dest: Dest, msg: JsonInput | Encodable, o: { json?: JsonMode } = {}): Promise<void> {
+    const json = modeOf(o.json, this.json);
+    try {
+      return genCast(this.system, dest, json ? fromJson(msg as JsonInput, json) : (msg as Term)).catch((e: unknown) => Promise.reject(encodePathIn(e, msg as JsonInput, json ? 'json' : 'term')));
+    } catch (e) {
+      return Promise.reject(encodePathIn(e, msg as JsonInput, 'json'));
+    }
   }
 
   /**
@@ -449,12 +483,25 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * With `output`, the call's group leader is a JS I/O server and its io:format output reaches
    * the callback.
    */
-  async rpc<T extends Term = Term>(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o: RpcOptions<T> = {}): Promise<T> {
-    const what = `rpc ${String(module)}:${String(fun)}/${args.length} on ${String(node)}`;
-    if (!o.output) return validated(await rpcCall(this, node, module, fun, args, o), o.validate, what);
+  rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: JsonInput[], o: RpcOptions & { json: true | JsonOptions }): Promise<JsonTerm>;
+  rpc<T extends Term = Term>(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o?: RpcOptions<T>): Promise<T>;
+  async rpc(node: string | Atom, module: string | Atom, fun: string | Atom, argv: readonly (JsonInput | Encodable)[], o: RpcOptions = {}): Promise<Term | JsonTerm> {
+    const json = modeOf(o.json, this.json);
+    const what = `rpc ${String(module)}:${String(fun)}/${argv.length} on ${String(node)}`;
+    try {
+      const args = json ? argv.map((a) => fromJson(a as JsonInput, json)) : (argv as readonly Encodable[]);
+      const r = await this.rpcTerms(node, module, fun, args, o);
+      return json ? toJson(r) : validated(r, o.validate, what);
+    } catch (e) {
+      throw encodePathIn(e, argv as JsonInput[], json ? 'json' : 'term'); // `$[1]` is the second argument, not a part of the request's envelope
+    }
+  }
+
+  private async rpcTerms(node: string | Atom, module: string | Atom, fun: string | Atom, args: readonly Encodable[], o: RpcOptions): Promise<Term> {
+    if (!o.output) return rpcCall(this, node, module, fun, args, o);
     const io = startIoServer(this, o.output);
     try {
-      return validated(await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid }), o.validate, what);
+      return await rpcCall(this, node, module, fun, args, { ...o, groupLeader: io.pid });
     } finally {
       io.close(); // processes the call spawned that print later see a dead group leader, as in Erlang
     }
@@ -481,8 +528,13 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * A JS gen_server registered as `name` (see gen-server.ts). A handler that throws fails that
    * request only (the caller's call exits with `{js_error, <<Message>>}`); `{ crash: true }` and
    * `{ restart }` give Erlang's semantics. `close()` (or `using`) on the result unregisters it.
+   * `json` (default: the node's) picks JSON mode for its handlers.
    */
-  serve(name: Atom | string, handlers: ServerHandlers, o: ServeOptions = {}): GenServer {
+  serve(name: Atom | string, handlers: JsonServerHandlers, o: ServeOptions & { json: true | JsonOptions }): GenServer;
+  serve(name: Atom | string, handlers: ServerHandlers, o?: ServeOptions & { json?: JsonMode }): GenServer;
+  serve(name: Atom | string, handlers: ServerHandlers | JsonServerHandlers, o: ServeOptions & { json?: JsonMode } = {}): GenServer {
+    const json = modeOf(o.json, this.json);
+    const h = json ? jsonServerHandlers(handlers as JsonServerHandlers, json) : (handlers as ServerHandlers);
     const n = name instanceof Atom ? name : atom(name);
     const p = this.runtime.spawn({ trapExit: o.trapExit ?? false });
     try {
@@ -491,7 +543,7 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
       p.close();
       throw e;
     }
-    return runServer(this.runtime, n, p, handlers, o);
+    return runServer(this.runtime, n, p, h, o);
   }
 
   /**
@@ -499,10 +551,14 @@ export class Node extends EventEmitter<NodeEvents> implements Outbox, SpawnConte
    * The handler gets the argument list; its value is the call's result; a thrown Error raises
    * `error:{js_error, <<Message>>}` over there (ErlangException picks the class and reason).
    * Unregistered functions raise `undef`, as in Erlang. Calling the returned function (or `using`)
-   * removes this handler; so does passing `undefined`.
+   * removes this handler; so does passing `undefined`. With `json` (default: the node's), the
+   * handler gets JSON values and answers one.
    */
-  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined): RpcRegistration {
-    return this.rpcHandlers.set(module, fun, handler);
+  handleRpc(module: string | Atom, fun: string | Atom, handler: JsonRpcHandler | undefined, o: { json: true | JsonOptions }): RpcRegistration;
+  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | undefined, o?: { json?: JsonMode }): RpcRegistration;
+  handleRpc(module: string | Atom, fun: string | Atom, handler: RpcHandler | JsonRpcHandler | undefined, o: { json?: JsonMode } = {}): RpcRegistration {
+    const json = modeOf(o.json, this.json);
+    return this.rpcHandlers.set(module, fun, handler && json ? jsonRpcHandler(handler as JsonRpcHandler, json) : (handler as RpcHandler | undefined));
   }
 
   // ---- pg ------------------------------------------------------------------------------------

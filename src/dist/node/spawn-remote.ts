@@ -15,6 +15,7 @@ import type { Process } from '../runtime/process.js';
 import { isTuple } from '../runtime/terms.js';
 import type { RpcContext } from './calls.js';
 import { startIoServer } from './io-server.js';
+import { encodeFailure } from './erpc.js';
 
 const A = {
   link: atom('link'),
@@ -78,14 +79,15 @@ export async function spawnRemote(ctx: SpawnContext, node: Atom | string, module
   const proc = o.process ?? rt.spawn({ trapExit: true });
   const options: Term[] = [...(o.link ? [A.link] : []), ...(o.monitor ? [A.monitor] : []), ...(o.spawnOptions ?? [])];
   const io = o.output ? startIoServer(ctx, o.output) : undefined;
-  const ref = rt.spawnRequest(proc, n, { module: m, function: f, arity: args.length }, args, options, io?.pid ?? o.groupLeader ?? ctx.defaultGroupLeader());
+  const { reqId: ref, sent } = rt.spawnRequest(proc, n, { module: m, function: f, arity: args.length }, args, options, io?.pid ?? o.groupLeader ?? ctx.defaultGroupLeader());
   let reply: Tuple;
   try {
-    reply = (await proc.receive({
+    const replied = proc.receive({
       timeout,
       signal: o.signal,
       match: (x) => isTuple(x, 4, 'spawn_reply') && ref.equals(x.elements[1]),
-    })) as Tuple;
+    });
+    reply = (await Promise.race([replied, encodeFailure(sent)])) as Tuple;
   } catch (e) {
     if (!o.process) proc.close(); // a late reply then undoes its link/monitor (runtime.remoteSpawnReply)
     io?.close();

@@ -45,6 +45,8 @@ export class Mailbox {
     private readonly limit: number,
     private readonly onOverflow: () => void,
     private readonly describe: () => string = () => 'mailbox',
+    /** Applied to every message as it arrives (a JSON-mode process's toJson). */
+    private readonly convert?: (msg: Term) => Term,
   ) {}
 
   /** Messages waiting. */
@@ -62,6 +64,7 @@ export class Mailbox {
    */
   push(msg: Term, priority = false): boolean {
     if (this.closedWith) return false;
+    if (this.convert) msg = this.convert(msg);
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i];
       if (matches(w, msg)) {

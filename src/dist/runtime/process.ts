@@ -10,6 +10,7 @@
  * own links. `exit(pid, kill)` always ends the target, trapping or not (reason `killed`).
  */
 import type { Atom, Encodable, Pid, Reference, Term } from '../../etf/types.js';
+import { fromJson, jsonOptions, toJson, type JsonInput, type JsonMode, type JsonOptions, type JsonTerm } from '../../etf/json/convert.js';
 import { Mailbox, type ReceiveOptions } from './mailbox.js';
 import { ProcessExitedError } from './errors.js';
 import type { Dest, MonitorTarget, Runtime } from './runtime.js';
@@ -52,9 +53,41 @@ export interface ProcessState {
   resolveExited: (reason: Term) => void;
 }
 
+/**
+ * A process spawned in JSON mode (`spawn({ json: true })`), typed as such: every message it
+ * receives (EXIT and DOWN included) comes through toJson, and what it sends through fromJson
+ * (docs/node.md, "JSON mode").
+ */
+export type JsonProcess = Omit<Process, 'receive' | 'send' | typeof Symbol.asyncIterator> & {
+  receive(opts?: ReceiveOptions): Promise<JsonTerm>;
+  send(dest: Dest | Reference, msg: JsonInput, o?: SendOptions): Promise<void>;
+  [Symbol.asyncIterator](): AsyncIterator<JsonTerm>;
+};
+
+/** Options of runtime.spawn() and node.spawn(). */
+export interface SpawnOptions {
+  /** Default true for JS processes (see the file comment). */
+  trapExit?: boolean;
+  /** Most queued messages (default: the runtime's). Past it the process exits `mailbox_overflow`. */
+  mailboxLimit?: number;
+  /** A process whose messages are dropped (the node's own sender pid). */
+  discard?: boolean;
+  /** JSON mode: messages received go through toJson, messages sent through fromJson (docs/node.md). */
+  json?: JsonMode;
+}
+
+export interface SendOptions {
+  /** EEP 76 priority message (see `send`). */
+  priority?: boolean;
+  /** JSON mode for this message (default: the process's): `msg` goes through fromJson. */
+  json?: JsonMode;
+}
+
 export class Process implements AsyncIterable<Term> {
   /** True: exit signals from links arrive as `{'EXIT', From, Reason}` messages (see the file comment). */
   trapExit: boolean;
+  /** JSON mode's options when the process was spawned with `json` (docs/node.md). */
+  readonly json: JsonOptions | undefined;
   /** Resolves with the exit reason when the process ends. */
   readonly exited: Promise<Term>;
   /** @internal */
@@ -66,9 +99,11 @@ export class Process implements AsyncIterable<Term> {
   constructor(
     readonly pid: Pid,
     private readonly runtime: Runtime,
-    opts: { trapExit: boolean; mailboxLimit: number; discard: boolean },
+    opts: { trapExit: boolean; mailboxLimit: number; discard: boolean; json?: JsonMode },
   ) {
     this.trapExit = opts.trapExit;
+    this.json = jsonOptions(opts.json);
+    const convert = this.json ? (m: Term) => toJson(m) as Term : undefined;
     let resolveExited!: (r: Term) => void;
     this.exited = new Promise<Term>((r) => (resolveExited = r));
     this.state = {
@@ -83,7 +118,7 @@ export class Process implements AsyncIterable<Term> {
     };
     this.mailbox = opts.discard
       ? new Mailbox(0, () => {}, () => String(pid))
-      : new Mailbox(opts.mailboxLimit, () => runtime.overflow(this), () => String(pid));
+      : new Mailbox(opts.mailboxLimit, () => runtime.overflow(this), () => String(pid), convert);
   }
 
   get alive(): boolean {
@@ -112,9 +147,19 @@ export class Process implements AsyncIterable<Term> {
    * `dest` may be an alias (a Reference). `priority` sends an EEP 76 priority message
    * (`erlang:send(Dest, Msg, [priority])`, OTP 28+): received first by a priority alias
    * (`alias([priority])`), an ordinary message otherwise and to peers older than OTP 28.
+   * In JSON mode (the process's, or `o.json`) `msg` goes through fromJson first.
    */
-  send(dest: Dest | Reference, msg: Encodable, o: { priority?: boolean } = {}): Promise<void> {
-    return this.runtime.send(this, dest, msg as Term, o.priority ?? false); // read-only forms encode the same
+  send(dest: Dest | Reference, msg: Encodable, o: SendOptions = {}): Promise<void> {
+    let term = msg as Term; // read-only forms encode the same
+    const json = o.json === undefined ? this.json : jsonOptions(o.json);
+    if (json) {
+      try {
+        term = fromJson(msg as JsonInput, json);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.runtime.send(this, dest, term, o.priority ?? false);
   }
 
   /**

@@ -9,7 +9,9 @@
 import createDebug from 'debug';
 import { Atom, Pid, Reference, Tuple, atom, type Term } from '../../etf/types.js';
 import { NodeError, ProcessExitedError } from './errors.js';
-import { Process, type HeldMonitor, type LinkEntry, type WatchedBy } from './process.js';
+import { Process, type HeldMonitor, type LinkEntry, type SpawnOptions, type WatchedBy } from './process.js';
+
+export type { SpawnOptions };
 import type { OutSignal, Outbox } from './signals.js';
 import { formatTerm, pidKey } from './terms.js';
 
@@ -29,15 +31,6 @@ export type MonitorTarget = Dest;
 
 /** A destination after resolution. */
 export type Resolved = { kind: 'pid'; pid: Pid } | { kind: 'name'; name: Atom; node: Atom };
-
-export interface SpawnOptions {
-  /** Default true for JS processes (see process.ts). */
-  trapExit?: boolean;
-  /** Most queued messages (default: the runtime's). Past it the process exits `mailbox_overflow`. */
-  mailboxLimit?: number;
-  /** A process whose messages are dropped (the node's own sender pid). */
-  discard?: boolean;
-}
 
 export interface RuntimeOptions {
   node: Atom;
@@ -102,6 +95,7 @@ export class Runtime {
       trapExit: o.trapExit ?? true,
       mailboxLimit: o.mailboxLimit ?? this.mailboxLimit,
       discard: o.discard ?? false,
+      json: o.json,
     });
     this.procs.set(localKey(pid), p);
     return p;
@@ -598,11 +592,12 @@ export class Runtime {
    * the node goes down first). With `link`/`monitor` the link, or a monitor whose ref is ReqId, is
    * in place when the ok reply is read (the spawning node set it up before replying).
    */
-  spawnRequest(p: Process, node: Atom, mfa: { module: Atom; function: Atom; arity: number }, args: Term[], options: Term[], groupLeader: Pid): Reference {
+  spawnRequest(p: Process, node: Atom, mfa: { module: Atom; function: Atom; arity: number }, args: Term[], options: Term[], groupLeader: Pid): { reqId: Reference; sent: Promise<void> } {
     const reqId = this.makeRef();
     this.spawning.set(reqId.key, { p, node, reqId });
-    this.fire(node, { kind: 'spawn_request', reqId, from: p.pid, groupLeader, mfa, options, args });
-    return reqId;
+    // `sent` fails when the arguments cannot be encoded (a lost connection answers noconnection).
+    const sent = this.toRemote(node, { kind: 'spawn_request', reqId, from: p.pid, groupLeader, mfa, options, args });
+    return { reqId, sent };
   }
 
   /** SPAWN_REPLY to one of our spawn requests (flags: 1 = linked, 2 = monitored, dist.c). */
