@@ -839,6 +839,32 @@ function objectKey(k: Term, at: number): string {
   }
 }
 
+/**
+ * One live, empty object of each class a decode makes. V8 forgets a hidden class (its "map") once
+ * no object of it is alive, and then throws away every optimized function specialized on it (a
+ * "weak objects" deoptimization, `node --trace-deopt`). A full GC after the terms of the last
+ * decode died (between two bursts of messages; before each round of the benchmark) did exactly
+ * that, and the decoder ran deoptimized until V8 re-optimized it: a gateway event took ~130 µs
+ * instead of ~5 µs, deep nesting lost a frame per level. These objects keep the classes alive.
+ * They are made at the first decode, not while the module loads: objects made then got other
+ * maps than later ones (Node 20), and kept nothing.
+ */
+let keptShapes: readonly unknown[] | undefined;
+
+function keepShapes(): readonly unknown[] {
+  const none = Buffer.alloc(0);
+  const frame: Frame = { kind: K_TUPLE, n: 0, i: 0, els: EMPTY, fun: undefined, rec: undefined, tailNext: false, map: undefined, index: undefined, key: undefined, kAt: 0 };
+  return [
+    new Decoder(none, 0, EMPTY_OPTIONS),
+    wireMapFromDecode([], undefined, 0, undefined),
+    new Tuple([]),
+    new Float(0),
+    new ImproperList([0], 0),
+    new BitBinary(none, 1),
+    frame,
+  ];
+}
+
 /** Runs a decode, turning anything that is not already a DecodeError into one. */
 function guarded<R>(d: Decoder, run: () => R): R {
   try {
@@ -885,6 +911,7 @@ function checkOffset(buf: Uint8Array, offset: number): void {
 
 /** Decodes one whole term (`131`, then the term; COMPRESSED handled). Trailing bytes are an error. */
 export function decode(buf: Uint8Array, opts: DecodeOptions = EMPTY_OPTIONS): Term {
+  keptShapes ??= keepShapes();
   const d = new Decoder(buf, 0, opts);
   return guarded(d, () => {
     const t = versioned(d);
@@ -895,6 +922,7 @@ export function decode(buf: Uint8Array, opts: DecodeOptions = EMPTY_OPTIONS): Te
 
 /** Decodes the term at `offset` (which must hold 131); `end` is where the next one starts. */
 export function decodeAt(buf: Uint8Array, offset: number, opts: DecodeOptions = EMPTY_OPTIONS): { term: Term; end: number } {
+  keptShapes ??= keepShapes();
   checkOffset(buf, offset);
   const d = new Decoder(buf, offset, opts);
   return guarded(d, () => ({ term: versioned(d), end: d.pos }));
@@ -907,6 +935,7 @@ export function decodeCompat(buf: Uint8Array): Term {
 }
 
 export function decodeBodyAt(buf: Uint8Array, offset: number, opts: DecodeOptions = EMPTY_OPTIONS): { term: Term; end: number } {
+  keptShapes ??= keepShapes();
   checkOffset(buf, offset);
   const d = new Decoder(buf, offset, opts);
   return guarded(d, () => ({ term: d.term(), end: d.pos }));
