@@ -107,12 +107,12 @@ test('a strict TypeScript app without skipLibCheck, from README snippets and eve
     join(app, 'entries.ts'),
     `import * as root from 'beamnode';
 import * as etf from 'beamnode/etf';
-import { Node, epmd, dist, discovery, probe, lint, type NodeStartOptions, type ProbeReport } from 'beamnode';
+import { Node, epmd, dist, discovery, probe, lint, type NodeStartOptions } from 'beamnode';
 import { decode, encode, atom, tuple, type Term } from 'beamnode/etf';
 
 const options: NodeStartOptions = { name: 'js@127.0.0.1', cookie: 'secret' };
 const term: Term = decode(encode(tuple(atom('ok'), [1, 2, 3])));
-const report: ProbeReport | undefined = undefined;
+const report: probe.ProbeReport | undefined = undefined;
 console.log(options, term, report, Node, epmd.DEFAULT_EPMD_PORT, dist.DFLAG, discovery.canonicalIp('::1'), probe.DEFAULT_TIMEOUT_MS, typeof lint.lintPaths);
 console.log(Object.keys(root).length, Object.keys(etf).length);
 `,
