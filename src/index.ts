@@ -3,11 +3,12 @@
  * The codec alone is `beamnode/etf` (no sockets pulled in).
  *
  * Flat exports, kept few: the terms and what reads them (guards, formatTerm, encode/decode), the
- * Node and what users of it meet (processes, gen_server, errors). The codec's lower-level tools
- * (Writer, encodeInto, decodeAt, pack/unpack, compareTerms) are in `beamnode/etf` only.
- * Namespaces for the lower layers, whose short names (`names`, `register`, `stop`) would
- * otherwise collide: `epmd`, `dist` (the wire: handshake, flags, connections), `discovery`,
- * `probe` (runProbe, renderers), `lint`.
+ * Node and what users of it meet (processes, gen_server, every error class). The codec's
+ * lower-level tools (Writer, encodeInto, decodeAt, pack/unpack, compareTerms) are in
+ * `beamnode/etf` only. Everything else once, in a namespace whose short names (`names`,
+ * `register`, `stop`) would otherwise collide: `epmd` (client, embedded server), `dist` (the
+ * wire: handshake, flags, connections), `discovery`, `probe` (runProbe, renderers), `lint`.
+ * test/package/exports.test.ts pins this list: an addition is a decision.
  */
 export { Atom, atom, Tuple, tuple, Float, ImproperList, BitBinary, Pid, Port, Reference, Fun, ExportFun, NativeRecord, WireMap } from './etf/index.js';
 export type { Term, Encodable } from './etf/index.js';
@@ -45,11 +46,11 @@ export type { EpmdErrorCode } from './epmd/errors.js';
 export type { DnsErrorCode, KubernetesErrorCode } from './discovery/errors.js';
 export type { LintErrorCode } from './lint/errors.js';
 export type { DistTlsOptions } from './dist/net/transport.js';
-export { EpmdError, startEpmdServer, EpmdServer } from './epmd/index.js';
+export { EpmdError } from './epmd/index.js';
+export { ProbeError, type ProbeErrorCode } from './probe/index.js';
 
 export * as epmd from './epmd/index.js';
 export * as dist from './dist/wire.js';
 export * as discovery from './discovery/index.js';
 export * as probe from './probe/index.js';
-export { ProbeError, type ProbeErrorCode } from './probe/index.js';
 export * as lint from './lint/index.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Top functions by self time in a V8 .cpuprofile (from `node --cpu-prof`), mapped back to the
-// TypeScript sources through the .js.map files tsc writes beside dist/.
+// TypeScript sources through .js.map files beside dist/ (the package build writes none: build with
+// `npx tsc -p tsconfig.build.json --sourceMap` before profiling to get them).
 //
 //   node --cpu-prof --cpu-prof-dir=.tmp/prof benchmarks/etf/run.mjs --filter gateway --libs beamnode
 //   node benchmarks/etf/profile-top.mjs .tmp/prof/*.cpuprofile --match /etf/ --top 25

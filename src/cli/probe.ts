@@ -14,10 +14,15 @@ import { parseListen, type Listen } from '../probe/watch/server.js';
 import { serveWatch, DEFAULT_INTERVAL_MS, DEFAULT_LISTEN } from '../probe/watch/watch.js';
 
 const USAGE = `usage: beamnode probe <service> [options]
+       beamnode probe <alive@host | localhost | IP> [options]
 
   Finds the nodes behind a Kubernetes headless service (DNS SRV _epmd._tcp.<service> and the bare
   name, A/AAAA; optionally the Kubernetes API), lists each host's EPMD, and dials every node under
   its IP, localhost, short name, the name DNS returned and its FQDN, as a BEAM pod would.
+  Given a node (app@127.0.0.1, app@myhost) or a host (localhost, an IP address) instead, it asks no
+  DNS server: the host is resolved by the system (hosts file first), its EPMD lists the nodes (or
+  only that node), and each is dialed under every form of its name; the verdict is whether each
+  node accepts the name as given (alive@<host as given>).
 
   --nameserver IP[:PORT]  DNS server to ask (default: /etc/resolv.conf; its search list is used either way)
   --cookie C              the cluster's cookie (default: ERLANG_COOKIE, else ~/.erlang.cookie)
@@ -134,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   let opts: Parameters<typeof runProbe>[0];
   let watch: { intervalMs: number; listen: Listen } | undefined;
   try {
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one service' : 'missing <service>');
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one service, host or node' : 'missing <service>');
     if (values.cookie !== undefined && values['cookie-file'] !== undefined) throw new UsageError('give --cookie or --cookie-file, not both');
     if (values.namespace !== undefined && !values.kubernetes) throw new UsageError('--namespace goes with --kubernetes');
     const ns = values.nameserver as string | undefined;

@@ -265,6 +265,13 @@ export class DemoCluster {
     await exited;
   }
 
+  /** Writes the cookie to a file (mode 0600) in the cluster's folder, for commands run from elsewhere; removed by stop(). */
+  cookieFile(): string {
+    const file = join(this.dir, 'cookie');
+    writeFileSync(file, this.cookie, { mode: 0o600 });
+    return file;
+  }
+
   /** Stops every erl (SIGTERM, then SIGKILL after 3 s), the registrations, the EPMDs and the DNS; removes the folder. Safe twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -6,12 +6,15 @@ import { DnsClient } from '../discovery/index.js';
 import { DemoCluster, type DemoClusterOptions } from './demo-cluster.js';
 import { runProbe } from '../probe/probe.js';
 import { renderTable } from '../probe/render.js';
+import { ProbeError } from '../probe/errors.js';
 import type { ProbeReport } from '../probe/types.js';
 
 export interface DemoOptions extends Pick<DemoClusterOptions, 'net' | 'erl' | 'timeoutMs'> {
   /** Where progress and tables go (default: nowhere; the CLI prints). */
   print?: (text: string) => void;
   color?: boolean;
+  /** Leave the cluster running after the lesson, print the commands that probe it, and stop when `signal` aborts (Ctrl-C). */
+  keep?: boolean;
   signal?: AbortSignal;
 }
 
@@ -25,6 +28,7 @@ export interface DemoResult {
 }
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
+  if (o.keep && !o.signal) throw new ProbeError('BEAM_ERR_PROBE_USAGE', 'keep needs a signal to stop on');
   let text = '';
   const print = (s: string) => {
     text += s;
@@ -56,10 +60,33 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     print(`${renderTable(after, { color })}\n`);
 
     print(lesson(before, after, cluster));
+    if (!o.keep) {
+      print(
+        `The pretend cluster (its DNS, EPMDs and erl nodes) is stopped now: the \`$ beamnode probe\` lines above cannot be rerun.\n` +
+          `\`beamnode demo --keep\` (npm run demo -- --keep) leaves it running until Ctrl-C and prints the commands that can.\n`,
+      );
+      return { before, after, text };
+    }
+    print(rerun(cluster));
+    const signal = o.signal!;
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    print('Stopping the pretend cluster.\n');
     return { before, after, text };
   } finally {
     await cluster.stop();
   }
+}
+
+/** The commands that reach the kept cluster from another terminal: its DNS, its EPMD port, its cookie in a file. */
+function rerun(c: DemoCluster): string {
+  const common = `--epmd-port ${c.epmdPort} --cookie-file ${c.cookieFile()}`;
+  return [
+    `The cluster keeps running until Ctrl-C (its DNS now with endpoint_pod_names). In another terminal`,
+    `(from a clone: npx beamnode …, or node dist/cli/main.js …):`,
+    `  $ beamnode probe ${c.serviceFqdn} --nameserver ${c.dns.nameserver} ${common}`,
+    `  $ beamnode probe ${c.pods[0].ip} ${common}   # one pod without the cluster DNS: broken, its FQDN resolves only there`,
+    '',
+  ].join('\n');
 }
 
 function lesson(before: ProbeReport, after: ProbeReport, c: DemoCluster): string {

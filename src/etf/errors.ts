@@ -23,7 +23,7 @@ export type DecodeErrorCode =
   | 'BEAM_ERR_ETF_INVALID';
 
 /** The codes of LimitError (a DecodeError: a configured decode limit was passed). */
-export type LimitErrorCode = 'BEAM_ERR_ETF_LIMIT_DEPTH' | 'BEAM_ERR_ETF_LIMIT_TERMS' | 'BEAM_ERR_ETF_LIMIT_INFLATED_SIZE';
+export type LimitErrorCode = 'BEAM_ERR_ETF_LIMIT_DEPTH' | 'BEAM_ERR_ETF_LIMIT_TERMS' | 'BEAM_ERR_ETF_LIMIT_INFLATED_SIZE' | 'BEAM_ERR_ETF_LIMIT_ATOMS';
 
 /** The codes of EncodeError (a JS value with no Erlang term, or a bad encode option). */
 export type EncodeErrorCode =
@@ -39,25 +39,27 @@ export type EncodeErrorCode =
   | 'BEAM_ERR_ETF_ENCODE_DUPLICATE_KEY'
   | 'BEAM_ERR_ETF_ENCODE_BAD_RECORD';
 
-/** Bad ETF input: `offset` is the byte (in the buffer given to decode) where decoding failed. */
+/** Bad ETF input: `offset` is the byte (in the buffer given to decode) where decoding failed; -1 outside a decode. */
 export class DecodeError extends BeamnodeError {
   static override readonly brand: string = 'DecodeError';
   declare readonly code: DecodeErrorCode | LimitErrorCode;
   readonly offset: number;
   constructor(code: DecodeErrorCode | LimitErrorCode, message: string, offset: number, options?: ErrorOptions) {
-    super(code, `${message} (at byte ${offset})`, options);
+    super(code, offset < 0 ? message : `${message} (at byte ${offset})`, options);
     this.offset = offset;
   }
 }
 
-/** The input is well-formed so far but exceeds a configured limit (depth, inflated size, terms). */
+const CODE_OF = { maxDepth: 'DEPTH', maxTerms: 'TERMS', maxInflatedSize: 'INFLATED_SIZE', maxAtoms: 'ATOMS' } as const;
+
+/** The input is well-formed so far but exceeds a configured limit (depth, inflated size, terms; the process's atom table). */
 export class LimitError extends DecodeError {
   static override readonly brand: string = 'LimitError';
   declare readonly code: LimitErrorCode;
   readonly limit: string;
   readonly max: number;
-  constructor(limit: 'maxDepth' | 'maxInflatedSize' | 'maxTerms', max: number, message: string, offset: number, options?: ErrorOptions) {
-    super(`BEAM_ERR_ETF_LIMIT_${limit === 'maxDepth' ? 'DEPTH' : limit === 'maxTerms' ? 'TERMS' : 'INFLATED_SIZE'}`, message, offset, options);
+  constructor(limit: 'maxDepth' | 'maxInflatedSize' | 'maxTerms' | 'maxAtoms', max: number, message: string, offset: number, options?: ErrorOptions) {
+    super(`BEAM_ERR_ETF_LIMIT_${CODE_OF[limit]}`, message, offset, options);
     this.limit = limit;
     this.max = max;
   }

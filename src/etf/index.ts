@@ -1,7 +1,7 @@
 /**
  * beamnode/etf: the Erlang External Term Format. See docs/etf.md.
  */
-export { Atom, atom, Tuple, tuple, Float, ImproperList, BitBinary, Pid, Port, Reference, Fun, ExportFun, NativeRecord } from './types.js';
+export { Atom, atom, atomTableSize, setAtomTableLimit, DEFAULT_MAX_ATOMS, Tuple, tuple, Float, ImproperList, BitBinary, Pid, Port, Reference, Fun, ExportFun, NativeRecord } from './types.js';
 export { WireMap } from './map/wire-map.js';
 export { termEquals } from './equal.js';
 export type { Term, Encodable } from './types.js';

@@ -23,6 +23,11 @@
  * would pick (a non-integral `number`, and `-0`, a float). `null`/`undefined` are refused: say which atom.
  */
 
+import { LimitError } from './errors.js';
+
+/** OTP's default atom table limit (erl +t): 1,048,576 atoms. */
+export const DEFAULT_MAX_ATOMS = 1_048_576;
+
 /**
  * An atom. Interned: compare with `===`. `String(a)` is its text. `Atom<'ok'>` is the type of
  * `atom('ok')` (what `isAtom(t, 'ok')` and `isTuple(t, 2, 'ok')` narrow to); plain `Atom` is any atom.
@@ -42,10 +47,20 @@ export class Atom<N extends string = string> {
     });
   }
   private static readonly table = new Map<string, Atom>();
-  /** The one Atom for this text. */
+  /** @internal See setAtomTableLimit. */
+  static limit = DEFAULT_MAX_ATOMS;
+  /** @internal */
+  static get size(): number {
+    return Atom.table.size;
+  }
+  /** The one Atom for this text. A new one past the table's limit is a LimitError (BEAM_ERR_ETF_LIMIT_ATOMS). */
   static of<N extends string>(name: N): Atom<N> {
     let a = Atom.table.get(name);
     if (a === undefined) {
+      // Atoms are never freed (as in the BEAM): a peer sending ever new atoms would grow the table
+      // without end. Past the limit, refuse the new atom as erl does (system_limit).
+      if (Atom.table.size >= Atom.limit)
+        throw new LimitError('maxAtoms', Atom.limit, `the atom table is full (${Atom.limit} atoms): no new atom ${JSON.stringify(name.slice(0, 40))}`, -1);
       a = new Atom(name);
       Atom.table.set(name, a);
     }
@@ -64,6 +79,19 @@ export class Atom<N extends string = string> {
  * compiles); `Atom.of('ok')` gives the literal type `Atom<'ok'>` when a type needs it.
  */
 export const atom = (name: string): Atom => Atom.of(name);
+
+/** How many atoms exist in this process (every decoder, node and `atom()` call shares one table). */
+export const atomTableSize = (): number => Atom.size;
+
+/**
+ * The most atoms this process may hold (default DEFAULT_MAX_ATOMS, about 230 bytes each). Past it,
+ * a new atom is a LimitError `BEAM_ERR_ETF_LIMIT_ATOMS`: a decode fails (a node drops that peer's
+ * connection), `atom()` throws. Existing atoms stay usable. Process-wide, like erl's +t.
+ */
+export function setAtomTableLimit(max: number): void {
+  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`atom table limit must be a positive integer, not ${max}`);
+  Atom.limit = max;
+}
 
 /**
  * A tuple. `elements` is the backing array (not copied). `Tuple<[Atom<'ok'>, Pid]>` types each

@@ -26,7 +26,10 @@ const log = createDebug('beamnode:probe:dial');
 
 export interface DialerOptions {
   cookie: string;
-  dns: DnsClient;
+  /** Resolves hosts as a pod does (nameserver and search list). */
+  dns?: DnsClient;
+  /** Or resolves them some other way (the probe of one host: the system resolver). One of the two. */
+  lookup?: (host: string, signal?: AbortSignal, family?: Family) => Promise<string>;
   /** EPMD port on the targets (default ERL_EPMD_PORT, else 4369). */
   epmdPort?: number;
   /** Per step timeout (DNS, EPMD, TCP connect, each handshake step), ms. */
@@ -87,6 +90,8 @@ export class ProbeDialer {
   async resolve(host: string, signal?: AbortSignal, family: Family = 4): Promise<string> {
     if (isIP(host)) return canonicalIp(host);
     if (host === 'localhost') return family === 6 ? '::1' : '127.0.0.1';
+    if (this.o.lookup) return this.o.lookup(host, signal, family);
+    if (!this.o.dns) throw new DistError('BEAM_ERR_DIST_UNRESOLVED', `cannot resolve ${host}: the dialer has no resolver`);
     const q = { signal, timeoutMs: this.o.timeoutMs };
     const order = family === 6 ? (['AAAA', 'A'] as const) : (['A', 'AAAA'] as const);
     for (const type of order) {

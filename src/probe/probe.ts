@@ -19,12 +19,16 @@ import { ProbeError } from './errors.js';
 import { identifyForeign } from './foreign.js';
 import { probeMesh } from './mesh.js';
 import { mapBounded } from './pool.js';
+import { adviseTarget, hostTargetDiscovery, parseTarget, systemLookup } from './target.js';
 import type { Attempt, HostReport, NodeReport, ProbeReport } from './types.js';
 
 const log = createDebug('beamnode:probe');
 
 export interface ProbeOptions {
-  /** The headless service: `myapp-headless`, `myapp-headless.default`, or its FQDN. */
+  /**
+   * The headless service: `myapp-headless`, `myapp-headless.default`, or its FQDN. Or one host
+   * or node without service discovery: `localhost`, an IP address, or `app@host`.
+   */
   service: string;
   /** `IP[:PORT]` of the nameserver to ask (the search list still comes from resolv.conf when readable). */
   nameserver?: string;
@@ -65,8 +69,10 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   if (!o.service || /\s/.test(o.service)) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `not a service name: ${JSON.stringify(o.service)}`);
   const timeoutMs = positive('timeout', o.timeout ?? o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const concurrency = positive('concurrency', o.concurrency ?? DEFAULT_CONCURRENCY);
-  const dns = o.dns ?? (await dnsClient(o, timeoutMs));
-  const nameserverLabel = dns.nameservers.map((n) => (n.port === 53 ? n.address : `${n.address}:${n.port}`)).join(', ');
+  const target = parseTarget(o.service);
+  // A host or node target asks no DNS server: the system resolver, as erl on that machine.
+  const dns = target.kind !== 'service' ? undefined : (o.dns ?? (await dnsClient(o, timeoutMs)));
+  const nameserverLabel = dns?.nameservers.map((n) => (n.port === 53 ? n.address : `${n.address}:${n.port}`)).join(', ') ?? '';
   const { cookie, known } = pickCookie(o.cookie);
   const epmdPort = o.epmdPort ?? defaultEpmdPort();
 
@@ -80,7 +86,10 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     : undefined;
   let found: Awaited<ReturnType<typeof discoverHosts>>;
   try {
-    found = await discoverHosts({ dns, service: o.service, nameserverLabel, kubernetes, signal: o.signal, timeoutMs });
+    if (target.kind !== 'service') {
+      if (o.kubernetes) throw new ProbeError('BEAM_ERR_PROBE_USAGE', `kubernetes goes with a service, not with the ${target.kind} ${o.service}`);
+      found = await hostTargetDiscovery(target, o.service, { timeoutMs, signal: o.signal });
+    } else found = await discoverHosts({ dns: dns!, service: o.service, nameserverLabel, kubernetes, signal: o.signal, timeoutMs });
   } catch (e) {
     if (e instanceof DnsError && e.code === 'BEAM_ERR_DNS_USAGE') throw new ProbeError('BEAM_ERR_PROBE_USAGE', e.message, { cause: e });
     throw e;
@@ -88,7 +97,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   const { discovery, hosts } = found;
 
   hosts.sort((a, b) => compareIps(a.ip, b.ip)); // stable output: DNS shuffles the records
-  const dialerOptions = { cookie, dns, epmdPort, timeoutMs, ...o.probeName, ...(o.tls ? { tls: o.tls } : {}) };
+  const resolve = dns ? { dns } : { lookup: (h: string, signal?: AbortSignal, family?: 4 | 6) => systemLookup(h, { timeoutMs, signal, family }) };
+  const dialerOptions = { cookie, ...resolve, epmdPort, timeoutMs, ...o.probeName, ...(o.tls ? { tls: o.tls } : {}) };
   const dialer = new ProbeDialer(dialerOptions);
   // One probe name per host: a dual-stack node is reached from two hosts at once, and a node
   // refuses a second connection from a name it is already talking to (status alive / nok).
@@ -96,7 +106,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   let nodes: NodeReport[];
   let mesh: ProbeReport['mesh'];
   try {
-    const perHost = await mapBounded(hosts, concurrency, (h, i) => probeHost(h, dialers[i] ?? dialer, { epmdPort, timeoutMs, signal: o.signal }));
+    const perHost = await mapBounded(hosts, concurrency, (h, i) => probeHost(h, dialers[i] ?? dialer, { epmdPort, timeoutMs, signal: o.signal, only: target.kind === 'node' ? target.alive : undefined }));
     nodes = mergeDualStack(perHost.flat());
     if (o.mesh)
       mesh = await probeMesh(nodes, {
@@ -122,7 +132,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   };
   const judged = adviseAndJudge(report);
   report.verdict = judged.verdict;
-  report.advice = judged.advice;
+  report.advice = discovery.target ? adviseTarget(report) : judged.advice;
   log('%s: %s, %d hosts, %d nodes, %d advice in %d ms', o.service, report.verdict, hosts.length, nodes.length, report.advice.length, report.elapsedMs);
   return report;
 }
@@ -176,7 +186,7 @@ export function cookieHash(cookie: string): string {
   return createHash('sha256').update(cookie).digest('hex').slice(0, 8);
 }
 
-async function probeHost(h: HostReport, dialer: ProbeDialer, o: { epmdPort: number; timeoutMs: number; signal?: AbortSignal }): Promise<NodeReport[]> {
+async function probeHost(h: HostReport, dialer: ProbeDialer, o: { epmdPort: number; timeoutMs: number; signal?: AbortSignal; only?: string }): Promise<NodeReport[]> {
   let entries: { name: string; port: number }[];
   try {
     const reply = await namesReply(h.ip, { port: o.epmdPort, timeout: o.timeoutMs, signal: o.signal });
@@ -202,7 +212,7 @@ async function probeHost(h: HostReport, dialer: ProbeDialer, o: { epmdPort: numb
   }
   const out: NodeReport[] = [];
   for (const entry of entries) {
-    if (LEFTOVER_NAME.test(entry.name) || entry.name === dialer.alive) {
+    if ((o.only !== undefined && entry.name !== o.only) || LEFTOVER_NAME.test(entry.name) || entry.name === dialer.alive) {
       h.skipped.push(entry.name);
       continue;
     }

@@ -51,8 +51,13 @@ export function renderTable(r: ProbeReport, o: TableOptions = {}): string {
   const d = r.discovery;
 
   lines.push(`${bold('beamnode probe')} ${r.service}   verdict: ${r.verdict === 'ok' ? bold(green('OK')) : bold(red('BROKEN'))}`);
-  lines.push(`  DNS        ${d.nameserver}: SRV _epmd._tcp ${d.srv.epmd}, SRV ${d.srv.bare}, A ${d.srv.a}, AAAA ${d.srv.aaaa}`);
-  lines.push(`  DNS mode   ${DNS_MODE_TEXT[r.dnsMode]}`);
+  if (d.target) {
+    const t = d.target;
+    lines.push(`  ${t.kind.padEnd(10)} ${t.alive ? `${t.alive}@` : ''}${t.host}${t.host === t.address ? '' : ` → ${t.address} (${d.nameserver})`}; no service discovery`);
+  } else {
+    lines.push(`  DNS        ${d.nameserver}: SRV _epmd._tcp ${d.srv.epmd}, SRV ${d.srv.bare}, A ${d.srv.a}, AAAA ${d.srv.aaaa}`);
+    lines.push(`  DNS mode   ${DNS_MODE_TEXT[r.dnsMode]}`);
+  }
   if (d.targets.length) lines.push(`  targets    ${d.targets.map((t) => `${t.name} (${t.kind})`).join(', ')}`);
   if (d.kubernetes) {
     const k = d.kubernetes;

@@ -79,14 +79,14 @@ export interface HostReport {
   /** The discovery name (SRV target) or the IP. */
   dnsName: string;
   /** Where it came from. */
-  sources: ('srv' | 'epmd-srv' | 'a' | 'aaaa' | 'kubernetes')[];
+  sources: ('srv' | 'epmd-srv' | 'a' | 'aaaa' | 'kubernetes' | 'host')[];
   /** Shape of the discovery name (classifyName kind). */
   kind: TargetKind;
   /** `foreign`: something accepted on the EPMD port and answered in another protocol (or reset). */
   epmd: 'ok' | 'unreachable' | 'error' | 'foreign';
   /** EPMD's error, when it failed. */
   error?: string;
-  /** Alive names EPMD listed that the probe skipped (its own, `rpc-…`, `remote-…` leftovers). */
+  /** Alive names EPMD listed that the probe skipped (its own, `rpc-…`, `remote-…` leftovers; with a node name given, every other node). */
   skipped: string[];
   /** Kubernetes: the pod behind the address and whether its endpoint is ready. */
   pod?: string;
@@ -122,7 +122,8 @@ export type AdviceCode =
   | 'statefulset-service'
   | 'host-network'
   | 'global-partition'
-  | 'mesh';
+  | 'mesh'
+  | 'node-name';
 
 export interface Advice {
   code: AdviceCode;
@@ -144,6 +145,8 @@ export interface DiscoveryReport {
   addresses: string[];
   /** Kubernetes API facts when `--kubernetes` was used. */
   kubernetes?: KubernetesFacts;
+  /** A host or node probed without service discovery (`localhost`, an IP, `app@host`): no DNS questions were asked. */
+  target?: { kind: 'host' | 'node'; host: string; address: string; alive?: string };
 }
 
 export interface KubernetesFacts {

@@ -1,61 +1,44 @@
 /**
- * The TypeScript snippets of README.md and docs/*.md that import from `beamnode`, `beamnode/etf`
- * or `../src/…` must compile: each becomes a module in a temporary folder, `beamnode` is mapped to
- * src/ (tsconfig `paths`), and tsc checks them all with the repository's compiler options (strict),
- * together with test/types/no-casts.ts (README's library code, typed without casts). README's
- * snippets hold no cast (`as T`): the guards and `validate` make them unnecessary.
+ * Every TypeScript snippet of README.md and docs/*.md (but the generated docs/api.md) compiles: each
+ * module of snippets (test/support/snippets.ts: a block without imports continues the block before
+ * it) becomes a file in a temporary folder, `beamnode` is mapped to src/ (tsconfig `paths`), and tsc
+ * checks them all with the repository's compiler options (strict), together with
+ * test/types/no-casts.ts (README's library code, typed without casts). README's snippets hold no
+ * cast (`as T`): the guards and `validate` make them unnecessary. The same README snippets are
+ * compiled against the packed package, strict and without skipLibCheck, in test/package/.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { docFiles, snippetModules, sourceLine } from '../support/snippets.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const IMPORTS = /from '(beamnode(\/etf)?|(\.\.\/)+src\/[^']*)'/;
-
-interface Snippet {
-  file: string;
-  line: number;
-  code: string;
-}
-
-function snippets(): Snippet[] {
-  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-  const out: Snippet[] = [];
-  for (const file of files) {
-    const text = readFileSync(join(root, file), 'utf8');
-    for (const m of text.matchAll(/^```(?:ts|typescript)\n([\s\S]*?)^```/gm)) {
-      if (!IMPORTS.test(m[1]) || m[1].includes('import { … }')) continue; // api.md's placeholders
-      out.push({ file, line: text.slice(0, m.index).split('\n').length, code: m[1] });
-    }
-  }
-  return out;
-}
 
 test("README's TypeScript snippets need no casts", () => {
-  const readme = snippets().filter((s) => s.file === 'README.md');
+  const readme = snippetModules(root).filter((s) => s.file === 'README.md');
   assert.ok(readme.length > 0, 'README has TypeScript snippets');
   for (const s of readme) {
     s.code.split('\n').forEach((line, i) => {
       const code = line.replace(/\/\/.*$/, ''); // comments may say anything
-      assert.doesNotMatch(code, /\bas\s+(?!const\b)[\w{[(]/, `README.md:${s.line + i + 1}: a cast: ${line.trim()}`);
+      assert.doesNotMatch(code, /\bas\s+(?!const\b)[\w{[(]/, `${sourceLine(s, i + 1)}: a cast: ${line.trim()}`);
     });
   }
 });
 
-test('every TypeScript snippet in README.md and docs/*.md that imports beamnode compiles', () => {
-  const found = snippets();
-  assert.ok(found.some((s) => s.file === 'docs/hot-path.md'), 'docs/hot-path.md has a snippet');
+test('every TypeScript snippet in README.md and docs/*.md compiles', () => {
+  const found = snippetModules(root);
+  const files = new Set(found.map((s) => s.file));
+  for (const f of ['README.md', 'docs/node.md', 'docs/hot-path.md', 'docs/discovery.md', 'docs/probe.md']) assert.ok(files.has(f), `${f} has snippets`);
+  assert.ok(!docFiles(root).includes('docs/api.md'));
   const dir = mkdtempSync(join(tmpdir(), 'beamnode-snippets-'));
   try {
     const names = found.map((s, i) => {
-      const name = `s${i}-${s.file.replace(/\W/g, '_')}-${s.line}.ts`;
-      // `../src/x.js` as seen from docs/ or from the repository root: both mean src/x.
-      const code = s.code.replace(/from '(?:\.\.\/)+src\/([^']*)'/g, (_m, p: string) => `from '${join(root, 'src', p)}'`);
-      writeFileSync(join(dir, name), `export {};\n${code}`);
+      const name = `s${i}.ts`;
+      writeFileSync(join(dir, name), `export {}; ${s.code}`); // a module (top-level await), lines unchanged
       return name;
     });
     names.push('no-casts.ts');
@@ -77,11 +60,8 @@ test('every TypeScript snippet in README.md and docs/*.md that imports beamnode 
     );
     const tsc = join(root, 'node_modules/.bin/tsc');
     const r = spawnSync(tsc, ['-p', join(dir, 'tsconfig.json')], { encoding: 'utf8', timeout: 300_000 });
-    const where = (out: string) => out.replace(/s(\d+)-[\w]+-(\d+)\.ts\((\d+),(\d+)\)/g, (_m, i: string, _l, line: string) => {
-      const s = found[Number(i)];
-      return `${s.file}:${s.line + Number(line) - 1}`; // the snippet's line in the .md (the added first line cancels the fence)
-    });
-    assert.equal(r.status, 0, `tsc on ${found.length} snippets:\n${where(r.stdout + r.stderr)}`);
+    const where = (out: string) => out.replace(/s(\d+)\.ts\((\d+),(\d+)\)/g, (_m, i: string, line: string) => sourceLine(found[Number(i)], Number(line)));
+    assert.equal(r.status, 0, `tsc on ${found.length} snippet modules:\n${where(r.stdout + r.stderr)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

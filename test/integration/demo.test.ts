@@ -34,6 +34,7 @@ test(`demo: broken without endpoint_pod_names, ok with it, and the lesson (${otp
   for (const n of r.after.nodes) assert.equal(n.attempts.find((a) => a.forms.includes('dns'))!.accepted, true);
   assert.match(r.text, /verdict: BROKEN[\s\S]*verdict: OK[\s\S]*The lesson/);
   assert.match(r.text, /endpoint_pod_names/);
+  assert.match(r.text, /stopped now: the `\$ beamnode probe` lines above cannot be rerun[\s\S]*beamnode demo --keep/, 'says its commands cannot be rerun');
   assert.deepEqual(demoErls(), [], 'every erl the demo started is gone');
   assert.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith('beamnode-demo-127.81.0-')), [], 'its folder is removed');
 });
@@ -70,5 +71,46 @@ test(`beamnode demo: SIGINT stops every erl it started and exits 1 (${otp.label}
   } finally {
     clearTimeout(guard);
     if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test(`beamnode demo --keep: the printed commands probe the running cluster (ok; one pod without its DNS broken), Ctrl-C stops it and exits 0 (${otp.label})`, async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--keep', '--net', '127.87.0'], { env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (b) => (err += b));
+  child.stdout.on('data', (b) => (out += b));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const check = () => /keeps running[\s\S]*\$ beamnode probe 127[^\n]*\n/.test(out) && resolve();
+      child.stdout.on('data', check);
+      child.once('exit', () => reject(new Error(`demo --keep exited: ${out}${err}`)));
+    });
+    const commands = [...out.matchAll(/^ {2}\$ beamnode (probe [^#\n]*?)\s*(?:#.*)?$/gm)].map((m) => m[1].split(/\s+/));
+    assert.equal(commands.length, 2, out);
+    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    const service = run(commands[0]);
+    assert.equal(service.status, 0, service.stdout + service.stderr);
+    assert.match(service.stdout, /myapp-headless\.default\.svc\.cluster\.local +verdict: OK/);
+    const pod = run(commands[1]);
+    assert.equal(pod.status, 1, pod.stdout + pod.stderr);
+    assert.match(pod.stdout, /\[node-name\] myapp@127\.87\.0\.11 is not a name\s+myapp@myapp-7d9f8b6c5-abcde\.myapp-headless/); // the table wraps advice
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, err);
+    assert.match(out, /Stopping the pretend cluster/);
+    assert.equal(spawnSync('pgrep', ['-f', 'beamnode_demo_epmd.*127\\.87\\.0\\.'], { encoding: 'utf8' }).stdout.trim(), '', 'no erl of the demo is left');
+    assert.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith('beamnode-demo-127.87.0-')), [], 'its folder (and cookie file) is removed');
+  } finally {
+    // A failed assertion leaves the demo running: Ctrl-C first, so it stops its erl nodes; SIGKILL only if that hangs.
+    if (child.exitCode === null) {
+      child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    }
+    clearTimeout(guard);
   }
 });

@@ -111,16 +111,22 @@ export abstract class DecoderCore extends Reader {
         throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `expected an atom, got tag ${tag} (${T.TAG_NAMES[tag] ?? 'unknown'})`, at);
     }
     if (this.pos + n > this.end) this.need(n, 'atom text');
-    const cached = internAtom(this.buf, this.pos, n);
-    if (cached !== undefined) {
-      this.pos += n;
-      return cached;
+    try {
+      const cached = internAtom(this.buf, this.pos, n);
+      if (cached !== undefined) {
+        this.pos += n;
+        return cached;
+      }
+      const name = utf8 ? this.utf8Strict(n) : this.latin1(n);
+      if (n > 255 && [...name].length > 255) {
+        throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `atom of ${[...name].length} characters (OTP allows 255)`, at);
+      }
+      return Atom.of(name);
+    } catch (e) {
+      // The atom table is full (Atom.of): the same error, with the atom's offset.
+      if (e instanceof LimitError && e.code === 'BEAM_ERR_ETF_LIMIT_ATOMS') throw new LimitError('maxAtoms', e.max, e.message, at);
+      throw e;
     }
-    const name = utf8 ? this.utf8Strict(n) : this.latin1(n);
-    if (n > 255 && [...name].length > 255) {
-      throw new DecodeError('BEAM_ERR_ETF_BAD_ATOM', `atom of ${[...name].length} characters (OTP allows 255)`, at);
-    }
-    return Atom.of(name);
   }
 
   mapSet(m: { [key: string]: Term }, k: Term, v: Term, kAt: number): void {
