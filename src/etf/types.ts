@@ -207,9 +207,11 @@ export class Reference {
     for (let i = 0; i < this.ids.length; i++) if (o.ids[i] !== this.ids[i]) return false;
     return true;
   }
+  /** The key, made on first use (a private field: not a property `deepStrictEqual` compares). */
+  #key: string | undefined = undefined;
   /** A string key that is equal for equal references (for Maps of pending calls/monitors). */
   get key(): string {
-    return `${this.node.name}|${this.creation}|${this.ids.join('.')}`;
+    return (this.#key ??= `${this.node.name}|${this.creation}|${this.ids.join('.')}`);
   }
 }
 

@@ -208,7 +208,7 @@ export async function erpcCall(rt: Runtime, node: Atom, m: Atom, f: Atom, args: 
     const res = rt.makeRef();
     const mfa = { module: C.erpc, function: C.executeCall, arity: 4 };
     // Encodable input travels as a term: the encoder takes both.
-    const { reqId, sent } = rt.spawnRequest(proc, node, mfa, [res, m, f, args as Term], [C.monitor], o.groupLeader);
+    const { reqId, sent } = rt.spawnRequest(proc, node, mfa, [res, m, f, args as Term], [C.monitor], o.groupLeader, true);
     let msg: Term;
     try {
       const answered = proc.receive({

@@ -71,7 +71,7 @@ export class Runtime {
   /** Monitors held by processes of other nodes on ours, by ref key (DEMONITOR_P finds them here). */
   private readonly remoteWatched = new Map<string, Process>();
   /** Our SPAWN_REQUESTs waiting for their SPAWN_REPLY, by ReqId key. */
-  private readonly spawning = new Map<string, { p: Process; node: Atom; reqId: Reference }>();
+  private readonly spawning = new Map<string, { p: Process; node: Atom; reqId: Reference; errorOnly: boolean }>();
   private nextId = 1;
   private nextSerial = 0;
   private refCounter = 0;
@@ -592,9 +592,9 @@ export class Runtime {
    * the node goes down first). With `link`/`monitor` the link, or a monitor whose ref is ReqId, is
    * in place when the ok reply is read (the spawning node set it up before replying).
    */
-  spawnRequest(p: Process, node: Atom, mfa: { module: Atom; function: Atom; arity: number }, args: Term[], options: Term[], groupLeader: Pid): { reqId: Reference; sent: Promise<void> } {
+  spawnRequest(p: Process, node: Atom, mfa: { module: Atom; function: Atom; arity: number }, args: Term[], options: Term[], groupLeader: Pid, errorOnly = false): { reqId: Reference; sent: Promise<void> } {
     const reqId = this.makeRef();
-    this.spawning.set(reqId.key, { p, node, reqId });
+    this.spawning.set(reqId.key, { p, node, reqId, errorOnly }); // errorOnly: spawn_request's {reply, error_only}
     // `sent` fails when the arguments cannot be encoded (a lost connection answers noconnection).
     const sent = this.toRemote(node, { kind: 'spawn_request', reqId, from: p.pid, groupLeader, mfa, options, args });
     return { reqId, sent };
@@ -618,7 +618,7 @@ export class Runtime {
     }
     if (flags & 1) p.state.links.set(pidKey(result), { pid: result, linked: true });
     if (flags & 2) p.state.monitors.set(reqId.key, { ref: reqId, target: result, node: result.node, item: result });
-    p.mailbox.push(new Tuple([A.spawnReply, reqId, A.ok, result]));
+    if (!s.errorOnly) p.mailbox.push(new Tuple([A.spawnReply, reqId, A.ok, result]));
   }
 
   // ---- to other nodes -----------------------------------------------------------------------
