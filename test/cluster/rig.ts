@@ -42,6 +42,8 @@ export interface ErlAppSpec {
 export interface ClusterPodSpec extends PodSpec {
   /** Per-pod changes to the cluster's erl app (e.g. another cookie), or false for no erl here. */
   erl?: Partial<ErlAppSpec> | false;
+  /** false: no epmd (and so no erl) in this pod, a host whose port 4369 refuses. Default true. */
+  epmd?: false;
 }
 
 export interface ClusterOptions {
@@ -289,8 +291,9 @@ export class Cluster {
     try {
       c.network();
       await c.startDnsmasq();
-      if (options.podEpmd !== false) await Promise.all(c.pods.map((p) => c.startEpmd(p.netns, p.hostname)));
-      await Promise.all(c.pods.map((p) => c.startApp(p)));
+      const withEpmd = options.podEpmd === false ? [] : c.pods.filter((p) => p.spec.epmd !== false);
+      await Promise.all(withEpmd.map((p) => c.startEpmd(p.netns, p.hostname)));
+      await Promise.all(c.pods.filter((p) => p.spec.epmd !== false).map((p) => c.startApp(p)));
       return c;
     } catch (e) {
       await c.destroy();

@@ -3,7 +3,8 @@
  * Deployment pods with subdomain, each on its own 127.x address with its own EPMD, and the
  * in-process CoreDNS-like server): name mismatches, illegal hosts, unresolvable FQDNs, the
  * endpoint_pod_names fix, a wrong cookie, unreachable EPMD and dist ports, and the CLI.
- * Host OTP only (the demo cluster runs the host's erl).
+ * Host OTP only (the demo cluster runs the host's erl). The same scenarios with OTP's epmd in
+ * every pod: test/cluster/probe.test.ts and probe-unreachable.test.ts (root).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
