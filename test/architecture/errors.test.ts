@@ -65,6 +65,21 @@ test('every BEAM_ERR code in src belongs to exactly one class, and every declare
   assert.deepEqual(unthrown.filter((c) => !thrownInErrorsFile.has(c)), [], 'codes declared but never thrown');
 });
 
+test('every BEAM_ERR_ name written anywhere in src (comments, strings, HTTP bodies) is a code of a class or a documented HTTP code', () => {
+  const owners = codeOwners();
+  const doc = readFileSync(join(ROOT, 'docs/errors.md'), 'utf8');
+  const http = new Set([...doc.split('## Codes in HTTP answers')[1]!.matchAll(/^\| `(BEAM_ERR_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]!));
+  assert.ok(http.has('BEAM_ERR_PROBE_PENDING'), 'the parser of this test reads the HTTP table');
+  const unknown: string[] = [];
+  for (const f of files) {
+    // A name ending in `_` is a prefix (`BEAM_ERR_ETF_LIMIT_${…}`), not a code.
+    for (const m of f.text.matchAll(/BEAM_ERR_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_])/g)) {
+      if (!owners.has(m[0]) && !http.has(m[0])) unknown.push(`${f.path}: ${m[0]}`);
+    }
+  }
+  assert.deepEqual(unknown, [], 'names no class declares and docs/errors.md does not list');
+});
+
 test('docs/errors.md documents every code with its class, and nothing else', () => {
   const owners = codeOwners();
   const doc = readFileSync(join(ROOT, 'docs/errors.md'), 'utf8');

@@ -211,7 +211,7 @@ describe('the HTTP server', () => {
     open.push(w);
     let res = await fetch(`${base}/api/report`);
     assert.equal(res.status, 503, 'no run finished yet');
-    await res.text();
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'BEAM_ERR_PROBE_PENDING');
     const r = brokenReport();
     await feed(r);
     res = await fetch(`${base}/api/report`);

@@ -52,7 +52,7 @@ export interface PgOptions {
    * Default 30000 ms.
    */
   rediscoverWindow?: number;
-  /** Changes buffered per monitor before it ends with BEAM_ERR_PG_MONITOR_OVERFLOW (default 10000). */
+  /** Changes buffered per monitor before it ends with a QueueOverflowError, BEAM_ERR_QUEUE_OVERFLOW (default 10000). */
   monitorBuffer?: number;
 }
 
