@@ -1,5 +1,5 @@
 /**
- * Type-level test, checked by `npm run typecheck` (strict) and by test/types/no-casts.test.ts:
+ * Type-level test, checked by `npm run typecheck` (strict) and by test/docs/snippets.test.ts:
  * README's library code written without a single cast. Each `@ts-expect-error` proves that a
  * narrowing is real (the line fails to compile without the guard), and `expectType` that a
  * result has exactly the type README promises. Never run: only compiled.
