@@ -90,10 +90,9 @@ export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): P
         m.why = await whyPang(call, m.from, m.to, { timeoutMs: o.timeoutMs, epmdPort: o.epmdPort, signal: o.signal });
       },
     );
-    report.nodes = await settle(call, askable.map((n) => n.name), o.signal);
+    report.nodes = await settle(call, askable.map((n) => n.name), report.matrix, o.signal);
     for (const m of report.matrix) {
-      const now = report.nodes.find((x) => x.name === m.from);
-      if (m.result === 'pong' && now?.connected && !now.connected.includes(m.to)) {
+      if (isCut(m, report.nodes)) {
         m.dropped = true;
         const pop = report.nodes.filter((x) => x.preventOverlappingPartitions).map((x) => x.name);
         m.why = `pong, then disconnected${pop.length && report.matrix.some((x) => x.result === 'pang') ? ` (global's prevent_overlapping_partitions is on in ${pop.join(', ')}: with other pairs pang, global cuts the connections that would overlap partitions)` : ''}`;
@@ -105,7 +104,7 @@ export async function probeMesh(nodes: readonly NodeReport[], o: MeshOptions): P
   return report;
 }
 
-type Call = (on: string, m: string, f: string, args: Term[]) => Promise<Term>;
+export type Call = (on: string, m: string, f: string, args: Term[]) => Promise<Term>;
 
 const charlist = (s: string): number[] => [...s].map((c) => c.codePointAt(0)!);
 const text = (t: Term): string => (t instanceof Atom ? t.name : t instanceof Tuple ? `{${t.elements.map(text).join(',')}}` : Array.isArray(t) ? String.fromCodePoint(...(t as number[])) : String(t));
@@ -150,26 +149,41 @@ export async function whyPang(call: Call, from: string, to: string, o: { timeout
   }
 }
 
+/** A pair that ponged and is no longer connected, in the nodes' latest view. */
+function isCut(m: MeshReport['matrix'][number], nodes: NonNullable<MeshReport['nodes']>): boolean {
+  const now = nodes.find((x) => x.name === m.from);
+  return m.result === 'pong' && !!now?.connected && !now.connected.includes(m.to);
+}
+
 /**
  * Each node's connections once they settle, and its prevent_overlapping_partitions setting
  * (kernel env; unset means true from OTP 25, false before). global acts shortly after a nodeup:
- * the snapshot is read until two in a row agree (at most 10 rounds, 300 ms apart).
+ * the snapshot is read until two in a row agree, 300 ms apart. When a pair is pang and a node
+ * prevents overlapping partitions, global cuts connections only once its own attempt to connect
+ * the pang pair has failed, which takes up to net_setuptime when the packets are dropped (OTP's
+ * global.erl, "lost connection" handling; net_setuptime is 7 s by default): then the snapshot is
+ * read until a cut shows and holds, or net_setuptime + 2 s have passed.
  */
-async function settle(call: Call, names: string[], signal?: AbortSignal): Promise<NonNullable<MeshReport['nodes']>> {
+export async function settle(call: Call, names: string[], matrix: MeshReport['matrix'], signal?: AbortSignal): Promise<NonNullable<MeshReport['nodes']>> {
   const out: NonNullable<MeshReport['nodes']> = [];
+  let setupMs = 0; // the longest net_setuptime among the nodes (7 s when unset)
   for (const name of names) {
     try {
       const rel = Number(text(await call(name, 'erlang', 'system_info', [atom('otp_release')])));
       const env = await call(name, 'application', 'get_env', [atom('kernel'), atom('prevent_overlapping_partitions')]);
       const pop = env instanceof Tuple ? env.elements[1] === true : rel >= 25;
+      const setup = await call(name, 'application', 'get_env', [atom('kernel'), atom('net_setuptime')]);
+      setupMs = Math.max(setupMs, setup instanceof Tuple && typeof setup.elements[1] === 'number' ? setup.elements[1] * 1000 : 7_000);
       out.push({ name, otp: rel, preventOverlappingPartitions: pop });
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       out.push({ name });
     }
   }
+  const awaitCut = matrix.some((m) => m.result === 'pang') && out.some((n) => n.preventOverlappingPartitions);
+  const deadline = Date.now() + (awaitCut ? Math.min(setupMs || 7_000, 60_000) + 2_000 : 0);
   let last = '';
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < 250; round++) {
     for (const n of out) {
       try {
         const l = await call(n.name, 'erlang', 'nodes', []);
@@ -180,8 +194,11 @@ async function settle(call: Call, names: string[], signal?: AbortSignal): Promis
       }
     }
     const snap = JSON.stringify(out.map((n) => n.connected));
-    if (snap === last) break;
+    const waiting = awaitCut && Date.now() < deadline && !matrix.some((m) => isCut(m, out));
+    if (snap === last && !waiting) break;
+    if (round >= 9 && !waiting) break;
     last = snap;
+    signal?.throwIfAborted();
     await new Promise((r) => setTimeout(r, 300));
   }
   return out;
