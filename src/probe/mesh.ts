@@ -160,8 +160,9 @@ function isCut(m: MeshReport['matrix'][number], nodes: NonNullable<MeshReport['n
  * (kernel env; unset means true from OTP 25, false before). global acts shortly after a nodeup:
  * the snapshot is read until two in a row agree, 300 ms apart. When a pair is pang and a node
  * prevents overlapping partitions, global cuts connections only once its own attempt to connect
- * the pang pair has failed, which takes up to net_setuptime when the packets are dropped (OTP's
- * global.erl, "lost connection" handling; net_setuptime is 7 s by default): then the snapshot is
+ * the pang pair has failed, which takes up to net_setuptime when the packets are dropped (the
+ * prevent_overlapping_partitions section of OTP's global manual: global disconnects from nodes
+ * that report a lost connection; net_setuptime is 7 s by default, kernel's manual): then the snapshot is
  * read until a cut shows and holds, or net_setuptime + 2 s have passed.
  */
 export async function settle(call: Call, names: string[], matrix: MeshReport['matrix'], signal?: AbortSignal): Promise<NonNullable<MeshReport['nodes']>> {
