@@ -162,8 +162,8 @@ function isCut(m: MeshReport['matrix'][number], nodes: NonNullable<MeshReport['n
  * prevents overlapping partitions, global cuts connections only once its own attempt to connect
  * the pang pair has failed, which takes up to net_setuptime when the packets are dropped (the
  * prevent_overlapping_partitions section of OTP's global manual: global disconnects from nodes
- * that report a lost connection; net_setuptime is 7 s by default, kernel's manual): then the snapshot is
- * read until a cut shows and holds, or net_setuptime + 2 s have passed.
+ * that report a lost connection; net_setuptime is 7 s by default, kernel's manual): then the
+ * snapshot is read until a cut shows and holds, or net_setuptime + 2 s have passed.
  */
 export async function settle(call: Call, names: string[], matrix: MeshReport['matrix'], signal?: AbortSignal): Promise<NonNullable<MeshReport['nodes']>> {
   const out: NonNullable<MeshReport['nodes']> = [];
